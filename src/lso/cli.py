@@ -1,0 +1,45 @@
+"""The ``lso`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from lso.domain import Domain
+from lso.settings import Settings
+
+app = typer.Typer(help="lso — MEF LSO lifecycle service orchestration", no_args_is_help=True)
+
+
+@app.callback()
+def _root() -> None:
+    """Commands of one lso deployment."""
+
+
+DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the embedded database and secrets live")]
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1")] = 8080,
+    data_dir: DataDir = Path("./lso-data"),
+    demo: Annotated[bool, typer.Option("--demo", help="Seed demo catalog, footprint and customers")] = False,
+    name: Annotated[str, typer.Option(help="Domain name (also the DBOS application name)")] = "lso",
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+) -> None:
+    """Run a provider domain: CANTATA, LEGATO, PRESTO and ADAGIO on one server."""
+    settings = Settings.load(data_dir, port=port, demo=demo, name=name, host=host)
+    domain = Domain(settings)
+    typer.echo(f"lso domain {settings.name} at {settings.base_url}", err=False)
+    uvicorn.run(domain.app(), host=host, port=port, log_level="warning")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Assembles one domain: settings → database → durable workflows → the entities' APIs on one server.
+
+BUS, SOF, ICM and ECM are mounted side by side on one ASGI app (their MEF paths do not overlap), yet
+they call each other only over HTTP through their IRP clients, so any of them can be moved out.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+from dbos import DBOS, DBOSConfig
+from fastapi import FastAPI
+from prometheus_client import make_asgi_app
+
+from lso import __version__, bus, ecm, icm, sof
+from lso.db import Database, migrate
+from lso.entity import Entity, EntityContext
+from lso.mef import notifications, runtime
+from lso.mef.errors import install_error_handlers
+from lso.security.tokens import TokenService, internal_secret, register_client, token_router
+from lso.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ENTITIES: list[Entity] = [ecm.ENTITY, icm.ENTITY, sof.ENTITY, bus.ENTITY]
+
+DEMO_CUSTOMERS = {"acme": "acme-secret", "globex": "globex-secret"}
+
+
+class Domain:
+    """One provider (or partner) deployment."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.contexts = [EntityContext(settings, self.db, entity.name) for entity in ENTITIES]
+        self.tokens = TokenService(self.db, settings.jwt_secret, issuer=settings.base_url)
+
+    def prepare(self) -> None:
+        """Migrate, register the entities' own clients and, with ``--demo``, seed the demo data."""
+        migrate(self.settings.database_url)
+        runtime.install(runtime.Runtime(self.settings, self.db, httpx.Client(timeout=10)))
+        with self.db.session() as session:
+            for entity in ENTITIES:
+                secret = internal_secret(self.settings.jwt_secret, entity.name)
+                register_client(session, f"lso-{entity.name}", secret, f"lso-{entity.name}", "internal")
+            if self.settings.demo:
+                for client_id, secret in DEMO_CUSTOMERS.items():
+                    register_client(session, client_id, secret, client_id, "customer")
+                for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+                    entity.seed_demo(session, ctx)
+        for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+            entity.start(ctx)
+
+    def app(self) -> FastAPI:
+        app = FastAPI(title=f"lso domain {self.settings.name}", lifespan=self._lifespan)
+        app.state.tokens = self.tokens
+        app.state.domain = self
+        install_error_handlers(app)
+        app.include_router(token_router(self.tokens))
+        for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+            for router in entity.routers(ctx):
+                app.include_router(router)
+        app.mount("/metrics", make_asgi_app())
+
+        @app.get("/health", include_in_schema=False)
+        def health() -> dict[str, str]:
+            return {"status": "ok", "domain": self.settings.name}
+
+        return app
+
+    @asynccontextmanager
+    async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        self.prepare()
+        config: DBOSConfig = {
+            "name": self.settings.app_name,
+            "system_database_url": self.settings.dbos_database_url,
+            "application_version": __version__,
+            "console_log_level": "WARNING",
+            # Durable waits (recv) on SQLite poll for messages; keep the poll short so a notification
+            # from another entity resumes the waiting workflow promptly.
+            "notification_listener_polling_interval_sec": 0.05,
+        }
+        DBOS(config=config)
+        DBOS.launch()  # recovers the workflows a previous process left unfinished
+        notifications.redeliver_pending()
+        log.info("domain %s serving at %s", self.settings.name, self.settings.base_url)
+        try:
+            yield
+        finally:
+            DBOS.destroy(destroy_registry=False)
+            for ctx in self.contexts:
+                ctx.close()
+            self.db.dispose()

@@ -1,0 +1,51 @@
+"""What a management entity (BUS, SOF, ICM, ECM) gives the domain that assembles it.
+
+An entity contributes the routers of the IRPs it serves and may seed demo data; it reaches other entities
+only through :meth:`EntityContext.client` — an authenticated HTTP client of the IRP it consumes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from lso.db import Database
+from lso.security.client import ClientCredentials
+from lso.security.tokens import internal_secret
+from lso.settings import Settings
+
+
+@dataclass
+class EntityContext:
+    settings: Settings
+    db: Database
+    name: str
+    _clients: dict[str, httpx.Client] = field(default_factory=dict)
+
+    def client(self, base_url: str | None = None) -> httpx.Client:
+        """An HTTP client to ``base_url`` (this domain by default) that authenticates as this entity."""
+        url = base_url or self.settings.base_url
+        if url not in self._clients:
+            auth = ClientCredentials(
+                f"{url}/oauth2/token",
+                f"lso-{self.name}",
+                internal_secret(self.settings.jwt_secret, self.name),
+            )
+            self._clients[url] = httpx.Client(base_url=url, auth=auth, timeout=30)
+        return self._clients[url]
+
+    def close(self) -> None:
+        for client in self._clients.values():
+            client.close()
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    routers: Callable[[EntityContext], list[APIRouter]]
+    start: Callable[[EntityContext], None] = lambda _ctx: None
+    seed_demo: Callable[[Session, EntityContext], None] = lambda _session, _ctx: None

@@ -1,0 +1,1 @@
+"""Conventions shared by every MEF LSO API: errors, paging, notifications, state machines, storage."""

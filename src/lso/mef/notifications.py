@@ -1,0 +1,203 @@
+"""The one notification mechanism of every MEF API.
+
+Buyers register a hub (``POST …/hub {callback, query}``); when a resource changes, :func:`publish` writes
+one outbox row per matching hub in the same transaction as the change, and :func:`dispatch` starts a
+durable delivery workflow per row that POSTs ``{eventId, eventTime, eventType, event}`` to
+``callback + /mefApi/<irp>/<notificationApi>/<version>/listener/<eventType>``, retrying with backoff. A
+crash between commit and dispatch loses nothing: :func:`redeliver_pending` runs on start. Receivers use
+:func:`listener_router`, which answers 204 and deduplicates by ``eventId``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from dbos import DBOS, SetWorkflowID
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from lso.mef import runtime
+from lso.mef.body import json_body
+from lso.mef.dates import now_iso
+from lso.mef.errors import Issue, MefError, unprocessable
+from lso.mef.http import MefResponse, no_content
+from lso.mef.store import Document, Store
+from lso.security.tokens import CallerDep
+
+log = logging.getLogger(__name__)
+
+MAX_HUBS = 10_000
+_deliveries = Store("mef.delivery", "delivery")
+_received = Store("mef.receivedEvent", "event")
+
+
+@dataclass(frozen=True)
+class NotificationApi:
+    """A MEF notification API, e.g. CANTATA ``productOrderingNotification`` v6."""
+
+    irp: str
+    name: str
+    version: str
+
+    @property
+    def listener_path(self) -> str:
+        return f"/mefApi/{self.irp}/{self.name}/{self.version}/listener"
+
+    @property
+    def hubs(self) -> Store:
+        return Store(f"hub.{self.irp}.{self.name}", "hub")
+
+
+def hub_router(api: NotificationApi, tag: str) -> APIRouter:
+    """``/hub`` create, get and delete for the management API that ``api`` notifies about."""
+    router = APIRouter(tags=[tag])
+
+    @router.post("/hub", status_code=201)
+    async def register_listener(request: Request, caller: CallerDep) -> MefResponse:
+        body = await json_body(request)
+        callback = body.get("callback") if isinstance(body, dict) else None
+        if not isinstance(callback, str) or not callback.startswith(("http://", "https://")):
+            raise unprocessable(
+                Issue("/callback", "callback must be an absolute http(s) URL", "invalidValue")
+            )
+        hub = {"id": str(uuid.uuid4()), "callback": callback.rstrip("/"), "query": body.get("query")}
+        with runtime.current().db.session() as session:
+            api.hubs.add(session, hub, party=caller.party_id)
+        return MefResponse(hub, status_code=201)
+
+    @router.get("/hub/{hub_id}")
+    def get_hub(hub_id: str, caller: CallerDep) -> MefResponse:
+        with runtime.current().db.session() as session:
+            return MefResponse(api.hubs.get(session, hub_id, caller.party_id))
+
+    @router.delete("/hub/{hub_id}", status_code=204)
+    def unregister_listener(hub_id: str, caller: CallerDep) -> Response:
+        with runtime.current().db.session() as session:
+            hub = api.hubs.get(session, hub_id, caller.party_id)
+            hub["state"] = "deleted"
+            api.hubs.put(session, hub)
+        return no_content()
+
+    return router
+
+
+def publish(
+    session: Session,
+    api: NotificationApi,
+    party: str | None,
+    event_type: str,
+    event: Document,
+    event_id: str | None = None,
+) -> list[str]:
+    """Queue ``event`` for every hub of ``party`` whose query selects ``event_type``; returns delivery ids.
+
+    Give a deterministic ``event_id`` from a workflow so a re-executed step publishes the same event, which
+    receivers then discard as a duplicate.
+    """
+    event_id = event_id or str(uuid.uuid4())
+    body = {"eventId": event_id, "eventTime": now_iso(), "eventType": event_type, "event": event}
+    ids = []
+    hubs, _ = api.hubs.list(session, party=party, filters={}, offset=0, limit=MAX_HUBS)
+    for hub in hubs:
+        if hub.get("state") == "deleted" or not _selects(hub.get("query"), event_type):
+            continue
+        delivery_id = f"{event_id}:{hub['id']}"
+        if _deliveries.find(session, delivery_id) is None:
+            url = f"{hub['callback']}{api.listener_path}/{event_type}"
+            _deliveries.add(
+                session, {"id": delivery_id, "state": "pending", "url": url, "body": body}, party=party
+            )
+        ids.append(delivery_id)
+    return ids
+
+
+def dispatch(delivery_ids: list[str]) -> None:
+    """Start (at most once each) the delivery workflows of ``delivery_ids``."""
+    for delivery_id in delivery_ids:
+        with SetWorkflowID(f"deliver:{delivery_id}"):
+            DBOS.start_workflow(deliver, delivery_id)
+
+
+def redeliver_pending() -> None:
+    with runtime.current().db.session() as session:
+        pending, _ = _deliveries.list(
+            session, party=None, filters={"state": "pending"}, offset=0, limit=100_000
+        )
+    dispatch([d["id"] for d in pending])
+
+
+@DBOS.workflow()
+def deliver(delivery_id: str) -> str:
+    try:
+        post_event(delivery_id)
+    except Exception as exc:  # every attempt failed: record it rather than retry forever
+        log.warning("notification %s undeliverable: %s", delivery_id, exc)
+        return mark_delivery(delivery_id, "failed")
+    return mark_delivery(delivery_id, "delivered")
+
+
+@DBOS.step(retries_allowed=True, max_attempts=10, interval_seconds=0.5, backoff_rate=2.0)
+def post_event(delivery_id: str) -> None:
+    rt = runtime.current()
+    with rt.db.session() as session:
+        delivery = _deliveries.get(session, delivery_id)
+    response = rt.http.post(delivery["url"], json=delivery["body"], timeout=10)
+    if response.status_code >= 300:
+        raise httpx.HTTPStatusError(
+            f"listener answered {response.status_code}", request=response.request, response=response
+        )
+
+
+@DBOS.step()
+def mark_delivery(delivery_id: str, state: str) -> str:
+    with runtime.current().db.session() as session:
+        delivery = _deliveries.get(session, delivery_id)
+        delivery["state"] = state
+        _deliveries.put(session, delivery)
+    return state
+
+
+def _selects(query: Any, event_type: str) -> bool:
+    """Hub queries of the form ``eventType=a,b`` (MEF) select event types; no query selects all."""
+    if not query:
+        return True
+    for clause in str(query).split("&"):
+        name, _, values = clause.partition("=")
+        if name.strip() == "eventType" and event_type not in [v.strip() for v in values.split(",")]:
+            return False
+    return True
+
+
+EventHandler = Callable[[Document], None]
+
+
+def listener_router(api: NotificationApi, handlers: dict[str, EventHandler]) -> APIRouter:
+    """The buyer side: ``POST {listener_path}/<eventType>`` → handler, once per ``eventId``."""
+    router = APIRouter(prefix=api.listener_path, tags=[f"{api.name} listener"])
+
+    for event_type, handler in handlers.items():
+        router.add_api_route(f"/{event_type}", _receiver(api, handler), methods=["POST"], status_code=204)
+    return router
+
+
+def _receiver(api: NotificationApi, handler: EventHandler) -> Callable[..., Any]:
+    async def receive(request: Request) -> Response:
+        body = await json_body(request)
+        if not isinstance(body, dict) or not isinstance(body.get("eventId"), str) or "event" not in body:
+            raise MefError(400, "A notification needs eventId and event", code="invalidBody")
+        with runtime.current().db.session() as session:
+            if _received.find(session, f"{api.name}:{body['eventId']}") is not None:
+                return no_content()
+            handler(body)
+            _received.add(
+                session, {"id": f"{api.name}:{body['eventId']}", "eventType": body.get("eventType")}
+            )
+        return no_content()
+
+    return receive

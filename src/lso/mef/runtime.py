@@ -1,0 +1,35 @@
+"""What durable workflows reach for when they run: the domain's database and settings.
+
+DBOS workflows are module-level functions registered at import and recovered by id after a crash, so
+they cannot close over a domain object; the domain installs itself here once on start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from lso.db import Database
+from lso.settings import Settings
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    http: httpx.Client
+
+
+_current: Runtime | None = None
+
+
+def install(runtime: Runtime) -> None:
+    global _current
+    _current = runtime
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("No domain is running in this process")
+    return _current

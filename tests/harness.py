@@ -1,0 +1,104 @@
+"""Running real domains for tests: a uvicorn server on a free loopback port, in a thread or a process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from lso.domain import Domain
+from lso.security.client import ClientCredentials
+from lso.settings import Settings
+
+DEADLINE_S = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = DEADLINE_S, interval: float = 0.05) -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextmanager
+def domain_in_thread(data_dir: Path, **overrides: Any) -> Iterator[Settings]:
+    """A demo domain served by uvicorn in a background thread of this process (one per process: DBOS
+    is a process-wide singleton)."""
+    settings = Settings.load(data_dir, port=free_port(), demo=True, **overrides)
+    server = uvicorn.Server(uvicorn.Config(Domain(settings).app(), port=settings.port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: _healthy(settings.base_url) or not thread.is_alive())
+    if not thread.is_alive():
+        raise RuntimeError("the domain failed to start; see the log above")
+    try:
+        yield settings
+    finally:
+        server.should_exit = True
+        thread.join(timeout=DEADLINE_S)
+
+
+@contextmanager
+def domain_process(
+    data_dir: Path, port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``lso serve --demo`` in a child process, for tests that kill it."""
+    port = port or free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "lso.cli",
+        "serve",
+        "--demo",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+    ]
+    log = open(data_dir.parent / f"{data_dir.name}-{port}.log", "ab")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(command, stdout=log, stderr=log, env={**os.environ, **(env or {})})
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _healthy(base_url) or process.poll() is not None)
+        if process.poll() is not None:
+            raise RuntimeError(f"lso serve exited with {process.returncode}; see {log.name}")
+        yield process, base_url
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=DEADLINE_S)
+        log.close()
+
+
+def party_client(base_url: str, client_id: str, secret: str) -> httpx.Client:
+    """An HTTP client that authenticates as ``client_id`` with OAuth2 client credentials."""
+    auth = ClientCredentials(f"{base_url}/oauth2/token", client_id, secret)
+    return httpx.Client(base_url=base_url, auth=auth, timeout=30)
