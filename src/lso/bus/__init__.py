@@ -1,5 +1,6 @@
-"""Business Applications (BUS): serves CANTATA and SONATA, consumes LEGATO."""
+"""Business Applications (BUS): serves CANTATA (and later SONATA), consumes LEGATO."""
 
+from lso.bus import api
 from lso.entity import Entity
 
-ENTITY = Entity(name="bus", routers=lambda _ctx: [])
+ENTITY = Entity(name="bus", routers=api.routers, start=api.start, seed_demo=api.seed_demo)

@@ -1,0 +1,32 @@
+"""The CANTATA APIs BUS serves, gathered for the domain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from lso.bus.cantata import (
+    geographic_address,
+    geographic_site,
+    inventory,
+    order,
+    poq,
+    product_catalog,
+    quote,
+)
+from lso.entity import EntityContext
+
+_APIS = (product_catalog, geographic_address, geographic_site, poq, quote, order, inventory)
+
+
+def routers(ctx: EntityContext) -> list[APIRouter]:
+    return [api.router(ctx) for api in _APIS]
+
+
+def start(ctx: EntityContext) -> None:
+    order.start(ctx)
+
+
+def seed_demo(session: Session, ctx: EntityContext) -> None:
+    product_catalog.seed_demo(session, ctx)
+    geographic_site.seed_demo(session, ctx)
