@@ -1,16 +1,57 @@
-"""Fixtures shared by the whole suite: one demo domain per test process, and clients of its parties."""
+"""Fixtures shared by the whole suite: one demo domain per test process, and clients of its parties.
+
+Every client handed out here checks each MEF response it receives against the official MEF document
+(tests/conformance/openapi.py); :func:`pytest_runtest_call` fails the test that received a violation.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import psycopg
 import pytest
+from psycopg import sql
 
 from lso.domain import DEMO_CUSTOMERS
 from lso.settings import Settings
-from tests.harness import domain_in_thread, party_client
+from tests.conformance.openapi import HOW_TO_GET_SPECS, RECORDER, specs_root
+from tests.harness import domain_in_thread, domain_process, internal_client, party_client
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip when ``condition`` is false — unless LSO_REQUIRE_ALL=1 (CI), where a skip is a failure."""
+    if condition:
+        return
+    if os.environ.get("LSO_REQUIRE_ALL") == "1":
+        pytest.fail(f"required but unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    """Fail a test that received a MEF response the official document does not allow."""
+    RECORDER.take()  # responses of an earlier test's teardown are not this test's
+    result = yield
+    found = RECORDER.take()
+    if found:
+        listing = "\n  ".join(found)
+        raise AssertionError(f"{len(found)} MEF conformance violation(s):\n  {listing}")
+    return result
+
+
+@pytest.fixture(scope="session")
+def mef_specs() -> Path:
+    """The folder of the official MEF SDKs (LSO_MEF_SPECS)."""
+    root = specs_root()
+    require(root is not None, HOW_TO_GET_SPECS)
+    assert root is not None
+    return root
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +59,40 @@ def domain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A running demo domain (SQLite, or PostgreSQL when LSO_DATABASE_URL is set)."""
     with domain_in_thread(tmp_path_factory.mktemp("domain")) as settings:
         yield settings
+
+
+def _fresh_database(admin_url: str) -> Iterator[str]:
+    """CREATE DATABASE for this test process (xdist worker); DROP it afterwards."""
+    name = f"lso_test_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlsplit(admin_url)._replace(path=f"/{name}").geturl()
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_domain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A demo domain on a fresh PostgreSQL database, served by ``lso serve`` in a child process (DBOS is
+    one per process, and this process may already run the SQLite ``domain``)."""
+    admin_url = os.environ.get("LSO_TEST_POSTGRES_URL", "")
+    require(bool(admin_url), "LSO_TEST_POSTGRES_URL is not set (a PostgreSQL URL allowed to CREATE DATABASE)")
+    data_dir = tmp_path_factory.mktemp("postgres-domain")
+    for database_url in _fresh_database(admin_url):
+        with domain_process(data_dir, env={"LSO_DATABASE_URL": database_url}) as (_process, base_url):
+            port = int(base_url.rsplit(":", 1)[1])
+            settings = Settings.load(data_dir, port=port, demo=True)
+            yield dataclasses.replace(settings, database_url=database_url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_domain(request: pytest.FixtureRequest) -> Settings:
+    """The order-flow tests run on both databases: SQLite always, PostgreSQL when it is configured."""
+    fixture = "domain" if request.param == "sqlite" else "postgres_domain"
+    settings: Settings = request.getfixturevalue(fixture)
+    return settings
 
 
 def _client(settings: Settings, party: str) -> Iterator[httpx.Client]:
@@ -35,10 +110,21 @@ def globex(domain: Settings) -> Iterator[httpx.Client]:
     yield from _client(domain, "globex")
 
 
-def require(condition: bool, reason: str) -> None:
-    """Skip when ``condition`` is false — unless LSO_REQUIRE_ALL=1 (CI), where a skip is a failure."""
-    if condition:
-        return
-    if os.environ.get("LSO_REQUIRE_ALL") == "1":
-        pytest.fail(f"required but unavailable: {reason}")
-    pytest.skip(reason)
+@pytest.fixture
+def any_acme(any_domain: Settings) -> Iterator[httpx.Client]:
+    """``acme`` on :func:`any_domain`."""
+    yield from _client(any_domain, "acme")
+
+
+@pytest.fixture
+def internal(domain: Settings) -> Iterator[Callable[[str], httpx.Client]]:
+    """``internal("sof")``: a client of the internal reference points acting as one of the entities."""
+    clients: list[httpx.Client] = []
+
+    def make(entity: str) -> httpx.Client:
+        clients.append(internal_client(domain, entity))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()

@@ -18,7 +18,9 @@ import uvicorn
 
 from lso.domain import Domain
 from lso.security.client import ClientCredentials
+from lso.security.tokens import internal_secret
 from lso.settings import Settings
+from tests.conformance.openapi import RECORDER
 
 DEADLINE_S = 60.0
 
@@ -99,6 +101,17 @@ def domain_process(
 
 
 def party_client(base_url: str, client_id: str, secret: str) -> httpx.Client:
-    """An HTTP client that authenticates as ``client_id`` with OAuth2 client credentials."""
+    """An HTTP client that authenticates as ``client_id`` with OAuth2 client credentials.
+
+    Every MEF response it receives is checked against the official MEF document of its endpoint
+    (tests/conformance/openapi.py); a violation fails the test that received it.
+    """
     auth = ClientCredentials(f"{base_url}/oauth2/token", client_id, secret)
-    return httpx.Client(base_url=base_url, auth=auth, timeout=30)
+    return httpx.Client(base_url=base_url, auth=auth, timeout=30, event_hooks={"response": [RECORDER]})
+
+
+def internal_client(settings: Settings, entity: str) -> httpx.Client:
+    """A client of this domain's internal reference points (LEGATO, PRESTO, ADAGIO) acting as ``entity``
+    (bus, sof, icm or ecm) — what that entity's own IRP client would send."""
+    secret = internal_secret(settings.jwt_secret, entity)
+    return party_client(settings.base_url, f"lso-{entity}", secret)
