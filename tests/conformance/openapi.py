@@ -213,15 +213,17 @@ def violations(root: Path, response: httpx.Response) -> list[str]:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
         return [*problems, f"{where}: the body is not JSON: {response.text[:200]!r}"]
+    found = schema_violations(root, operation.document, schema_pointer, body)
+    return [*problems, *(f"{where}: {operation.operation_id} body {v}" for v in found)]
+
+
+def schema_violations(root: Path, document: Document, pointer: str, instance: Any) -> list[str]:
+    """Validate ``instance`` against the schema at ``pointer`` in ``document`` (first five errors)."""
     validator = OpenApiValidator(
-        {"$ref": f"{operation.document.uri}#{schema_pointer}"},
-        registry=_registry(root),
-        format_checker=_FORMATS,
+        {"$ref": f"{document.uri}#{pointer}"}, registry=_registry(root), format_checker=_FORMATS
     )
-    for error in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))[:5]:
-        at = "/".join(str(p) for p in error.absolute_path) or "(body)"
-        problems.append(f"{where}: {operation.operation_id} body at {at}: {error.message[:300]}")
-    return problems
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))[:5]
+    return [f"at {'/'.join(str(p) for p in e.absolute_path) or '(root)'}: {e.message[:300]}" for e in errors]
 
 
 def _schema_pointer(document: Document, pointer: str, described: dict[str, Any]) -> str | None:
