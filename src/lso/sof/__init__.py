@@ -1,5 +1,20 @@
 """Service Orchestration (SOF): serves LEGATO (and ALLEGRO, INTERLUDE), consumes PRESTO."""
 
-from lso.entity import Entity
+from fastapi import APIRouter
 
-ENTITY = Entity(name="sof", routers=lambda _ctx: [])
+from lso.entity import Entity, EntityContext
+from lso.sof import activation
+from lso.sof.legato import service_feasibility, service_function_testing, service_inventory, service_ordering
+from lso.sof.presto_client import PrestoClient
+
+
+def _routers(ctx: EntityContext) -> list[APIRouter]:
+    return [
+        service_ordering.router(),
+        service_inventory.router(),
+        service_function_testing.router(),
+        service_feasibility.router(lambda: PrestoClient(ctx.client())),
+    ]
+
+
+ENTITY = Entity(name="sof", routers=_routers, start=activation.install)

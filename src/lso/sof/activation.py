@@ -1,0 +1,380 @@
+"""Service activation (MEF 55.0.1 §10.2 steps 8-13): one durable workflow per service order.
+
+validate → design (a SIP per UNI, then the EVC as a PRESTO connectivity service) → service activation
+test → performance monitoring → services active, items and order completed. Any refusal (ICM, an element,
+a failed test) runs compensation so nothing stays configured, then fails the items with the reason.
+
+Every PRESTO call is keyed by a business key (allocation key ``<order>:<item>``, connectivity service
+uuid derived from the EVC item), so a step re-run after a crash finds what the first run made instead of
+making it twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
+
+import httpx
+from dbos import DBOS, SetWorkflowID
+from dbos._error import DBOSMaxStepRetriesExceeded
+from sqlalchemy.orm import Session
+
+from lso.entity import EntityContext
+from lso.mef import runtime
+from lso.mef.dates import now_iso
+from lso.mef.notifications import dispatch
+from lso.mef.store import Document
+from lso.sof import records, testing
+from lso.sof.configuration import (
+    CONNECTS_TO_UNI,
+    UNI_TYPE,
+    Decomposition,
+    EvcComponent,
+    Invalid,
+    TerminationError,
+    UniComponent,
+    decompose,
+)
+from lso.sof.presto_client import BandwidthProfile, EndPoint, PrestoClient, PrestoError
+
+_NAMESPACE = uuid.UUID("6c3f3a52-0d0e-4a43-9a0b-5f3b2f9d8e11")
+_context: EntityContext | None = None
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ActivationError(Exception):
+    """A refusal that retrying will not cure; ``item_id`` is the item it is about."""
+
+    def __init__(self, item_id: str, reason: str) -> None:
+        super().__init__(item_id, reason)
+        self.item_id = item_id
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated order: its components and the SIPs of UNIs already in inventory (by service id)."""
+
+    components: Decomposition
+    existing_sips: dict[str, str]
+
+
+def install(ctx: EntityContext) -> None:
+    """Keep SOF's context so workflow steps (module-level, recovered by id) can reach ICM over PRESTO."""
+    global _context
+    _context = ctx
+
+
+def start(order_id: str) -> None:
+    """Start the activation of ``order_id`` — at most once: the workflow id is the order's."""
+    with SetWorkflowID(f"sof-activation:{order_id}"):
+        DBOS.start_workflow(activate_service_order, order_id)
+
+
+def service_id(order_id: str, item_id: str) -> str:
+    """The inventory id of the service an order item makes (stable, so re-running a step finds it)."""
+    return str(uuid.uuid5(_NAMESPACE, f"service:{order_id}:{item_id}"))
+
+
+def connectivity_service_uuid(order_id: str, item_id: str) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"connectivity:{order_id}:{item_id}"))
+
+
+def allocation_key(order_id: str, item_id: str) -> str:
+    return f"{order_id}:{item_id}"
+
+
+@DBOS.workflow()
+def activate_service_order(order_id: str) -> str:
+    plan = validate(order_id)
+    if isinstance(plan, TerminationError):
+        dispatch(reject(order_id, plan))
+        return "rejected"
+    dispatch(begin(order_id, plan))
+    item_id = ""  # the item being worked on, blamed if ICM stops answering
+    try:
+        sips = dict(plan.existing_sips)
+        for uni in plan.components.unis:
+            item_id = uni.item_id
+            sips[uni.item_id] = allocate_sip(order_id, uni)
+        for evc in plan.components.evcs:
+            item_id = evc.item_id
+            ends = [sips[ref] for ref in evc.uni_items + evc.uni_services]
+            create_connectivity_service(order_id, evc, ends)
+            passed = run_activation_test(order_id, evc)
+            if not passed:
+                raise ActivationError(evc.item_id, "the service activation test failed (see testJob)")
+            start_performance_monitoring(order_id, evc)
+    except ActivationError as exc:
+        compensate(order_id, plan)
+        dispatch(fail(order_id, exc.item_id, exc.reason))
+        return "failed"
+    except DBOSMaxStepRetriesExceeded as exc:
+        compensate(order_id, plan)
+        dispatch(fail(order_id, item_id, f"ICM did not answer: {exc.errors[-1] if exc.errors else exc}"))
+        return "failed"
+    dispatch(complete(order_id))
+    return "completed"
+
+
+def compensate(order_id: str, plan: Plan) -> None:
+    """Undo the design in reverse: connectivity services first (they use the SIPs), then the SIPs."""
+    for evc in plan.components.evcs:
+        delete_connectivity_service(order_id, evc.item_id)
+    for uni in plan.components.unis:
+        release_sip(order_id, uni.item_id)
+
+
+def _presto() -> PrestoClient:
+    if _context is None:
+        raise RuntimeError("SOF is not started in this process")
+    return PrestoClient(_context.client())
+
+
+def _transient(error: BaseException) -> bool:
+    """Retry what a retry can cure (transport errors, ICM 5xx); a refusal is final."""
+    if isinstance(error, ActivationError):
+        return False
+    if isinstance(error, PrestoError):
+        return error.status >= 500
+    return isinstance(error, httpx.HTTPError)
+
+
+def _remote_step() -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A step that calls ICM: retried with backoff while the failure is transient."""
+    return DBOS.step(
+        retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0, should_retry=_transient
+    )
+
+
+def _refused(item_id: str, error: PrestoError) -> ActivationError:
+    return ActivationError(item_id, f"ICM refused {error.rpc}: {error.reason or error.code or error.status}")
+
+
+@DBOS.step()
+def validate(order_id: str) -> Plan | TerminationError:
+    with runtime.current().db.session() as session:
+        order = records.ORDERS.get(session, order_id)
+        party = records.party_of(session, order)
+        known: dict[str, UniComponent] = {}
+        sips: dict[str, str] = {}
+        for service in _active_unis(session, party):
+            sip = _fact(service, "serviceInterfacePoint")
+            if sip is not None:
+                site = service["place"][0]["place"]["id"]
+                frame = service["serviceConfiguration"].get("maximumFrameSize", 1522)
+                known[service["id"]] = UniComponent(service["id"], site, 0, frame)
+                sips[service["id"]] = sip
+    try:
+        components = decompose(order, known)
+    except Invalid as exc:
+        return exc.error
+    used = {ref for evc in components.evcs for ref in evc.uni_services}
+    return Plan(components, {ref: sips[ref] for ref in used})
+
+
+@DBOS.step()
+def reject(order_id: str, error: TerminationError) -> list[str]:
+    with runtime.current().db.session() as session:
+        order = records.ORDERS.get(session, order_id)
+        ids: list[str] = []
+        for item in order["serviceOrderItem"]:
+            ids += records.move_item(
+                session, order, item["id"], "rejected", error.body() if item["id"] == error.item_id else None
+            )
+        ids += records.move_order(session, order, "rejected")
+        records.ORDERS.put(session, order)
+        return ids
+
+
+@DBOS.step()
+def begin(order_id: str, plan: Plan) -> list[str]:
+    """Order and items in progress; one inventory service per item, related as the order relates them."""
+    with runtime.current().db.session() as session:
+        order = records.ORDERS.get(session, order_id)
+        party = records.party_of(session, order)
+        ids: list[str] = []
+        for item in order["serviceOrderItem"]:
+            ids += records.move_item(session, order, item["id"], "inProgress")
+            ids += records.add_service(session, party, _service_of(order, item, plan))
+        ids += records.move_order(session, order, "inProgress")
+        records.ORDERS.put(session, order)
+        return ids
+
+
+def _service_of(order: Document, item: Document, plan: Plan) -> Document:
+    given = item["service"]
+    service: Document = {
+        "id": service_id(order["id"], item["id"]),
+        "state": "feasibilityChecked",
+        "externalId": given.get("externalId") or order.get("externalId"),
+        "name": given.get("name"),
+        "description": given.get("description"),
+        "serviceType": given.get("serviceType")
+        or ("UNI" if given["serviceConfiguration"]["@type"] == UNI_TYPE else "EVC"),
+        "serviceDate": now_iso(),
+        "place": given.get("place"),
+        "serviceConfiguration": given["serviceConfiguration"],
+        "serviceOrderItem": [
+            {"serviceOrderId": order["id"], "serviceOrderHref": order["href"], "itemId": item["id"]}
+        ],
+    }
+    evc = next((e for e in plan.components.evcs if e.item_id == item["id"]), None)
+    if evc is not None:
+        related = [service_id(order["id"], ref) for ref in evc.uni_items] + list(evc.uni_services)
+        service["serviceRelationship"] = [
+            {"relationshipType": CONNECTS_TO_UNI, "service": {"id": ref, "href": records.service_href(ref)}}
+            for ref in related
+        ]
+    return service
+
+
+@_remote_step()
+def allocate_sip(order_id: str, uni: UniComponent) -> str:
+    try:
+        sip = _presto().allocate_sip(uni.site_id, allocation_key(order_id, uni.item_id), uni.port_speed_mbps)
+    except PrestoError as exc:
+        if exc.status >= 500:
+            raise
+        raise _refused(uni.item_id, exc) from None
+    with runtime.current().db.session() as session:
+        service = records.SERVICES.get(session, service_id(order_id, uni.item_id))
+        records.characteristic(service, "serviceInterfacePoint", sip.uuid)
+        records.characteristic(service, "element", sip.element)
+        records.characteristic(service, "port", sip.port)
+        records.SERVICES.put(session, service)
+    return sip.uuid
+
+
+@_remote_step()
+def create_connectivity_service(order_id: str, evc: EvcComponent, sips: list[str]) -> str:
+    uuid_ = connectivity_service_uuid(order_id, evc.item_id)
+    bandwidth = BandwidthProfile(evc.cir_mbps, evc.eir_mbps, evc.cbs_bytes or 12_176, evc.ebs_bytes or 12_176)
+    try:
+        created = _presto().create_connectivity_service(
+            uuid_, [EndPoint(sip) for sip in sips], bandwidth, name=f"{order_id}:{evc.item_id}"
+        )
+    except PrestoError as exc:
+        if exc.status >= 500:
+            raise
+        raise _refused(evc.item_id, exc) from None
+    with runtime.current().db.session() as session:
+        service = records.SERVICES.get(session, service_id(order_id, evc.item_id))
+        records.characteristic(service, "connectivityService", created.uuid)
+        records.characteristic(service, "vni", created.vni)
+        records.characteristic(service, "path", list(created.route))
+        records.characteristic(service, "serviceInterfacePoints", list(created.end_points))
+        service["note"] = [
+            {
+                "id": "design",
+                "author": "SOF",
+                "date": now_iso(),
+                "source": "sof",
+                "text": f"connectivity service {created.uuid}, VNI {created.vni}, "
+                f"path {' > '.join(created.route)}, SIPs {', '.join(created.end_points)}",
+            }
+        ]
+        records.SERVICES.put(session, service)
+    return created.uuid
+
+
+@_remote_step()
+def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
+    """The Y.1564-style test as a LEGATO testJob whose results BUS can read."""
+    evc_service = service_id(order_id, evc.item_id)
+    with runtime.current().db.session() as session:
+        service = records.SERVICES.get(session, evc_service)
+        ends = [rel["service"]["id"] for rel in service.get("serviceRelationship", [])]
+        job = testing.open_activation_test(session, evc_service, ends, evc)
+        records.characteristic(service, "testJob", job["id"])
+        records.SERVICES.put(session, service)
+    try:
+        results = _presto().run_service_activation_test(
+            connectivity_service_uuid(order_id, evc.item_id), evc.cir_mbps, evc.eir_mbps
+        )
+    except PrestoError as exc:
+        if exc.status >= 500:
+            raise
+        with runtime.current().db.session() as session:
+            testing.abandon(session, job["id"], exc.reason or str(exc))
+        raise _refused(evc.item_id, exc) from None
+    with runtime.current().db.session() as session:
+        return testing.record_results(session, job["id"], results)
+
+
+@_remote_step()
+def start_performance_monitoring(order_id: str, evc: EvcComponent) -> None:
+    try:
+        _presto().start_performance_monitoring(connectivity_service_uuid(order_id, evc.item_id))
+    except PrestoError as exc:
+        if exc.status >= 500:
+            raise
+        raise _refused(evc.item_id, exc) from None
+
+
+@_remote_step()
+def delete_connectivity_service(order_id: str, item_id: str) -> None:
+    try:
+        _presto().delete_connectivity_service(connectivity_service_uuid(order_id, item_id))
+    except PrestoError as exc:
+        if not exc.not_found:  # never created: nothing to undo
+            raise
+
+
+@_remote_step()
+def release_sip(order_id: str, item_id: str) -> None:
+    try:
+        _presto().release_sip(allocation_key(order_id, item_id))
+    except PrestoError as exc:
+        if not exc.not_found:
+            raise
+
+
+@DBOS.step()
+def complete(order_id: str) -> list[str]:
+    with runtime.current().db.session() as session:
+        order = records.ORDERS.get(session, order_id)
+        ids: list[str] = []
+        for item in order["serviceOrderItem"]:
+            service = records.SERVICES.get(session, service_id(order_id, item["id"]))
+            ids += records.move_service(session, service, "reserved")
+            ids += records.move_service(session, service, "active")
+            ids += records.move_item(session, order, item["id"], "completed")
+        ids += records.move_order(session, order, "completed")
+        records.ORDERS.put(session, order)
+        return ids
+
+
+@DBOS.step()
+def fail(order_id: str, item_id: str, reason: str) -> list[str]:
+    """Every item failed (nothing of the order stays in the network); the culprit says why."""
+    with runtime.current().db.session() as session:
+        order = records.ORDERS.get(session, order_id)
+        ids: list[str] = []
+        for item in order["serviceOrderItem"]:
+            own = item["id"] == item_id
+            error = {
+                "code": "otherIssue",
+                "propertyPath": f"/serviceOrderItem/{order['serviceOrderItem'].index(item)}",
+                "value": reason if own else f"not activated because item {item_id} failed: {reason}",
+            }
+            service = records.SERVICES.get(session, service_id(order_id, item["id"]))
+            ids += records.move_service(session, service, "terminated")
+            ids += records.move_item(session, order, item["id"], "failed", error)
+        ids += records.move_order(session, order, "failed")
+        records.ORDERS.put(session, order)
+        return ids
+
+
+def _active_unis(session: Session, party: str | None) -> list[Document]:
+    found, _ = records.SERVICES.list(
+        session, party=party, filters={"state": "active", "serviceType": "UNI"}, offset=0, limit=10_000
+    )
+    return found
+
+
+def _fact(service: Document, name: str) -> str | None:
+    return next((c["value"] for c in service.get("serviceCharacteristic", []) if c["name"] == name), None)

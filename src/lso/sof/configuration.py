@@ -1,0 +1,278 @@
+"""What SOF reads from MEF 101 service configurations, and an EPL order decomposed into its components.
+
+Only the properties SOF orchestrates are modelled; others MEF 101 allows are accepted and kept in the
+stored order untouched. Names are MEF 101's (``carrierEthernetSubscriberUni.yaml``,
+``carrierEthernetEvc.yaml``, ``common.yaml`` InformationRate/DataSize).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+UNI_TYPE = "urn:mef:lso:spec:service:carrier-ethernet-subscriber-uni:v1.0.0:all"
+EVC_TYPE = "urn:mef:lso:spec:service:carrier-ethernet-evc:v1.0.0:all"
+CONNECTS_TO_UNI = "CONNECTS_TO_UNI"
+INSTALL_LOCATION = "INSTALL_LOCATION"
+DEFAULT_PORT_SPEED_MBPS = 1000
+
+_RATE_MBPS = {"BPS": 1e-6, "KBPS": 1e-3, "MBPS": 1.0, "GBPS": 1e3, "TBPS": 1e6, "PBPS": 1e9, "EBPS": 1e12}
+_SIZE_BYTES = {"BYTES": 1, "KBYTES": 1024, "MBYTES": 1024**2, "GBYTES": 1024**3}
+_PHY_SPEED = re.compile(r"^(\d+(?:_\d+)?)(G?)BASE")
+M = TypeVar("M", bound=BaseModel)
+
+
+class _Mef(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class InformationRate(_Mef):
+    irValue: float = Field(ge=0)
+    irUnits: Literal["BPS", "KBPS", "MBPS", "GBPS", "TBPS", "PBPS", "EBPS"]
+
+    @property
+    def mbps(self) -> float:
+        return self.irValue * _RATE_MBPS[self.irUnits]
+
+
+class DataSize(_Mef):
+    dataSizeValue: int = Field(ge=0)
+    dataSizeUnits: Literal["BYTES", "KBYTES", "MBYTES", "GBYTES"]
+
+    @property
+    def bytes(self) -> int:
+        return self.dataSizeValue * _SIZE_BYTES[self.dataSizeUnits]
+
+
+class IngressBwpFlow(_Mef):
+    """MEF 101 IngressBwpFlow: the EVC End Point ingress bandwidth profile (colour-blind, CF 0)."""
+
+    cir: InformationRate
+    cbs: DataSize | None = None
+    eir: InformationRate | None = None
+    ebs: DataSize | None = None
+
+
+class PhysicalLink(_Mef):
+    id: str | None = None
+    physicalLink: str
+
+
+class SubscriberUniConfiguration(_Mef):
+    type: Literal["urn:mef:lso:spec:service:carrier-ethernet-subscriber-uni:v1.0.0:all"] = Field(
+        alias="@type"
+    )
+    identifier: str | None = Field(default=None, min_length=1, max_length=45)
+    maximumFrameSize: int = Field(default=1522, ge=1522, le=16000)
+    listOfPhyLinks: list[PhysicalLink] = Field(default_factory=list)
+
+    @property
+    def port_speed_mbps(self) -> int:
+        """The speed of the first physical link (``1000BASE_LX`` → 1000), or 1 Gbit/s when unstated."""
+        if not self.listOfPhyLinks:
+            return DEFAULT_PORT_SPEED_MBPS
+        match = _PHY_SPEED.match(self.listOfPhyLinks[0].physicalLink)
+        if not match:
+            return DEFAULT_PORT_SPEED_MBPS
+        value = float(match.group(1).replace("_", "."))
+        return int(value * 1000) if match.group(2) else int(value)
+
+
+class EvcConfiguration(_Mef):
+    type: Literal["urn:mef:lso:spec:service:carrier-ethernet-evc:v1.0.0:all"] = Field(alias="@type")
+    identifier: str | None = Field(default=None, min_length=1, max_length=45)
+    evcType: Literal["POINT_TO_POINT"] = "POINT_TO_POINT"
+    maximumFrameSize: int = Field(default=1522, ge=1522, le=16000)
+    listOfCosNames: list[str] | None = None
+    ingressBwp: IngressBwpFlow
+
+
+@dataclass(frozen=True)
+class TerminationError:
+    """Why an item cannot be done, as Kylie's ``terminationError`` states it."""
+
+    item_id: str
+    property_path: str
+    reason: str
+    code: str = "invalidValue"
+
+    def body(self) -> dict[str, str]:
+        return {"code": self.code, "propertyPath": self.property_path, "value": self.reason}
+
+
+@dataclass(frozen=True)
+class UniComponent:
+    item_id: str
+    site_id: str
+    port_speed_mbps: int
+    maximum_frame_size: int
+
+
+@dataclass(frozen=True)
+class EvcComponent:
+    """The EVC forwarding construct; ``uni_items`` are order item ids, ``uni_services`` inventory ids."""
+
+    item_id: str
+    cir_mbps: float
+    eir_mbps: float
+    cbs_bytes: int
+    ebs_bytes: int
+    maximum_frame_size: int
+    uni_items: tuple[str, ...] = ()
+    uni_services: tuple[str, ...] = ()
+
+
+@dataclass
+class Decomposition:
+    """A validated order: the UNIs to build and the EVCs that connect them."""
+
+    unis: list[UniComponent] = field(default_factory=list)
+    evcs: list[EvcComponent] = field(default_factory=list)
+
+
+class Invalid(Exception):
+    def __init__(self, error: TerminationError) -> None:
+        super().__init__(error.reason)
+        self.error = error
+
+
+def decompose(order: dict[str, Any], known_unis: dict[str, UniComponent]) -> Decomposition:
+    """The components of ``order``, or :class:`Invalid` naming the first bad item and why.
+
+    ``known_unis`` are UNI services already in inventory (by service id) that an EVC may reference.
+    """
+    plan = Decomposition()
+    items = order["serviceOrderItem"]
+    for index, item in enumerate(items):
+        path = f"/serviceOrderItem/{index}"
+        if item.get("action") != "add":
+            raise Invalid(TerminationError(item["id"], f"{path}/action", "only action add is orchestrated"))
+        configuration = item.get("service", {}).get("serviceConfiguration")
+        kind = configuration.get("@type") if isinstance(configuration, dict) else None
+        if kind == UNI_TYPE:
+            plan.unis.append(_uni(item, path))
+        elif kind == EVC_TYPE:
+            plan.evcs.append(_evc(item, path))
+        else:
+            raise Invalid(
+                TerminationError(
+                    item["id"],
+                    f"{path}/service/serviceConfiguration/@type",
+                    f"unknown service configuration @type {kind!r}",
+                    "missingProperty" if kind is None else "invalidValue",
+                )
+            )
+    _check_relationships(plan, items, known_unis)
+    return plan
+
+
+def _uni(item: dict[str, Any], path: str) -> UniComponent:
+    service = item["service"]
+    config = _validated(SubscriberUniConfiguration, service["serviceConfiguration"], item["id"], path)
+    places = [p for p in service.get("place") or [] if p.get("role") == INSTALL_LOCATION]
+    site = places[0].get("place", {}) if len(places) == 1 else {}
+    if site.get("@type") != "GeographicSiteRef" or not site.get("id"):
+        raise Invalid(
+            TerminationError(
+                item["id"],
+                f"{path}/service/place",
+                "a UNI needs exactly one place of role INSTALL_LOCATION that is a GeographicSiteRef",
+                "missingProperty",
+            )
+        )
+    return UniComponent(item["id"], site["id"], config.port_speed_mbps, config.maximumFrameSize)
+
+
+def _evc(item: dict[str, Any], path: str) -> EvcComponent:
+    service = item["service"]
+    config = _validated(EvcConfiguration, service["serviceConfiguration"], item["id"], path)
+    bwp = config.ingressBwp
+    if bwp.cir.mbps <= 0:
+        raise Invalid(
+            TerminationError(
+                item["id"],
+                f"{path}/service/serviceConfiguration/ingressBwp/cir",
+                "the EVC CIR must be positive",
+            )
+        )
+    item_refs = tuple(
+        rel["orderItem"]["itemId"]
+        for rel in item.get("serviceOrderItemRelationship") or []
+        if rel.get("relationshipType") == CONNECTS_TO_UNI
+    )
+    service_refs = tuple(
+        rel["service"]["id"]
+        for rel in service.get("serviceRelationship") or []
+        if rel.get("relationshipType") == CONNECTS_TO_UNI
+    )
+    return EvcComponent(
+        item_id=item["id"],
+        cir_mbps=bwp.cir.mbps,
+        eir_mbps=bwp.eir.mbps if bwp.eir else 0.0,
+        cbs_bytes=bwp.cbs.bytes if bwp.cbs else 0,
+        ebs_bytes=bwp.ebs.bytes if bwp.ebs else 0,
+        maximum_frame_size=config.maximumFrameSize,
+        uni_items=item_refs,
+        uni_services=service_refs,
+    )
+
+
+def _check_relationships(
+    plan: Decomposition, items: list[dict[str, Any]], known_unis: dict[str, UniComponent]
+) -> None:
+    index_of = {item["id"]: i for i, item in enumerate(items)}
+    unis = {uni.item_id: uni for uni in plan.unis}
+    for evc in plan.evcs:
+        path = f"/serviceOrderItem/{index_of[evc.item_id]}"
+        for ref in evc.uni_items:
+            if ref not in unis:
+                raise Invalid(
+                    TerminationError(
+                        evc.item_id,
+                        f"{path}/serviceOrderItemRelationship",
+                        f"CONNECTS_TO_UNI names item {ref!r}, which is not a UNI item of this order",
+                        "referenceNotFound",
+                    )
+                )
+        for ref in evc.uni_services:
+            if ref not in known_unis:
+                raise Invalid(
+                    TerminationError(
+                        evc.item_id,
+                        f"{path}/service/serviceRelationship",
+                        f"CONNECTS_TO_UNI names service {ref!r}, which is not an active UNI in inventory",
+                        "referenceNotFound",
+                    )
+                )
+        ends = [unis[ref] for ref in evc.uni_items] + [known_unis[ref] for ref in evc.uni_services]
+        if len(ends) != 2:
+            raise Invalid(
+                TerminationError(
+                    evc.item_id,
+                    f"{path}/serviceOrderItemRelationship",
+                    f"a POINT_TO_POINT EVC connects exactly two UNIs, not {len(ends)}",
+                    "missingProperty" if len(ends) < 2 else "invalidValue",
+                )
+            )
+        if any(end.maximum_frame_size < evc.maximum_frame_size for end in ends):
+            raise Invalid(
+                TerminationError(
+                    evc.item_id,
+                    f"{path}/service/serviceConfiguration/maximumFrameSize",
+                    "the EVC maximumFrameSize exceeds a UNI's maximumFrameSize",
+                )
+            )
+
+
+def _validated(model: type[M], data: Any, item_id: str, path: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "/".join(str(part) for part in first["loc"])
+        pointer = f"{path}/service/serviceConfiguration" + (f"/{where}" if where else "")
+        code = "missingProperty" if first["type"] == "missing" else "invalidValue"
+        raise Invalid(TerminationError(item_id, pointer, f"{pointer}: {first['msg']}", code)) from exc

@@ -1,0 +1,1 @@
+"""The LEGATO APIs SOF serves to BUS (docs/legato.md)."""

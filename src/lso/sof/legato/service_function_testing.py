@@ -1,0 +1,85 @@
+"""LEGATO Service Function Testing v3 (Kylie): the activation tests SOF ran, and their results.
+
+Only reading is offered for now; creating, cancelling or modifying test jobs answers 501.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from lso.mef import runtime
+from lso.mef.errors import not_implemented
+from lso.mef.http import MefResponse
+from lso.mef.paging import page_of, page_response
+from lso.security.tokens import InternalDep
+from lso.sof import records
+
+# Kylie query names → where the value sits in the stored document.
+_JOB_FILTERS = {
+    "relatedServiceIdFrom": "relatedServiceFrom.id",
+    "relatedServiceIdTo": "relatedServiceTo.id",
+    "testProfileId": "testProfile.id",
+    "name": "name",
+    "state": "state",
+    "requestedStartDateTime": "requestedStartDateTime",
+    "requestedEndDateTime": "requestedEndDateTime",
+}
+_RESULT_FILTERS = {
+    "testJobId": "testJob.id",
+    "relatedServiceIdFrom": "relatedServiceFrom.id",
+    "relatedServiceIdTo": "relatedServiceTo.id",
+}
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix=records.TESTING_BASE, tags=["LEGATO serviceFunctionTesting"])
+
+    @api.get("/testJob")
+    def list_test_job(request: Request, caller: InternalDep) -> MefResponse:
+        page = page_of(request, set(_JOB_FILTERS))
+        with runtime.current().db.session() as session:
+            items, total = records.TEST_JOBS.list(
+                session,
+                party=caller.party_id,
+                filters=_translate(page.filters, _JOB_FILTERS),
+                offset=page.offset,
+                limit=page.limit,
+            )
+        return page_response(items, total, page)
+
+    @api.post("/testJob")
+    def create_test_job(_caller: InternalDep) -> MefResponse:
+        raise not_implemented("createTestJob")
+
+    @api.get("/testJob/{job_id}")
+    def retrieve_test_job(job_id: str, caller: InternalDep) -> MefResponse:
+        with runtime.current().db.session() as session:
+            return MefResponse(records.TEST_JOBS.get(session, job_id, caller.party_id))
+
+    @api.get("/testResult")
+    def list_test_result(request: Request, caller: InternalDep) -> MefResponse:
+        page = page_of(request, set(_RESULT_FILTERS))
+        with runtime.current().db.session() as session:
+            items, total = records.TEST_RESULTS.list(
+                session,
+                party=caller.party_id,
+                filters=_translate(page.filters, _RESULT_FILTERS),
+                offset=page.offset,
+                limit=page.limit,
+            )
+        return page_response(items, total, page)
+
+    @api.get("/testResult/{result_id}")
+    def retrieve_test_result(result_id: str, caller: InternalDep) -> MefResponse:
+        with runtime.current().db.session() as session:
+            return MefResponse(records.TEST_RESULTS.get(session, result_id, caller.party_id))
+
+    return api
+
+
+def _translate(filters: dict[str, str], names: dict[str, str]) -> dict[str, str]:
+    translated = {}
+    for name, value in filters.items():
+        base, dot, operator = name.partition(".")
+        translated[names[base] + (dot + operator if dot else "")] = value
+    return translated

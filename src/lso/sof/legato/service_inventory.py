@@ -1,0 +1,35 @@
+"""LEGATO Service Inventory v7 (Kylie): the services SOF built, with their design, readable by BUS."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from lso.mef import runtime
+from lso.mef.http import MefResponse
+from lso.mef.notifications import hub_router
+from lso.mef.paging import page_of, page_response
+from lso.security.tokens import InternalDep
+from lso.sof import records
+
+_FILTERS = {"state", "externalId", "serviceType", "serviceDate", "startDate", "endDate"}
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix=records.INVENTORY_BASE, tags=["LEGATO serviceInventory"])
+    api.include_router(hub_router(records.INVENTORY_EVENTS, "LEGATO serviceInventory"))
+
+    @api.get("/service")
+    def list_service(request: Request, caller: InternalDep) -> MefResponse:
+        page = page_of(request, _FILTERS)
+        with runtime.current().db.session() as session:
+            items, total = records.SERVICES.list(
+                session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
+            )
+        return page_response(items, total, page)
+
+    @api.get("/service/{service_id}")
+    def retrieve_service(service_id: str, caller: InternalDep) -> MefResponse:
+        with runtime.current().db.session() as session:
+            return MefResponse(records.SERVICES.get(session, service_id, caller.party_id))
+
+    return api

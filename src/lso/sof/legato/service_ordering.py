@@ -1,0 +1,147 @@
+"""LEGATO Service Ordering Management v6 (Kylie): BUS asks SOF to fulfil services (§10.2 step 7).
+
+Only the shape of ``ServiceOrder_Create`` is checked here (a MEF 400/422 at once); the service
+configurations are validated by the activation workflow after acknowledgement, which moves a bad order to
+``rejected`` with a ``terminationError`` rather than answering an HTTP error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from lso.mef import runtime
+from lso.mef.body import json_body, parse_model
+from lso.mef.dates import iso, now_iso
+from lso.mef.errors import Issue, MefError, unprocessable
+from lso.mef.http import MefResponse
+from lso.mef.notifications import dispatch, hub_router, publish
+from lso.mef.paging import page_of, page_response
+from lso.mef.store import Document
+from lso.security.tokens import InternalDep
+from lso.sof import activation, records
+
+_NAMESPACE = uuid.UUID("3a1d9a0c-51e2-4c4e-8d0b-6f7f0f4b9c21")
+_FILTERS = {
+    "state",
+    "externalId",
+    "orderDate",
+    "completionDate",
+    "expectedCompletionDate",
+    "startDate",
+}
+
+
+class _ServiceValue(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    serviceConfiguration: dict[str, Any] | None = None
+
+
+class _ServiceOrderItemCreate(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1)
+    action: Literal["add", "modify", "delete"]
+    service: _ServiceValue
+
+
+class _ServiceOrderCreate(BaseModel):
+    """Kylie ``ServiceOrder_Create``: what must be there before SOF acknowledges an order."""
+
+    model_config = ConfigDict(extra="allow")
+    externalId: str | None = None
+    requestedStartDate: datetime
+    requestedCompletionDate: datetime
+    serviceOrderItem: list[_ServiceOrderItemCreate] = Field(min_length=1)
+
+
+def router() -> APIRouter:
+    api = APIRouter(prefix=records.ORDERING_BASE, tags=["LEGATO serviceOrderingManagement"])
+    api.include_router(hub_router(records.ORDERING_EVENTS, "LEGATO serviceOrderingManagement"))
+
+    @api.post("/serviceOrder", status_code=201)
+    async def create_service_order(request: Request, caller: InternalDep) -> MefResponse:
+        body = await json_body(request)
+        parsed = parse_model(_ServiceOrderCreate, body)
+        _check_item_ids(parsed)
+        order = _new_order(body, parsed, caller.party_id)
+        stored, delivery_ids = _store(order, caller.party_id)
+        dispatch(delivery_ids)
+        activation.start(stored["id"])  # again for a known externalId: resumes an order a crash left behind
+        return MefResponse(stored, status_code=201)
+
+    @api.get("/serviceOrder")
+    def list_service_order(request: Request, caller: InternalDep) -> MefResponse:
+        page = page_of(request, _FILTERS)
+        with runtime.current().db.session() as session:
+            items, total = records.ORDERS.list(
+                session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
+            )
+        return page_response(items, total, page)
+
+    @api.get("/serviceOrder/{order_id}")
+    def retrieve_service_order(order_id: str, caller: InternalDep) -> MefResponse:
+        with runtime.current().db.session() as session:
+            return MefResponse(records.ORDERS.get(session, order_id, caller.party_id))
+
+    return api
+
+
+def _check_item_ids(order: _ServiceOrderCreate) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(order.serviceOrderItem):
+        if item.id in seen:
+            raise unprocessable(
+                Issue(f"/serviceOrderItem/{index}/id", f"item id {item.id!r} is used twice", "invalidValue")
+            )
+        seen.add(item.id)
+
+
+def _new_order(body: dict[str, Any], parsed: _ServiceOrderCreate, party: str) -> Document:
+    # An id derived from the externalId makes a retried POST collide with the first one, even when both
+    # arrive at the same time; without an externalId every POST is a new order.
+    order_id = (
+        str(uuid.uuid5(_NAMESPACE, f"{party}:{parsed.externalId}"))
+        if parsed.externalId
+        else str(uuid.uuid4())
+    )
+    order: Document = {
+        **body,
+        "id": order_id,
+        "href": records.order_href(order_id),
+        "orderDate": now_iso(),
+        "requestedStartDate": iso(parsed.requestedStartDate),
+        "requestedCompletionDate": iso(parsed.requestedCompletionDate),
+        "serviceOrderItem": [{**item, "state": "acknowledged"} for item in body["serviceOrderItem"]],
+    }
+    records.ORDER_STATES.move(order, "acknowledged", history=None)
+    return order
+
+
+def _store(order: Document, party: str) -> tuple[Document, list[str]]:
+    """Insert the order and queue ``serviceOrderCreateEvent``, or return the order already there."""
+    db = runtime.current().db
+    try:
+        with db.session() as session:
+            existing = records.ORDERS.find(session, order["id"], party)
+            if existing is not None:
+                return existing, []
+            records.ORDERS.add(session, order, party=party)
+            event = {"id": order["id"], "href": order["href"]}
+            ids = publish(
+                session,
+                records.ORDERING_EVENTS,
+                party,
+                "serviceOrderCreateEvent",
+                event,
+                event_id=f"{order['id']}:create",
+            )
+        return order, ids
+    except MefError as exc:
+        if exc.status != 409:  # 409: a simultaneous retry inserted it first
+            raise
+    with db.session() as session:
+        return records.ORDERS.get(session, order["id"], party), []

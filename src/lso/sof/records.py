@@ -1,0 +1,164 @@
+"""SOF's LEGATO resources: where they are stored, their state machines, and the events their changes raise.
+
+The API modules and the activation workflow change states only through these functions, so every
+state change sets the dates the Kylie spec asks for and queues the notification BUS listens for, in the
+same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lso.mef import runtime
+from lso.mef.dates import later, now_iso
+from lso.mef.notifications import NotificationApi, publish
+from lso.mef.statemachine import StateMachine
+from lso.mef.store import Document, Store
+
+ORDERING_BASE = "/mefApi/legato/serviceOrderingManagement/v6"
+INVENTORY_BASE = "/mefApi/legato/serviceInventory/v7"
+TESTING_BASE = "/mefApi/legato/serviceFunctionTesting/v3"
+FEASIBILITY_BASE = "/mefApi/legato/serviceFeasibility/v1"
+
+ORDERS = Store("sof.serviceOrder", "serviceOrder")
+SERVICES = Store("sof.service", "service")
+TEST_JOBS = Store("sof.testJob", "testJob")
+TEST_RESULTS = Store("sof.testResult", "testResult")
+FEASIBILITY_CHECKS = Store("sof.feasibilityCheck", "feasibilityCheck")
+
+ORDERING_EVENTS = NotificationApi("legato", "serviceOrderingNotification", "v6")
+INVENTORY_EVENTS = NotificationApi("legato", "serviceInventoryNotification", "v7")
+
+# Kylie LEGATO resources keep no stateChange history, hence history=None below.
+ORDER_STATES = StateMachine(
+    "serviceOrder",
+    {
+        "acknowledged": ["inProgress", "rejected"],
+        "inProgress": ["completed", "failed", "partial"],
+    },
+)
+ITEM_STATES = StateMachine(
+    "serviceOrderItem",
+    {
+        "acknowledged": ["inProgress", "rejected"],
+        "inProgress": ["completed", "failed"],
+    },
+)
+SERVICE_STATES = StateMachine(
+    "service",
+    {
+        "feasibilityChecked": ["reserved", "terminated"],
+        "reserved": ["active", "terminated"],
+        "active": ["inactive", "terminated"],
+        "inactive": ["active", "terminated"],
+    },
+)
+TEST_JOB_STATES = StateMachine(
+    "testJob",
+    {"acknowledged": ["inProgress", "rejected"], "inProgress": ["completed", "cancelled"]},
+)
+
+
+def href(path: str) -> str:
+    return f"{runtime.current().settings.base_url}{path}"
+
+
+def order_href(order_id: str) -> str:
+    return href(f"{ORDERING_BASE}/serviceOrder/{order_id}")
+
+
+def service_href(service_id: str) -> str:
+    return href(f"{INVENTORY_BASE}/service/{service_id}")
+
+
+def party_of(session: Session, order: Document) -> str | None:
+    return ORDERS.party_of(session, order["id"])
+
+
+def move_order(session: Session, order: Document, state: str) -> list[str]:
+    """Move the order (dates per Kylie) and queue ``serviceOrderStateChangeEvent``; [] if already there."""
+    if not ORDER_STATES.move(order, state, history=None):
+        return []
+    if state == "inProgress":
+        order["startDate"] = now_iso()
+        order["expectedCompletionDate"] = order.get("requestedCompletionDate") or later(days=10)
+    if state == "completed":
+        order["completionDate"] = now_iso()
+    ORDERS.put(session, order)
+    event = {"id": order["id"], "href": order["href"], "state": state}
+    return publish(
+        session,
+        ORDERING_EVENTS,
+        party_of(session, order),
+        "serviceOrderStateChangeEvent",
+        event,
+        event_id=f"{order['id']}:state:{state}",
+    )
+
+
+def move_item(
+    session: Session,
+    order: Document,
+    item_id: str,
+    state: str,
+    termination_error: dict[str, str] | None = None,
+) -> list[str]:
+    """Move one item and queue ``serviceOrderItemStateChangeEvent``; the caller stores ``order``."""
+    item = next(i for i in order["serviceOrderItem"] if i["id"] == item_id)
+    if termination_error:
+        item.setdefault("terminationError", []).append(termination_error)
+    if not ITEM_STATES.move(item, state, history=None):
+        return []
+    event = {"id": order["id"], "href": order["href"], "orderItemId": item_id, "state": state}
+    return publish(
+        session,
+        ORDERING_EVENTS,
+        party_of(session, order),
+        "serviceOrderItemStateChangeEvent",
+        event,
+        event_id=f"{order['id']}:{item_id}:state:{state}",
+    )
+
+
+def add_service(session: Session, party: str | None, service: Document) -> list[str]:
+    """Record a new service in inventory (its id is derived from its order item by the caller)."""
+    if SERVICES.find(session, service["id"]) is not None:
+        return []
+    service["href"] = service_href(service["id"])
+    SERVICES.add(session, service, party=party)
+    return publish(
+        session,
+        INVENTORY_EVENTS,
+        party,
+        "serviceCreateEvent",
+        {"id": service["id"], "href": service["href"]},
+        event_id=f"{service['id']}:create",
+    )
+
+
+def move_service(session: Session, service: Document, state: str) -> list[str]:
+    if not SERVICE_STATES.move(service, state, history=None):
+        return []
+    if state == "active":
+        service["startDate"] = now_iso()
+    if state == "terminated":
+        service["endDate"] = now_iso()
+    SERVICES.put(session, service)
+    event = {"id": service["id"], "href": service["href"], "state": state}
+    return publish(
+        session,
+        INVENTORY_EVENTS,
+        SERVICES.party_of(session, service["id"]),
+        "serviceStateChangeEvent",
+        event,
+        event_id=f"{service['id']}:state:{state}",
+    )
+
+
+def characteristic(service: Document, name: str, value: Any) -> None:
+    """Record one design fact (SIP, VNI, path…) on the service, replacing an earlier value."""
+    facts = [c for c in service.get("serviceCharacteristic", []) if c["name"] != name]
+    facts.append({"name": name, "value": value})
+    service["serviceCharacteristic"] = facts
