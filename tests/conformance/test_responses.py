@@ -94,8 +94,8 @@ def test_the_fixture_clients_record_violations(mef_specs: Path, acme: httpx.Clie
         "/mefApi/cantata/productInventory/v2/product",
     ],
 )
-def test_customer_lists_conform(mef_specs: Path, acme: httpx.Client, path: str) -> None:
-    response = acme.get(path, params={"limit": 5})
+def test_customer_lists_conform(mef_specs: Path, any_acme: httpx.Client, path: str) -> None:
+    response = any_acme.get(path, params={"limit": 5})
     assert response.status_code == 200, response.text
     assert int(response.headers["X-Result-Count"]) == len(response.json())
 
