@@ -1,5 +1,23 @@
-"""Element Control (ECM): serves ADAGIO over a network driver (`sim` or `linux`)."""
+"""Element Control (ECM): serves ADAGIO over a network driver (`sim` today; `linux` implements the same
+contract in lso.ecm.drivers)."""
 
-from lso.entity import Entity
+from __future__ import annotations
 
-ENTITY = Entity(name="ecm", routers=lambda _ctx: [])
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from lso.ecm.adagio import adagio_router
+from lso.ecm.drivers import sim
+from lso.entity import Entity, EntityContext
+from lso.footprint import demo_footprint
+
+
+def _routers(ctx: EntityContext) -> list[APIRouter]:
+    return [adagio_router(sim.SimDriver(ctx.db))]
+
+
+def _seed_demo(session: Session, _ctx: EntityContext) -> None:
+    sim.seed(session, demo_footprint())
+
+
+ENTITY = Entity(name="ecm", routers=_routers, seed_demo=_seed_demo)

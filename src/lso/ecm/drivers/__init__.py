@@ -1,0 +1,136 @@
+"""The contract every ECM driver fulfils (``sim`` today, ``linux`` next), and the types ADAGIO carries.
+
+A driver owns the elements of the domain: their inventory, the configuration each holds per service,
+counters, alarms, service activation tests and OAM measurements, plus an admin side to inject faults and
+impairments. Configuration is keyed by element + service id so applying it twice is harmless — ICM
+relies on that to retry after a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Document = dict[str, Any]
+
+
+class DriverError(Exception):
+    """An element refused an operation; ``status`` is the HTTP status ADAGIO answers with."""
+
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class BandwidthProfileFlow(_Model):
+    cir: int = Field(ge=0, description="bit/s")
+    cbs: int = Field(ge=0, description="bytes")
+    eir: int = Field(default=0, ge=0, description="bit/s")
+    ebs: int = Field(default=0, ge=0, description="bytes")
+
+
+class UniPortConfiguration(_Model):
+    port: str
+    ceVlanIds: list[int] = Field(default_factory=list, description="empty = all-to-one")
+    ingressBandwidthProfile: BandwidthProfileFlow
+
+
+class ElementConfiguration(_Model):
+    """What one element holds for one connectivity service: its UNIs and the neighbours it forwards to."""
+
+    vni: int = Field(ge=1, le=16_777_215)
+    uniPorts: list[UniPortConfiguration] = Field(default_factory=list)
+    nniPeers: list[str] = Field(default_factory=list)
+
+
+class ServicePort(_Model):
+    element: str
+    port: str
+
+
+class Acceptance(_Model):
+    """Service acceptance criteria of a test (Y.1564 SAC)."""
+
+    frameDelayMs: float = 50.0
+    frameDelayVariationMs: float = 10.0
+    frameLossRatio: float = 0.001
+
+
+class ServiceTestRequest(_Model):
+    serviceId: str
+    aEnd: ServicePort
+    zEnd: ServicePort
+    cir: int = Field(gt=0, description="bit/s")
+    eir: int = Field(default=0, ge=0, description="bit/s")
+    acceptance: Acceptance = Field(default_factory=Acceptance)
+
+
+class CounterQuery(_Model):
+    element: str
+    serviceId: str | None = None
+    port: str | None = None
+
+
+class Impairment(_Model):
+    extraDelayMs: float = Field(default=0.0, ge=0)
+    lossRatio: float = Field(default=0.0, ge=0, le=1)
+
+
+class Traffic(_Model):
+    offeredBps: int = Field(ge=0)
+    frameBytes: int = Field(default=1000, ge=64, le=9600)
+    since: str | None = Field(default=None, description="when the offered load started (default: now)")
+
+
+FaultKind = Literal["element", "port", "link"]
+
+
+class Driver(Protocol):
+    def elements(self) -> list[Document]: ...
+
+    def element(self, element_id: str) -> Document: ...
+
+    def configure(
+        self, element_id: str, service_id: str, config: ElementConfiguration
+    ) -> tuple[Document, bool]:
+        """Apply (or re-apply) a service's configuration; the flag says whether anything changed."""
+        ...
+
+    def unconfigure(self, element_id: str, service_id: str) -> None: ...
+
+    def configurations(self, element_id: str) -> list[Document]: ...
+
+    def configuration(self, element_id: str, service_id: str) -> Document: ...
+
+    def counters(self, queries: list[CounterQuery]) -> list[Document]: ...
+
+    def alarms(self, element_id: str | None, state: str | None) -> list[Document]: ...
+
+    def run_test(self, request: ServiceTestRequest) -> Document: ...
+
+    def measure(self, service_id: str, a_end: ServicePort, z_end: ServicePort) -> Document: ...
+
+    def start_oam_session(
+        self, session_id: str, service_id: str, a_end: ServicePort, z_end: ServicePort
+    ) -> Document: ...
+
+    def oam_session(self, session_id: str) -> Document:
+        """The session with a fresh measurement of its service between its two ends."""
+        ...
+
+    def inject_fault(self, kind: FaultKind, target: str) -> Document: ...
+
+    def clear_fault(self, kind: FaultKind, target: str) -> None: ...
+
+    def impair(self, target: str, impairment: Impairment) -> Document: ...
+
+    def clear_impairment(self, target: str) -> None: ...
+
+    def set_traffic(self, element_id: str, service_id: str, port: str, traffic: Traffic) -> Document: ...

@@ -1,0 +1,422 @@
+"""The ``sim`` driver: simulated elements whose state lives in the database.
+
+Elements, the configuration each holds per service, faults, impairments, alarms and OAM sessions are
+stored as ``ecm.*`` resources, so an ECM killed with -9 and restarted still knows what every element
+holds, and re-applying a configuration after a crash finds it already there instead of duplicating it.
+Counters come from a traffic model (constant-rate offered load per UNI) marked by the real bandwidth
+profile; delay and loss come from the path the elements' configuration traces through the links.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections import deque
+
+from sqlalchemy.orm import Session
+
+from lso.db import Database
+from lso.ecm import oam
+from lso.ecm.bandwidth import BandwidthProfile, police_period
+from lso.ecm.drivers import (
+    CounterQuery,
+    Document,
+    DriverError,
+    ElementConfiguration,
+    FaultKind,
+    Impairment,
+    ServicePort,
+    ServiceTestRequest,
+    Traffic,
+)
+from lso.footprint import Footprint
+from lso.mef.dates import now_iso, parse
+from lso.mef.store import Store
+
+ELEMENTS = Store("ecm.element", "element")
+CONFIGURATIONS = Store("ecm.configuration", "configuration")
+FAULTS = Store("ecm.fault", "fault")
+ALARMS = Store("ecm.alarm", "alarm")
+IMPAIRMENTS = Store("ecm.impairment", "impairment")
+OAM_SESSIONS = Store("ecm.oamSession", "OAM session")
+
+CONFIGURED, REMOVED = "configured", "removed"
+ACTIVE, CLEARED = "active", "cleared"
+# Without an explicit traffic model a UNI is offered this share of its CIR.
+DEFAULT_LOAD = 0.8
+DEFAULT_FRAME_BYTES = 1000
+
+
+def link_id(a: str, z: str) -> str:
+    """The name of the link between two elements, the same from either end."""
+    return "--".join(sorted((a, z)))
+
+
+def uni_port(index: int) -> str:
+    return f"uni-{index}"
+
+
+def seed(session: Session, footprint: Footprint) -> None:
+    """Create the footprint's elements that do not exist yet (safe on every start)."""
+    for element in footprint.elements:
+        if ELEMENTS.find(session, element.id) is not None:
+            continue
+        links = [
+            {
+                "peer": link.z if link.a == element.id else link.a,
+                "distanceKm": link.distance_km,
+                "capacityMbps": link.capacity_mbps,
+            }
+            for link in footprint.links
+            if element.id in (link.a, link.z)
+        ]
+        ports = [
+            {"id": uni_port(i), "kind": "UNI", "speedMbps": element.uni_port_speed_mbps}
+            for i in range(1, element.uni_ports + 1)
+        ] + [{"id": f"nni-{link['peer']}", "kind": "NNI", "peer": link["peer"]} for link in links]
+        ELEMENTS.add(session, {"id": element.id, "role": element.role, "ports": ports, "links": links})
+
+
+class SimDriver:
+    """Simulated elements behind ADAGIO; every method is one unit of work on the database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # --- inventory -------------------------------------------------------------------------------
+
+    def elements(self) -> list[Document]:
+        with self.db.session() as session:
+            faults = _active_faults(session)
+            return [_with_state(doc, faults) for doc in ELEMENTS.all(session)]
+
+    def element(self, element_id: str) -> Document:
+        with self.db.session() as session:
+            return _with_state(_element(session, element_id), _active_faults(session))
+
+    # --- configuration ---------------------------------------------------------------------------
+
+    def configure(
+        self, element_id: str, service_id: str, config: ElementConfiguration
+    ) -> tuple[Document, bool]:
+        with self.db.session() as session:
+            element = _element(session, element_id)
+            if f"element:{element_id}" in _active_faults(session):
+                raise DriverError(503, f"element {element_id} is unreachable", "elementUnreachable")
+            _check_configuration(element, config)
+            key = f"{element_id}/{service_id}"
+            current = CONFIGURATIONS.find(session, key)
+            wanted = {"element": element_id, "serviceId": service_id, **config.model_dump()}
+            if current is not None and current["state"] == CONFIGURED and _same(current, wanted):
+                return current, False
+            doc = {"id": key, "state": CONFIGURED, **wanted, "configuredAt": now_iso()}
+            for port in doc["uniPorts"]:
+                cir = port["ingressBandwidthProfile"]["cir"]
+                port["traffic"] = {
+                    "offeredBps": int(cir * DEFAULT_LOAD),
+                    "frameBytes": DEFAULT_FRAME_BYTES,
+                    "since": doc["configuredAt"],
+                }
+            if current is None:
+                CONFIGURATIONS.add(session, doc, parent_id=element_id)
+            else:
+                CONFIGURATIONS.put(session, doc)
+            return doc, True
+
+    def unconfigure(self, element_id: str, service_id: str) -> None:
+        with self.db.session() as session:
+            _element(session, element_id)
+            current = CONFIGURATIONS.find(session, f"{element_id}/{service_id}")
+            if current is not None and current["state"] == CONFIGURED:
+                CONFIGURATIONS.put(session, {**current, "state": REMOVED, "removedAt": now_iso()})
+
+    def configurations(self, element_id: str) -> list[Document]:
+        with self.db.session() as session:
+            _element(session, element_id)
+            return [c for c in CONFIGURATIONS.children(session, element_id) if c["state"] == CONFIGURED]
+
+    def configuration(self, element_id: str, service_id: str) -> Document:
+        with self.db.session() as session:
+            doc = CONFIGURATIONS.find(session, f"{element_id}/{service_id}")
+            if doc is None or doc["state"] != CONFIGURED:
+                raise DriverError(404, f"element {element_id} holds no configuration of service {service_id}")
+            return doc
+
+    def set_traffic(self, element_id: str, service_id: str, port: str, traffic: Traffic) -> Document:
+        with self.db.session() as session:
+            doc = CONFIGURATIONS.find(session, f"{element_id}/{service_id}")
+            uni = next((p for p in (doc or {}).get("uniPorts", []) if p["port"] == port), None)
+            if doc is None or doc["state"] != CONFIGURED or uni is None:
+                raise DriverError(404, f"{element_id}/{port} carries no service {service_id}")
+            uni["traffic"] = {**traffic.model_dump(), "since": traffic.since or now_iso()}
+            return CONFIGURATIONS.put(session, doc)
+
+    # --- counters and alarms ---------------------------------------------------------------------
+
+    def counters(self, queries: list[CounterQuery]) -> list[Document]:
+        now = now_iso()
+        result = []
+        with self.db.session() as session:
+            for query in queries:
+                _element(session, query.element)
+                for config in CONFIGURATIONS.children(session, query.element):
+                    if config["state"] != CONFIGURED or query.serviceId not in (None, config["serviceId"]):
+                        continue
+                    for port in config["uniPorts"]:
+                        if query.port in (None, port["port"]):
+                            result.append(_port_counters(config, port, now))
+        return result
+
+    def alarms(self, element_id: str | None, state: str | None) -> list[Document]:
+        with self.db.session() as session:
+            return [
+                a
+                for a in ALARMS.all(session)
+                if element_id in (None, a["element"]) and state in (None, a["state"])
+            ]
+
+    # --- faults and impairments ------------------------------------------------------------------
+
+    def inject_fault(self, kind: FaultKind, target: str) -> Document:
+        with self.db.session() as session:
+            element = _fault_element(session, kind, target)
+            target = _normalise(kind, target)
+            fault_id = f"{kind}:{target}"
+            current = FAULTS.find(session, fault_id)
+            if current is not None and current["state"] == ACTIVE:
+                return ALARMS.get(session, current["alarmId"])
+            alarm = ALARMS.add(
+                session,
+                {
+                    "id": str(uuid.uuid4()),
+                    "state": "raised",
+                    "element": element,
+                    "source": fault_id,
+                    "perceivedSeverity": "CRITICAL" if kind != "port" else "MAJOR",
+                    "probableCause": {
+                        "element": "equipmentFailure",
+                        "port": "lossOfSignal",
+                        "link": "linkDown",
+                    }[kind],
+                    "raisedTime": now_iso(),
+                },
+                parent_id=element,
+            )
+            fault = {"id": fault_id, "kind": kind, "target": target, "state": ACTIVE, "alarmId": alarm["id"]}
+            FAULTS.add(session, fault) if current is None else FAULTS.put(session, fault)
+            return alarm
+
+    def clear_fault(self, kind: FaultKind, target: str) -> None:
+        with self.db.session() as session:
+            current = FAULTS.find(session, f"{kind}:{_normalise(kind, target)}")
+            if current is None or current["state"] != ACTIVE:
+                return
+            FAULTS.put(session, {**current, "state": CLEARED})
+            alarm = ALARMS.get(session, current["alarmId"])
+            ALARMS.put(session, {**alarm, "state": "cleared", "clearedTime": now_iso()})
+
+    def impair(self, target: str, impairment: Impairment) -> Document:
+        with self.db.session() as session:
+            doc = {"id": target, "state": ACTIVE, **impairment.model_dump()}
+            if IMPAIRMENTS.find(session, target) is None:
+                return IMPAIRMENTS.add(session, doc)
+            return IMPAIRMENTS.put(session, doc)
+
+    def clear_impairment(self, target: str) -> None:
+        with self.db.session() as session:
+            current = IMPAIRMENTS.find(session, target)
+            if current is not None and current["state"] == ACTIVE:
+                IMPAIRMENTS.put(session, {**current, "state": CLEARED})
+
+    # --- tests and OAM ---------------------------------------------------------------------------
+
+    def run_test(self, request: ServiceTestRequest) -> Document:
+        with self.db.session() as session:
+            path = _trace(session, request.serviceId, request.aEnd, request.zEnd)
+            a_config = CONFIGURATIONS.get(session, f"{request.aEnd.element}/{request.serviceId}")
+        uni = next(p for p in a_config["uniPorts"] if p["port"] == request.aEnd.port)
+        profile = BandwidthProfile.from_wire(uni["ingressBandwidthProfile"])
+        result = oam.activation_test(
+            profile, request.cir, request.eir, path, request.acceptance, request.serviceId
+        )
+        return {
+            "serviceId": request.serviceId,
+            "aEnd": request.aEnd.model_dump(),
+            "zEnd": request.zEnd.model_dump(),
+            **result,
+            "completedAt": now_iso(),
+        }
+
+    def measure(self, service_id: str, a_end: ServicePort, z_end: ServicePort) -> Document:
+        with self.db.session() as session:
+            path = _trace(session, service_id, a_end, z_end)
+        return {
+            **oam.measure(path, f"{service_id}@{now_iso()}").wire(),
+            "path": list(path.elements),
+            "time": now_iso(),
+        }
+
+    def start_oam_session(
+        self, session_id: str, service_id: str, a_end: ServicePort, z_end: ServicePort
+    ) -> Document:
+        with self.db.session() as session:
+            current = OAM_SESSIONS.find(session, session_id)
+            if current is not None:
+                return current
+            doc = {
+                "id": session_id,
+                "state": ACTIVE,
+                "serviceId": service_id,
+                "aEnd": a_end.model_dump(),
+                "zEnd": z_end.model_dump(),
+                "startedAt": now_iso(),
+            }
+            return OAM_SESSIONS.add(session, doc)
+
+    def oam_session(self, session_id: str) -> Document:
+        with self.db.session() as session:
+            doc = OAM_SESSIONS.get(session, session_id)
+        measurement = self.measure(doc["serviceId"], ServicePort(**doc["aEnd"]), ServicePort(**doc["zEnd"]))
+        return {**doc, "measurement": measurement}
+
+
+def _element(session: Session, element_id: str) -> Document:
+    doc = ELEMENTS.find(session, element_id)
+    if doc is None:
+        raise DriverError(404, f"element {element_id} does not exist")
+    return doc
+
+
+def _active_faults(session: Session) -> set[str]:
+    return {f["id"] for f in FAULTS.all(session) if f["state"] == ACTIVE}
+
+
+def _with_state(element: Document, faults: set[str]) -> Document:
+    down = f"element:{element['id']}" in faults
+    ports = [
+        {
+            **p,
+            "operationalState": "DISABLED"
+            if down or f"port:{element['id']}/{p['id']}" in faults
+            else "ENABLED",
+        }
+        for p in element["ports"]
+    ]
+    return {**element, "ports": ports, "operationalState": "DISABLED" if down else "ENABLED"}
+
+
+def _normalise(kind: FaultKind, target: str) -> str:
+    return link_id(*target.split("--", 1)) if kind == "link" else target
+
+
+def _fault_element(session: Session, kind: FaultKind, target: str) -> str:
+    """The element an alarm of this fault is raised on (a link's alarm goes to its first end)."""
+    if kind == "element":
+        return _element(session, target)["id"]
+    if kind == "port":
+        element_id, _, port = target.partition("/")
+        if not any(p["id"] == port for p in _element(session, element_id)["ports"]):
+            raise DriverError(404, f"port {target} does not exist")
+        return element_id
+    a, _, z = target.partition("--")
+    if not any(link["peer"] == z for link in _element(session, a)["links"]):
+        raise DriverError(404, f"link {target} does not exist")
+    return min(a, z)
+
+
+def _check_configuration(element: Document, config: ElementConfiguration) -> None:
+    unis = {p["id"] for p in element["ports"] if p["kind"] == "UNI"}
+    peers = {link["peer"] for link in element["links"]}
+    for port in config.uniPorts:
+        if port.port not in unis:
+            raise DriverError(422, f"{element['id']} has no UNI port {port.port}", "invalidValue")
+    for peer in config.nniPeers:
+        if peer not in peers:
+            raise DriverError(422, f"{element['id']} has no link to {peer}", "invalidValue")
+
+
+def _same(current: Document, wanted: Document) -> bool:
+    """Whether ``current`` already holds ``wanted`` (the traffic model is the simulator's, not ICM's)."""
+    ports = [{k: v for k, v in p.items() if k != "traffic"} for p in current["uniPorts"]]
+    return all(current[k] == wanted[k] for k in ("vni", "nniPeers")) and ports == wanted["uniPorts"]
+
+
+def _port_counters(config: Document, port: Document, now: str) -> Document:
+    traffic = port["traffic"]
+    seconds = (parse(now) - parse(traffic["since"])).total_seconds()
+    profile = BandwidthProfile.from_wire(port["ingressBandwidthProfile"])
+    count = police_period(profile, traffic["offeredBps"], traffic["frameBytes"], seconds)
+    return {
+        "element": config["element"],
+        "serviceId": config["serviceId"],
+        "port": port["port"],
+        "periodStart": traffic["since"],
+        "periodEnd": now,
+        "ingress": {
+            "greenFrames": count.green_frames,
+            "yellowFrames": count.yellow_frames,
+            "redFrames": count.red_frames,
+            "greenOctets": count.green_octets,
+            "yellowOctets": count.yellow_octets,
+            "redOctets": count.red_octets,
+        },
+    }
+
+
+def _trace(session: Session, service_id: str, a_end: ServicePort, z_end: ServicePort) -> oam.PathModel:
+    """Follow the service's configuration from the A-end element to the Z-end one, as frames would.
+
+    A neighbour forwards only if it holds the service and names this element back; an element without
+    the configuration breaks the path (a 409: the service is not fully configured).
+    """
+    configs = {
+        c["element"]: c
+        for c in CONFIGURATIONS.all(session)
+        if c["serviceId"] == service_id and c["state"] == CONFIGURED
+    }
+    for end in (a_end, z_end):
+        if end.element not in configs or not any(
+            p["port"] == end.port for p in configs[end.element]["uniPorts"]
+        ):
+            raise DriverError(
+                409, f"{end.element}/{end.port} holds no configuration of service {service_id}", "conflict"
+            )
+    previous: dict[str, str | None] = {a_end.element: None}
+    queue = deque([a_end.element])
+    while queue:
+        current = queue.popleft()
+        for peer in configs[current]["nniPeers"]:
+            if peer in configs and current in configs[peer]["nniPeers"] and peer not in previous:
+                previous[peer] = current
+                queue.append(peer)
+    if z_end.element not in previous:
+        raise DriverError(
+            409, f"service {service_id} does not reach {z_end.element} from {a_end.element}", "conflict"
+        )
+    hops: list[str] = []
+    node: str | None = z_end.element
+    while node is not None:
+        hops.insert(0, node)
+        node = previous[node]
+    return _path_model(session, hops, a_end, z_end)
+
+
+def _path_model(session: Session, hops: list[str], a_end: ServicePort, z_end: ServicePort) -> oam.PathModel:
+    faults = _active_faults(session)
+    impairments = {i["id"]: i for i in IMPAIRMENTS.all(session) if i["state"] == ACTIVE}
+    links = [link_id(a, z) for a, z in itertools.pairwise(hops)]
+    distance = 0.0
+    for a, z in itertools.pairwise(hops):
+        distance += next(link["distanceKm"] for link in _element(session, a)["links"] if link["peer"] == z)
+    down = (
+        any(f"element:{e}" in faults for e in hops)
+        or any(f"link:{link}" in faults for link in links)
+        or any(f"port:{end.element}/{end.port}" in faults for end in (a_end, z_end))
+    )
+    delivered = 0.0 if down else 1.0
+    extra = 0.0
+    for target in hops + links:
+        if target in impairments:
+            delivered *= 1 - impairments[target]["lossRatio"]
+            extra += impairments[target]["extraDelayMs"]
+    return oam.PathModel(tuple(hops), distance, extra, 1 - delivered)

@@ -1,0 +1,167 @@
+"""The simulated network's measurements: OAM frame delay/variation/loss and Y.1564 service activation tests.
+
+Delay comes from the physical path — about 5 µs per km of fibre plus a processing delay per element —
+plus injected impairments; delay variation from a per-element jitter drawn from a generator seeded by
+the service, so a measurement is reproducible. A test is computed from the model (frames marked by the
+real bandwidth profile of the A-end UNI), never waited for in real time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from dataclasses import dataclass
+
+from lso.ecm.bandwidth import BandwidthProfile, Colour, TwoRateThreeColourMarker
+from lso.ecm.drivers import Acceptance, Document
+
+PROPAGATION_US_PER_KM = 5.0
+PROCESSING_US_PER_ELEMENT = 15.0
+JITTER_US_PER_ELEMENT = 4.0
+PROBES = 1000
+TEST_FRAME_BYTES = 1000
+STEP_FRAMES = 2000
+_MAX_WARM_UP_FRAMES = 50_000
+# An information rate within this fraction of its target passes: one frame in STEP_FRAMES is 0.05 %.
+_RATE_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class PathModel:
+    """The forwarding path of a service between two UNIs, as the elements' configuration traces it."""
+
+    elements: tuple[str, ...]
+    distance_km: float
+    extra_delay_ms: float
+    loss_ratio: float
+
+    @property
+    def base_delay_us(self) -> float:
+        return (
+            self.distance_km * PROPAGATION_US_PER_KM
+            + len(self.elements) * PROCESSING_US_PER_ELEMENT
+            + self.extra_delay_ms * 1000
+        )
+
+
+@dataclass(frozen=True)
+class Measurement:
+    frame_delay_ms: float
+    frame_delay_variation_ms: float
+    frame_loss_ratio: float
+
+    def wire(self) -> Document:
+        return {
+            "frameDelayMs": round(self.frame_delay_ms, 4),
+            "frameDelayVariationMs": round(self.frame_delay_variation_ms, 4),
+            "frameLossRatio": round(self.frame_loss_ratio, 6),
+        }
+
+
+def measure(path: PathModel, seed: str) -> Measurement:
+    """Mean one-way frame delay, mean inter-frame delay variation and loss of PROBES OAM frames."""
+    generator = random.Random(seed)
+    jitter = JITTER_US_PER_ELEMENT * len(path.elements) + path.extra_delay_ms * 100  # impairments add jitter
+    samples = [path.base_delay_us + generator.uniform(0, jitter) for _ in range(PROBES)]
+    variation = sum(abs(b - a) for a, b in itertools.pairwise(samples)) / (len(samples) - 1)
+    return Measurement(sum(samples) / len(samples) / 1000, variation / 1000, path.loss_ratio)
+
+
+@dataclass(frozen=True)
+class StepResult:
+    name: str
+    offered_bps: int
+    green_bps: float
+    delivered_bps: float
+    frame_loss_ratio: float
+    passed: bool
+
+    def wire(self) -> Document:
+        return {
+            "step": self.name,
+            "offeredBps": self.offered_bps,
+            "greenBps": round(self.green_bps),
+            "deliveredBps": round(self.delivered_bps),
+            "frameLossRatio": round(self.frame_loss_ratio, 6),
+            "passed": self.passed,
+        }
+
+
+def _warm_up_frames(profile: BandwidthProfile, rate_bps: int) -> int:
+    """Frames that drain the buckets' initial burst, so a short step measures the steady rate."""
+    seconds = 0.0
+    if rate_bps > profile.cir:
+        seconds += profile.cbs * 8 / (rate_bps - profile.cir)
+    if rate_bps > profile.cir + profile.eir:
+        seconds += profile.ebs * 8 / (rate_bps - profile.cir - profile.eir)
+    return min(_MAX_WARM_UP_FRAMES, math.ceil(seconds * rate_bps / (8 * TEST_FRAME_BYTES)))
+
+
+def run_step(
+    name: str,
+    profile: BandwidthProfile,
+    rate_bps: int,
+    path: PathModel,
+    expect: tuple[float, float],
+    flr_limit: float,
+) -> StepResult:
+    """Offer constant-rate test frames to the UNI's profile and check green and delivered rates.
+
+    ``expect`` is (minimum green rate, maximum delivered rate) in bit/s.
+    """
+    marker = TwoRateThreeColourMarker(profile)
+    interval_ns = TEST_FRAME_BYTES * 8 * 1_000_000_000 / rate_bps
+    warm_up = _warm_up_frames(profile, rate_bps)
+    green = yellow = 0
+    for index in range(warm_up + STEP_FRAMES):
+        colour = marker.mark(round(index * interval_ns), TEST_FRAME_BYTES)
+        if index < warm_up:
+            continue
+        green += colour is Colour.GREEN
+        yellow += colour is Colour.YELLOW
+    seconds = STEP_FRAMES * interval_ns / 1e9
+    delivered_frames = (green + yellow) * (1 - path.loss_ratio)
+    green_bps = green * (1 - path.loss_ratio) * TEST_FRAME_BYTES * 8 / seconds
+    delivered_bps = delivered_frames * TEST_FRAME_BYTES * 8 / seconds
+    min_green, max_delivered = expect
+    passed = (
+        green_bps >= min_green * (1 - _RATE_TOLERANCE)
+        and delivered_bps <= max_delivered * (1 + _RATE_TOLERANCE)
+        and path.loss_ratio <= flr_limit
+    )
+    return StepResult(name, rate_bps, green_bps, delivered_bps, path.loss_ratio, passed)
+
+
+def activation_test(
+    profile: BandwidthProfile, cir: int, eir: int, path: PathModel, acceptance: Acceptance, seed: str
+) -> Document:
+    """A Y.1564 test: configuration steps up to CIR, at CIR+EIR and over it (policing), then performance."""
+    flr = acceptance.frameLossRatio
+    steps = [
+        run_step(
+            f"cir-{share}%", profile, cir * share // 100, path, (cir * share / 100, cir * share / 100), flr
+        )
+        for share in (25, 50, 75, 100)
+    ]
+    if eir > 0:
+        steps.append(run_step("cir+eir", profile, cir + eir, path, (cir, cir + eir), flr))
+    steps.append(run_step("policing", profile, (cir + eir) * 5 // 4, path, (cir, cir + eir), flr))
+    performance = measure(path, seed)
+    throughput = next(s for s in steps if s.name == "cir-100%").delivered_bps
+    performance_passed = (
+        performance.frame_delay_ms <= acceptance.frameDelayMs
+        and performance.frame_delay_variation_ms <= acceptance.frameDelayVariationMs
+        and performance.frame_loss_ratio <= acceptance.frameLossRatio
+    )
+    return {
+        "configurationTest": [s.wire() for s in steps],
+        "performanceTest": {
+            **performance.wire(),
+            "throughputBps": round(throughput),
+            "passed": performance_passed,
+        },
+        "path": list(path.elements),
+        "distanceKm": path.distance_km,
+        "passed": performance_passed and all(s.passed for s in steps),
+    }
