@@ -1,0 +1,151 @@
+"""LEGATO service ordering through the real API of a running domain, as BUS ("lso-bus") calls it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from lso.settings import Settings
+from lso.sof.presto_client import PrestoClient
+from tests.harness import wait_until
+from tests.sof.orders import INVENTORY, ORDERING, TESTING, epl_order, evc_item, uni_item
+
+FINAL = {"completed", "failed", "rejected", "partial"}
+
+
+@pytest.fixture
+def bus(internal: Callable[[str], httpx.Client]) -> httpx.Client:
+    return internal("bus")
+
+
+def settled(bus: httpx.Client, order_id: str) -> dict[str, Any]:
+    """The order once its activation workflow has finished."""
+
+    def final() -> dict[str, Any] | None:
+        order: dict[str, Any] = bus.get(f"{ORDERING}/serviceOrder/{order_id}").json()
+        return order if order["state"] in FINAL else None
+
+    result: dict[str, Any] = wait_until(final)
+    return result
+
+
+def services_of(bus: httpx.Client, order: dict[str, Any]) -> list[dict[str, Any]]:
+    found = bus.get(f"{INVENTORY}/service", params={"externalId": order["externalId"], "limit": 100})
+    assert found.status_code == 200
+    services: list[dict[str, Any]] = found.json()
+    return services
+
+
+def characteristic(service: dict[str, Any], name: str) -> Any:
+    return next(c["value"] for c in service["serviceCharacteristic"] if c["name"] == name)
+
+
+def test_an_epl_order_completes_with_active_services_and_a_passed_test(bus: httpx.Client) -> None:
+    created = bus.post(f"{ORDERING}/serviceOrder", json=epl_order())
+    assert created.status_code == 201, created.text
+    assert created.json()["state"] == "acknowledged"
+    assert all(item["state"] == "acknowledged" for item in created.json()["serviceOrderItem"])
+
+    order = settled(bus, created.json()["id"])
+
+    assert order["state"] == "completed", order
+    assert {item["state"] for item in order["serviceOrderItem"]} == {"completed"}
+    assert order["startDate"] <= order["completionDate"]
+    services = services_of(bus, order)
+    assert len(services) == 3
+    assert {s["state"] for s in services} == {"active"}
+    evc = next(s for s in services if s["serviceType"] == "EVC")
+    unis = [s for s in services if s["serviceType"] == "UNI"]
+    assert {r["service"]["id"] for r in evc["serviceRelationship"]} == {u["id"] for u in unis}
+    assert characteristic(evc, "vni") is not None
+    assert characteristic(evc, "path")[0] != characteristic(evc, "path")[-1]
+    assert set(characteristic(evc, "serviceInterfacePoints")) == {
+        characteristic(u, "serviceInterfacePoint") for u in unis
+    }
+
+    job = bus.get(f"{TESTING}/testJob/{characteristic(evc, 'testJob')}").json()
+    assert job["state"] == "completed"
+    results = bus.get(f"{TESTING}/testResult", params={"testJobId": job["id"]}).json()
+    assert results, "the activation test recorded no result"
+    for result in results:
+        measured = result["serviceSpecificTestResultConfiguration"]
+        assert measured["verdict"] == "pass"
+        assert measured["throughputMbps"] > 0
+        assert measured["frameLossRatio"] >= 0
+
+
+def test_a_retried_post_with_the_same_external_id_creates_nothing_new(bus: httpx.Client) -> None:
+    body = epl_order()
+    first = bus.post(f"{ORDERING}/serviceOrder", json=body)
+    again = bus.post(f"{ORDERING}/serviceOrder", json=body)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    order = settled(bus, first.json()["id"])
+    listed = bus.get(f"{ORDERING}/serviceOrder", params={"externalId": body["externalId"]})
+    assert listed.headers["X-Total-Count"] == "1"
+    assert len(services_of(bus, order)) == 3
+
+
+def test_an_invalid_configuration_rejects_the_order_with_a_reason(bus: httpx.Client) -> None:
+    body = epl_order()
+    del body["serviceOrderItem"][2]["service"]["serviceConfiguration"]["ingressBwp"]
+
+    order = settled(bus, bus.post(f"{ORDERING}/serviceOrder", json=body).json()["id"])
+
+    assert order["state"] == "rejected"
+    assert {item["state"] for item in order["serviceOrderItem"]} == {"rejected"}
+    evc = order["serviceOrderItem"][2]
+    assert evc["terminationError"][0]["code"] == "missingProperty"
+    assert evc["terminationError"][0]["propertyPath"].endswith("/serviceConfiguration/ingressBwp")
+    assert services_of(bus, order) == []
+
+
+def test_an_evc_must_connect_two_uni_items(bus: httpx.Client) -> None:
+    body = epl_order()
+    body["serviceOrderItem"][2] = evc_item("evc", 100, unis=("uni-a", "no-such-item"))
+
+    order = settled(bus, bus.post(f"{ORDERING}/serviceOrder", json=body).json()["id"])
+
+    assert order["state"] == "rejected"
+    assert order["serviceOrderItem"][2]["terminationError"][0]["code"] == "referenceNotFound"
+
+
+def test_a_malformed_order_is_answered_with_a_mef_error(bus: httpx.Client) -> None:
+    body = epl_order()
+    del body["requestedStartDate"]
+    body["serviceOrderItem"] = [uni_item("same", "site-ldn-city"), uni_item("same", "site-ldn-city")]
+
+    missing = bus.post(f"{ORDERING}/serviceOrder", json=body)
+    not_json = bus.post(
+        f"{ORDERING}/serviceOrder", content=b"{", headers={"content-type": "application/json"}
+    )
+
+    assert missing.status_code == 422
+    assert missing.json()[0]["propertyPath"] == "/requestedStartDate"
+    assert not_json.status_code == 400
+    assert not_json.json()["code"] == "invalidBody"
+
+
+def test_customers_cannot_use_legato(acme: httpx.Client) -> None:
+    assert acme.post(f"{ORDERING}/serviceOrder", json=epl_order()).status_code == 403
+
+
+def test_an_icm_refusal_fails_the_items_and_leaves_nothing_configured(
+    bus: httpx.Client, internal: Callable[[str], httpx.Client], domain: Settings
+) -> None:
+    # No path of the demo network carries 900 Gbit/s: ICM refuses the EVC after both SIPs were allocated.
+    order = settled(bus, bus.post(f"{ORDERING}/serviceOrder", json=epl_order(cir_mbps=900_000)).json()["id"])
+
+    assert order["state"] == "failed"
+    assert {item["state"] for item in order["serviceOrderItem"]} == {"failed"}
+    evc_item_ = order["serviceOrderItem"][2]
+    assert "ICM refused" in evc_item_["terminationError"][0]["value"]
+    services = services_of(bus, order)
+    assert {s["state"] for s in services} == {"terminated"}
+    presto = PrestoClient(internal("sof"))
+    names = {cs.raw.get("name", [{}])[0].get("value") for cs in presto.list_connectivity_services()}
+    assert f"{order['id']}:evc" not in names
