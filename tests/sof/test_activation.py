@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from lso.settings import Settings
+from lso.sof.activation import connectivity_service_uuid
 from lso.sof.presto_client import PrestoClient
 from tests.harness import wait_until
 from tests.sof.orders import INVENTORY, ORDERING, TESTING, epl_order, evc_item, uni_item
@@ -149,3 +150,34 @@ def test_an_icm_refusal_fails_the_items_and_leaves_nothing_configured(
     presto = PrestoClient(internal("sof"))
     names = {cs.raw.get("name", [{}])[0].get("value") for cs in presto.list_connectivity_services()}
     assert f"{order['id']}:evc" not in names
+
+
+def test_a_failed_activation_test_fails_the_items_and_leaves_nothing_configured(
+    bus: httpx.Client, internal: Callable[[str], httpx.Client]
+) -> None:
+    ecm = internal("icm")  # ADAGIO's admin part (docs/adagio.md) injects the impairment
+    impaired = ecm.put("/adagio/v1/admin/impairments/pe-bri-1", json={"lossRatio": 0.5})
+    assert impaired.status_code == 200, impaired.text
+    try:
+        body = epl_order(site_a="site-bri-harbour", site_z="site-bir-hub")
+        order = settled(bus, bus.post(f"{ORDERING}/serviceOrder", json=body).json()["id"])
+    finally:
+        ecm.delete("/adagio/v1/admin/impairments/pe-bri-1")
+
+    assert order["state"] == "failed"
+    assert {item["state"] for item in order["serviceOrderItem"]} == {"failed"}
+    assert "activation test failed" in order["serviceOrderItem"][2]["terminationError"][0]["value"]
+    services = services_of(bus, order)
+    assert {s["state"] for s in services} == {"terminated"}
+    evc = next(s for s in services if s["serviceType"] == "EVC")
+    job = bus.get(f"{TESTING}/testJob/{characteristic(evc, 'testJob')}").json()
+    assert job["state"] == "completed"
+    verdicts = {
+        r["serviceSpecificTestResultConfiguration"]["verdict"]
+        for r in bus.get(f"{TESTING}/testResult", params={"testJobId": job["id"]}).json()
+    }
+    assert "fail" in verdicts
+    connectivity = connectivity_service_uuid(order["id"], "evc")
+    for element in ecm.get("/adagio/v1/elements").json():
+        held = ecm.get(f"/adagio/v1/elements/{element['id']}/configurations").json()
+        assert not [c for c in held if connectivity in c["id"]], f"{element['id']} still holds the EVC"
