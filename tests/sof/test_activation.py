@@ -10,7 +10,7 @@ import pytest
 
 from lso.settings import Settings
 from lso.sof.activation import connectivity_service_uuid
-from lso.sof.presto_client import PrestoClient
+from lso.sof.presto_client import PrestoClient, PrestoError
 from tests.harness import wait_until
 from tests.sof.orders import INVENTORY, ORDERING, TESTING, epl_order, evc_item, uni_item
 
@@ -148,8 +148,9 @@ def test_an_icm_refusal_fails_the_items_and_leaves_nothing_configured(
     services = services_of(bus, order)
     assert {s["state"] for s in services} == {"terminated"}
     presto = PrestoClient(internal("sof"))
-    names = {cs.raw.get("name", [{}])[0].get("value") for cs in presto.list_connectivity_services()}
-    assert f"{order['id']}:evc" not in names
+    with pytest.raises(PrestoError) as gone:
+        presto.get_connectivity_service(connectivity_service_uuid(order["id"], "evc"))
+    assert gone.value.not_found
 
 
 def test_a_failed_activation_test_fails_the_items_and_leaves_nothing_configured(
