@@ -37,6 +37,20 @@ def serve(
     uvicorn.run(domain.app(), host=host, port=port, log_level="warning")
 
 
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="TCP port on 127.0.0.1 (0: a free one)")] = 0,
+    orders: Annotated[int, typer.Option("--orders", help="How many EPLs the customers order")] = 4,
+    keep_running: Annotated[
+        bool, typer.Option("--keep-running", help="Leave the provider domain up after the summary")
+    ] = False,
+) -> None:
+    """Start a provider domain on loopback and let the demo customers order EPLs through CANTATA."""
+    from lso import demo as demo_thread  # the demo's imports are only needed by this command
+
+    raise typer.Exit(demo_thread.run(port=port, orders=orders, keep_running=keep_running))
+
+
 def main() -> None:
     app()
 

@@ -86,9 +86,19 @@ class CantataClient:
         return self._get(f"{PRODUCT_CATALOG}/productSpecification/{specification_id}")
 
     # -- address and site (MEF 79) -------------------------------------------------------------
-    def validate_address(self, validation: Json) -> Json:
-        """createGeographicAddressValidation: ``{"submittedGeographicAddress": {...}}``."""
-        return self._post(f"{GEOGRAPHIC_ADDRESS}/geographicAddressValidation", validation)
+    def validate_address(self, submitted: Json, instant: bool = True) -> Json:
+        """createGeographicAddressValidation of a ``GeographicAddress_Query``: answered at once (200)
+        when ``instant``, else acknowledged (201) and completed later."""
+        body = {"submittedGeographicAddress": submitted, "instantSyncValidation": instant}
+        path = f"{GEOGRAPHIC_ADDRESS}/geographicAddressValidation"
+        validation: Json = self._send("POST", path, expect=(200, 201), json=body).json()
+        return validation
+
+    def retrieve_geographic_address_validation(self, validation_id: str) -> Json:
+        return self._get(f"{GEOGRAPHIC_ADDRESS}/geographicAddressValidation/{validation_id}")
+
+    def retrieve_geographic_address(self, address_id: str) -> Json:
+        return self._get(f"{GEOGRAPHIC_ADDRESS}/geographicAddress/{address_id}")
 
     def list_geographic_sites(self, **filters: str) -> list[Json]:
         return self._list(f"{GEOGRAPHIC_SITE}/geographicSite", filters)
@@ -161,11 +171,11 @@ class CantataClient:
         return self._post(f"{HUBS[api]}/hub", body)
 
     def unregister_listener(self, api: str, hub_id: str) -> None:
-        self._send("DELETE", f"{HUBS[api]}/hub/{hub_id}", expect=204)
+        self._send("DELETE", f"{HUBS[api]}/hub/{hub_id}", expect=(204,))
 
     # -- transport -----------------------------------------------------------------------------
     def _get(self, path: str) -> Json:
-        body: Json = self._send("GET", path, expect=200).json()
+        body: Json = self._send("GET", path, expect=(200,)).json()
         return body
 
     def _list(self, path: str, filters: dict[str, str]) -> list[Json]:
@@ -173,7 +183,7 @@ class CantataClient:
         items: list[Json] = []
         while True:
             params = {**filters, "offset": str(len(items)), "limit": "100"}
-            response = self._send("GET", path, expect=200, params=params)
+            response = self._send("GET", path, expect=(200,), params=params)
             page: list[Json] = response.json()
             items.extend(page)
             total = int(response.headers.get("X-Total-Count", len(items)))
@@ -181,12 +191,12 @@ class CantataClient:
                 return items
 
     def _post(self, path: str, body: Json) -> Json:
-        created: Json = self._send("POST", path, expect=201, json=body).json()
+        created: Json = self._send("POST", path, expect=(201,), json=body).json()
         return created
 
-    def _send(self, method: str, path: str, expect: int, **kwargs: Any) -> httpx.Response:
+    def _send(self, method: str, path: str, expect: tuple[int, ...], **kwargs: Any) -> httpx.Response:
         response = self.http.request(method, path, **kwargs)
-        if response.status_code != expect:
+        if response.status_code not in expect:
             try:
                 detail: Any = response.json()
             except ValueError:

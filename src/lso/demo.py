@@ -1,0 +1,353 @@
+"""``lso demo``: a provider domain on loopback and two customers ordering EPLs from it over CANTATA.
+
+Everything goes through the customer SDK (:mod:`lso.customer.cantata_client`) exactly as a customer's
+own software would: browse the catalog and the sites, validate an address, qualify (POQ), quote, order,
+then watch the orders to completion and read the products from the inventory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import socket
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from lso.customer.cantata_client import ORDER_END_STATES, CantataClient, CantataError, Json
+from lso.domain import DEMO_CUSTOMERS, Domain
+from lso.footprint import demo_footprint
+from lso.mef.dates import parse
+from lso.settings import Settings
+
+EPL_EVC = "urn:mef:lso:spec:cantata-sonata:epl-evc:v1.0.0:all"
+SUBSCRIBER_UNI = "urn:mef:lso:spec:cantata-sonata:carrier-ethernet-subscriber-uni:v1.0.0:all"
+ACTIVATION_NOTE = "activation test"
+"""Order notes whose text starts with this carry the seller's activation test result."""
+ORDER_TIMEOUT_S = 300.0
+EPL_OFFERING = "Ethernet Private Line"
+UNI_OFFERING = "Carrier Ethernet Subscriber UNI"
+
+
+@dataclass
+class DemoOrder:
+    customer: str
+    site_a: str
+    site_z: str
+    order: Json = field(default_factory=dict)
+
+    @property
+    def state(self) -> str:
+        return str(self.order.get("state", "-"))
+
+    @property
+    def time_to_active(self) -> str:
+        if self.state != "completed" or "completionDate" not in self.order:
+            return "-"
+        seconds = (parse(self.order["completionDate"]) - parse(self.order["orderDate"])).total_seconds()
+        return f"{seconds:.1f}s"
+
+    @property
+    def activation_test(self) -> str:
+        notes = [n.get("text", "") for n in self.order.get("note", [])]
+        found = [t for t in notes if t.lower().startswith(ACTIVATION_NOTE)]
+        return "; ".join(found) or "-"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def provider_domain(data_dir: Path, port: int) -> Iterator[tuple[Settings, uvicorn.Server]]:
+    """A demo provider domain (sim network) served by uvicorn in a thread of this process."""
+    settings = Settings.load(data_dir, port=port or _free_port(), demo=True, name="provider")
+    server = uvicorn.Server(uvicorn.Config(Domain(settings).app(), port=settings.port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the provider domain did not start")
+        time.sleep(0.05)
+    try:
+        yield settings, server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)
+
+
+def _contact(customer: str) -> Json:
+    return {
+        "role": "productOrderContact",
+        "name": f"{customer.title()} network team",
+        "emailAddress": f"noc@{customer}.example",
+        "number": "+44 20 7946 0000",
+    }
+
+
+def _uni(site_id: str, offering: str) -> Json:
+    return {
+        "productOffering": {"id": offering},
+        "place": [{"role": "INSTALL_LOCATION", "place": {"@type": "GeographicSiteRef", "id": site_id}}],
+        "productConfiguration": {
+            "@type": SUBSCRIBER_UNI,
+            "listOfPhyLinks": [{"id": "link-1", "physicalLink": "1000BASE_LX"}],
+            "maximumServiceFrameSize": 1522,
+        },
+    }
+
+
+def _epl(cir_mbps: float, offering: str) -> Json:
+    flow = {
+        "cir": {"irValue": cir_mbps, "irUnits": "MBPS"},
+        "cbs": {"dataSizeValue": 64, "dataSizeUnits": "KBYTES"},
+        "eir": {"irValue": 0, "irUnits": "MBPS"},
+        "ebs": {"dataSizeValue": 0, "dataSizeUnits": "KBYTES"},
+    }
+    end_point = {
+        "ingressBandwidthProfilePerClassofServiceName": [{"classOfServiceName": "H", "bwpFlow": flow}]
+    }
+    return {
+        "productOffering": {"id": offering},
+        "productConfiguration": {
+            "@type": EPL_EVC,
+            "listOfCosNames": ["H"],
+            "maximumFrameSize": 1522,
+            "evcEndPointA": end_point,
+            "evcEndPointZ": end_point,
+        },
+    }
+
+
+def epl_products(site_a: str, site_z: str, cir_mbps: float = 100) -> list[tuple[str, Json, list[str]]]:
+    """The three products of an EPL — (item id, product, UNI item ids it connects to)."""
+    return [
+        ("uni-a", _uni(site_a), []),
+        ("uni-z", _uni(site_z), []),
+        ("evc", _epl(cir_mbps), ["uni-a", "uni-z"]),
+    ]
+
+
+def qualify(client: CantataClient, customer: str, sites: tuple[str, str], offerings: Offerings) -> Json:
+    items = [
+        {
+            "id": item_id,
+            "action": "add",
+            "product": product,
+            **(
+                {
+                    "qualificationItemRelationship": [
+                        {"id": u, "relationshipType": "CONNECTS_TO_UNI"} for u in unis
+                    ]
+                }
+                if unis
+                else {}
+            ),
+        }
+        for item_id, product, unis in epl_products(*sites, offerings)
+    ]
+    return client.create_poq(
+        {
+            "instantSyncQualification": True,
+            "provideAlternative": False,
+            "relatedContactInformation": [_contact(customer)],
+            "productOfferingQualificationItem": items,
+        }
+    )
+
+
+def quote(client: CantataClient, customer: str, sites: tuple[str, str], offerings: Offerings) -> Json:
+    items = [
+        {
+            "id": item_id,
+            "action": "add",
+            "product": product,
+            **(
+                {"quoteItemRelationship": [{"id": u, "relationshipType": "CONNECTS_TO_UNI"} for u in unis]}
+                if unis
+                else {}
+            ),
+        }
+        for item_id, product, unis in epl_products(*sites, offerings)
+    ]
+    return client.create_quote(
+        {
+            "instantSyncQuote": True,
+            "buyerRequestedQuoteLevel": "budgetary",
+            "relatedContactInformation": [_contact(customer)],
+            "quoteItem": items,
+        }
+    )
+
+
+def order(client: CantataClient, customer: str, sites: tuple[str, str], offerings: Offerings) -> Json:
+    items = [
+        {
+            "id": item_id,
+            "action": "add",
+            "product": product,
+            **(
+                {
+                    "productOrderItemRelationship": [
+                        {"id": u, "relationshipType": "CONNECTS_TO_UNI"} for u in unis
+                    ]
+                }
+                if unis
+                else {}
+            ),
+        }
+        for item_id, product, unis in epl_products(*sites, offerings)
+    ]
+    return client.create_product_order(
+        {
+            "externalId": f"{customer}-{uuid.uuid4().hex[:10]}",
+            "relatedContactInformation": [_contact(customer)],
+            "productOrderItem": items,
+        }
+    )
+
+
+def browse(console: Console, client: CantataClient) -> tuple[Offerings, list[Json]]:
+    """Show the catalog and the sites; return the EPL offerings and the sites."""
+    offerings = client.list_product_offerings()
+    table = Table(title="Product catalog")
+    for column in ("offering", "name", "status"):
+        table.add_column(column)
+    for offering in offerings:
+        table.add_row(offering.get("id", ""), offering.get("name", ""), offering.get("lifecycleStatus", ""))
+    console.print(table)
+    sites = client.list_geographic_sites()
+    table = Table(title="On-net sites")
+    for column in ("site", "name", "network"):
+        table.add_column(column)
+    for site in sites:
+        table.add_row(site["id"], site.get("name", ""), site.get("networkType", ""))
+    console.print(table)
+    return Offerings.from_catalog(offerings), sites
+
+
+def validate_typed_address(console: Console, client: CantataClient) -> None:
+    """Validate an address as a customer would type it (abbreviated street type) against the seller's."""
+    site = demo_footprint().sites[1]
+    typed = {
+        "@type": "GeographicAddress_Query",
+        "fieldedAddressRepresentation": [
+            {
+                "streetNr": site.address.street_nr,
+                "streetName": site.address.street_name,
+                "streetType": "St",
+                "city": site.address.city,
+                "postcode": site.address.postcode,
+                "countryCode": site.address.country,
+            }
+        ],
+    }
+    validation = client.validate_address(typed)
+    best = (validation.get("bestMatchGeographicAddress") or {}).get("id", "none")
+    console.print(f"Address validation: {validation.get('validationResult', '?')}, best match {best}")
+
+
+def _site_pairs(sites: list[Json]) -> Iterator[tuple[str, str]]:
+    ids = [site["id"] for site in sites]
+    return itertools.cycle(itertools.combinations(ids, 2))
+
+
+def _watch(console: Console, clients: dict[str, CantataClient], orders: list[DemoOrder]) -> None:
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[state]}"))
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
+        tasks = {
+            o.order["id"]: progress.add_task(f"{o.customer} {o.site_a} → {o.site_z}", total=1, state=o.state)
+            for o in orders
+        }
+        deadline = time.monotonic() + ORDER_TIMEOUT_S
+        while time.monotonic() < deadline and any(o.state not in ORDER_END_STATES for o in orders):
+            for o in orders:
+                if o.state not in ORDER_END_STATES:
+                    o.order = clients[o.customer].retrieve_product_order(o.order["id"])
+                    done = o.state in ORDER_END_STATES
+                    progress.update(tasks[o.order["id"]], state=o.state, completed=int(done))
+            time.sleep(0.3)
+
+
+def summary(orders: list[DemoOrder]) -> Table:
+    table = Table(title="Orders")
+    for column in ("order", "customer", "A site", "Z site", "state", "time to active", "activation test"):
+        table.add_column(column)
+    for o in orders:
+        table.add_row(
+            o.order.get("id", "-"),
+            o.customer,
+            o.site_a,
+            o.site_z,
+            o.state,
+            o.time_to_active,
+            o.activation_test,
+        )
+    return table
+
+
+def run(port: int = 0, orders: int = 4, keep_running: bool = False, console: Console | None = None) -> int:
+    """Play the ordering thread; 0 when every order completed."""
+    console = console or Console()
+    with (
+        tempfile.TemporaryDirectory(prefix="lso-demo-") as tmp,
+        provider_domain(Path(tmp), port) as (settings, _),
+    ):
+        console.print(f"[bold]Provider domain[/] at {settings.base_url} (sim network, data in {tmp})")
+        clients = {
+            name: CantataClient(settings.base_url, name, secret) for name, secret in DEMO_CUSTOMERS.items()
+        }
+        try:
+            placed = _place_orders(console, clients, orders)
+            _watch(console, clients, placed)
+            console.print(summary(placed))
+            if keep_running:
+                console.print(f"Serving at {settings.base_url} — Ctrl-C to stop")
+                _wait_for_interrupt()
+        except CantataError as error:
+            console.print(f"[red]The provider refused a request:[/] {error}")
+            return 1
+        finally:
+            for client in clients.values():
+                client.close()
+    return 0 if placed and all(o.state == "completed" for o in placed) else 1
+
+
+def _place_orders(console: Console, clients: dict[str, CantataClient], count: int) -> list[DemoOrder]:
+    offerings, sites = browse(console, clients["acme"])
+    validate_typed_address(console, clients["globex"])
+    pairs = _site_pairs(sites)
+    customers = itertools.cycle(sorted(clients))
+    placed = []
+    for _ in range(count):
+        customer, (site_a, site_z) = next(customers), next(pairs)
+        client = clients[customer]
+        poq = qualify(client, customer, (site_a, site_z), offerings)
+        offer = quote(client, customer, (site_a, site_z), offerings)
+        created = order(client, customer, (site_a, site_z), offerings)
+        console.print(
+            f"{customer}: POQ {poq['id']} {poq.get('state')}, quote {offer['id']} {offer.get('state')}, "
+            f"order {created['id']} {created['state']} ({site_a} → {site_z})"
+        )
+        placed.append(DemoOrder(customer, site_a, site_z, created))
+    return placed
+
+
+def _wait_for_interrupt() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return
