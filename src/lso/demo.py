@@ -131,12 +131,27 @@ def _epl(cir_mbps: float, offering: str) -> Json:
     }
 
 
-def epl_products(site_a: str, site_z: str, cir_mbps: float = 100) -> list[tuple[str, Json, list[str]]]:
+@dataclass(frozen=True)
+class Offerings:
+    """The catalog's product offering ids of the two products an EPL is made of."""
+
+    uni: str
+    epl: str
+
+    @classmethod
+    def from_catalog(cls, offerings: list[Json]) -> Offerings:
+        by_name = {o.get("name", ""): o["id"] for o in offerings}
+        return cls(uni=by_name[UNI_OFFERING], epl=by_name[EPL_OFFERING])
+
+
+def epl_products(
+    site_a: str, site_z: str, offerings: Offerings, cir_mbps: float = 100
+) -> list[tuple[str, Json, list[str]]]:
     """The three products of an EPL — (item id, product, UNI item ids it connects to)."""
     return [
-        ("uni-a", _uni(site_a), []),
-        ("uni-z", _uni(site_z), []),
-        ("evc", _epl(cir_mbps), ["uni-a", "uni-z"]),
+        ("uni-a", _uni(site_a, offerings.uni), []),
+        ("uni-z", _uni(site_z, offerings.uni), []),
+        ("evc", _epl(cir_mbps, offerings.epl), ["uni-a", "uni-z"]),
     ]
 
 
@@ -228,7 +243,12 @@ def browse(console: Console, client: CantataClient) -> tuple[Offerings, list[Jso
     for offering in offerings:
         table.add_row(offering.get("id", ""), offering.get("name", ""), offering.get("lifecycleStatus", ""))
     console.print(table)
-    sites = client.list_geographic_sites()
+    try:
+        sites = client.list_geographic_sites()
+    except CantataError as error:
+        if error.status != 501:  # listing sites is optional for a seller; reading a known one is not
+            raise
+        sites = [client.retrieve_geographic_site(site.id) for site in demo_footprint().sites]
     table = Table(title="On-net sites")
     for column in ("site", "name", "network"):
         table.add_column(column)
