@@ -87,7 +87,7 @@ def allocation_key(order_id: str, item_id: str) -> str:
     return f"{order_id}:{item_id}"
 
 
-@DBOS.workflow()
+@DBOS.workflow(name="sof.activate_service_order")
 def activate_service_order(order_id: str) -> str:
     plan = validate(order_id)
     if isinstance(plan, TerminationError):
@@ -143,10 +143,15 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, httpx.HTTPError)
 
 
-def _remote_step() -> Callable[[Callable[P, R]], Callable[P, R]]:
+def _remote_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """A step that calls ICM: retried with backoff while the failure is transient."""
     return DBOS.step(
-        retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0, should_retry=_transient
+        name=name,
+        retries_allowed=True,
+        max_attempts=5,
+        interval_seconds=0.5,
+        backoff_rate=2.0,
+        should_retry=_transient,
     )
 
 
@@ -154,7 +159,7 @@ def _refused(item_id: str, error: PrestoError) -> ActivationError:
     return ActivationError(item_id, f"ICM refused {error.rpc}: {error.reason or error.code or error.status}")
 
 
-@DBOS.step()
+@DBOS.step(name="sof.validate")
 def validate(order_id: str) -> Plan | TerminationError:
     with runtime.current().db.session() as session:
         order = records.ORDERS.get(session, order_id)
@@ -176,7 +181,7 @@ def validate(order_id: str) -> Plan | TerminationError:
     return Plan(components, {ref: sips[ref] for ref in used})
 
 
-@DBOS.step()
+@DBOS.step(name="sof.reject")
 def reject(order_id: str, error: TerminationError) -> list[str]:
     with runtime.current().db.session() as session:
         order = records.ORDERS.get(session, order_id)
@@ -190,7 +195,7 @@ def reject(order_id: str, error: TerminationError) -> list[str]:
         return ids
 
 
-@DBOS.step()
+@DBOS.step(name="sof.begin")
 def begin(order_id: str, plan: Plan) -> list[str]:
     """Order and items in progress; one inventory service per item, related as the order relates them."""
     with runtime.current().db.session() as session:
@@ -232,7 +237,7 @@ def _service_of(order: Document, item: Document, plan: Plan) -> Document:
     return service
 
 
-@_remote_step()
+@_remote_step("sof.allocate_sip")
 def allocate_sip(order_id: str, uni: UniComponent) -> str:
     try:
         sip = _presto().allocate_sip(uni.site_id, allocation_key(order_id, uni.item_id), uni.port_speed_mbps)
@@ -249,7 +254,7 @@ def allocate_sip(order_id: str, uni: UniComponent) -> str:
     return sip.uuid
 
 
-@_remote_step()
+@_remote_step("sof.create_connectivity_service")
 def create_connectivity_service(order_id: str, evc: EvcComponent, sips: list[str]) -> str:
     uuid_ = connectivity_service_uuid(order_id, evc.item_id)
     bandwidth = BandwidthProfile(evc.cir_mbps, evc.eir_mbps, evc.cbs_bytes or 12_176, evc.ebs_bytes or 12_176)
@@ -281,7 +286,7 @@ def create_connectivity_service(order_id: str, evc: EvcComponent, sips: list[str
     return created.uuid
 
 
-@_remote_step()
+@_remote_step("sof.run_activation_test")
 def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
     """The Y.1564-style test as a LEGATO testJob whose results BUS can read."""
     evc_service = service_id(order_id, evc.item_id)
@@ -305,7 +310,7 @@ def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
         return testing.record_results(session, job["id"], results)
 
 
-@_remote_step()
+@_remote_step("sof.start_performance_monitoring")
 def start_performance_monitoring(order_id: str, evc: EvcComponent) -> None:
     try:
         _presto().start_performance_monitoring(connectivity_service_uuid(order_id, evc.item_id))
@@ -315,7 +320,7 @@ def start_performance_monitoring(order_id: str, evc: EvcComponent) -> None:
         raise _refused(evc.item_id, exc) from None
 
 
-@_remote_step()
+@_remote_step("sof.delete_connectivity_service")
 def delete_connectivity_service(order_id: str, item_id: str) -> None:
     try:
         _presto().delete_connectivity_service(connectivity_service_uuid(order_id, item_id))
@@ -324,7 +329,7 @@ def delete_connectivity_service(order_id: str, item_id: str) -> None:
             raise
 
 
-@_remote_step()
+@_remote_step("sof.release_sip")
 def release_sip(order_id: str, item_id: str) -> None:
     try:
         _presto().release_sip(allocation_key(order_id, item_id))
@@ -333,7 +338,7 @@ def release_sip(order_id: str, item_id: str) -> None:
             raise
 
 
-@DBOS.step()
+@DBOS.step(name="sof.complete")
 def complete(order_id: str) -> list[str]:
     with runtime.current().db.session() as session:
         order = records.ORDERS.get(session, order_id)
@@ -348,7 +353,7 @@ def complete(order_id: str) -> list[str]:
         return ids
 
 
-@DBOS.step()
+@DBOS.step(name="sof.fail")
 def fail(order_id: str, item_id: str, reason: str) -> list[str]:
     """Every item failed (nothing of the order stays in the network); the culprit says why."""
     with runtime.current().db.session() as session:
