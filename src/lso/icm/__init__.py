@@ -1,5 +1,23 @@
 """Infrastructure Control (ICM): serves PRESTO, consumes ADAGIO."""
 
-from lso.entity import Entity
+from __future__ import annotations
 
-ENTITY = Entity(name="icm", routers=lambda _ctx: [])
+from fastapi import APIRouter
+from sqlalchemy.orm import Session
+
+from lso.entity import Entity, EntityContext
+from lso.footprint import demo_footprint
+from lso.icm import topology
+from lso.icm.adagio_client import AdagioClient
+from lso.icm.presto import presto_router
+
+
+def _routers(ctx: EntityContext) -> list[APIRouter]:
+    return [presto_router(ctx.db, AdagioClient(ctx.client()))]
+
+
+def _seed_demo(session: Session, _ctx: EntityContext) -> None:
+    topology.seed(session, demo_footprint())
+
+
+ENTITY = Entity(name="icm", routers=_routers, seed_demo=_seed_demo)

@@ -229,9 +229,9 @@ def _capacity(bandwidth: BandwidthProfile) -> dict[str, Any]:
 
 def _end_point(ep: EndPoint, bandwidth: BandwidthProfile) -> dict[str, Any]:
     vlans: dict[str, Any] = (
-        {"type": "LIST", "vlan-id": [{"vlan-id": v} for v in ep.ce_vlan_ids]}
+        {"vlan-id-mapping-type": "LIST", "vlan-id": [{"vlan-id": v} for v in ep.ce_vlan_ids]}
         if ep.ce_vlan_ids
-        else {"type": "ALL"}
+        else {"vlan-id-mapping-type": "ALL"}
     )
     return {
         "service-interface-point": {"service-interface-point-id": ep.sip},

@@ -1,0 +1,113 @@
+"""ICM's view of the network: elements, links with capacity and distance, and UNI ports as SIPs.
+
+Seeded from a footprint into ``icm.*`` resources; the graph for path computation is rebuilt from them
+per request so bandwidth reserved by one service is seen by the next.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+
+import networkx as nx
+from sqlalchemy.orm import Session
+
+from lso.footprint import Footprint
+from lso.mef.store import Document, Store
+
+NODES = Store("icm.node", "node")
+LINKS = Store("icm.link", "link")
+SIPS = Store("icm.sip", "service interface point")
+
+AVAILABLE, RESERVED, IN_USE = "AVAILABLE", "RESERVED", "IN_USE"
+_SIP_NAMESPACE = uuid.UUID("6d1f3f7e-4a0b-4c6e-9a51-3b1c2f3e9d10")
+
+
+def link_id(a: str, z: str) -> str:
+    """The same name from either end (ADAGIO names links the same way)."""
+    return "--".join(sorted((a, z)))
+
+
+def sip_uuid(element: str, port: str) -> str:
+    """Stable across restarts and re-seeding: derived from the element and port it stands for."""
+    return str(uuid.uuid5(_SIP_NAMESPACE, f"{element}/{port}"))
+
+
+def seed(session: Session, footprint: Footprint) -> None:
+    """Create what the footprint describes and ICM does not know yet (safe on every start)."""
+    sites = {site.element: site.id for site in footprint.sites}
+    for element in footprint.elements:
+        if NODES.find(session, element.id) is None:
+            NODES.add(session, {"id": element.id, "role": element.role, "siteId": sites.get(element.id)})
+        for index in range(1, element.uni_ports + 1):
+            port = f"uni-{index}"
+            sip_id = sip_uuid(element.id, port)
+            if SIPS.find(session, sip_id) is None:
+                SIPS.add(
+                    session,
+                    {
+                        "id": sip_id,
+                        "state": AVAILABLE,
+                        "element": element.id,
+                        "port": port,
+                        "index": index,
+                        "siteId": sites.get(element.id),
+                        "speedMbps": element.uni_port_speed_mbps,
+                    },
+                )
+    for link in footprint.links:
+        ident = link_id(link.a, link.z)
+        if LINKS.find(session, ident) is None:
+            LINKS.add(
+                session,
+                {
+                    "id": ident,
+                    "a": link.a,
+                    "z": link.z,
+                    "capacityMbps": link.capacity_mbps,
+                    "distanceKm": link.distance_km,
+                    "reservations": {},
+                },
+            )
+
+
+def free_mbps(link: Document) -> float:
+    return float(link["capacityMbps"]) - sum(link["reservations"].values())
+
+
+@dataclass(frozen=True)
+class Route:
+    elements: tuple[str, ...]
+    links: tuple[str, ...]
+    distance_km: float
+
+    @property
+    def hop_count(self) -> int:
+        return len(self.links)
+
+
+def graph(session: Session, demand_mbps: float = 0) -> nx.Graph:
+    """The links with at least ``demand_mbps`` free, weighted by distance."""
+    network: nx.Graph[str] = nx.Graph()
+    network.add_nodes_from(node["id"] for node in NODES.all(session))
+    for link in LINKS.all(session):
+        if free_mbps(link) >= demand_mbps:
+            network.add_edge(link["a"], link["z"], distance=link["distanceKm"], id=link["id"])
+    return network
+
+
+def shortest_route(session: Session, a: str, z: str, demand_mbps: float) -> Route | None:
+    """The shortest route by distance whose every link has ``demand_mbps`` free, or None."""
+    return route_in(graph(session, demand_mbps), a, z)
+
+
+def route_in(network: nx.Graph, a: str, z: str) -> Route | None:
+    if a not in network or z not in network:
+        return None
+    try:
+        hops: list[str] = nx.shortest_path(network, a, z, weight="distance")
+    except nx.NetworkXNoPath:
+        return None
+    edges = [network.edges[x, y] for x, y in itertools.pairwise(hops)]
+    return Route(tuple(hops), tuple(e["id"] for e in edges), float(sum(e["distance"] for e in edges)))
