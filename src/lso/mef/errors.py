@@ -26,6 +26,8 @@ _REASONS = {
     422: "Unprocessable entity",
     500: "Internal server error",
     501: "Not implemented",
+    502: "Bad gateway",
+    503: "Service unavailable",
 }
 
 _DEFAULT_CODES = {
@@ -38,6 +40,8 @@ _DEFAULT_CODES = {
     422: "invalidValue",
     500: "internalError",
     501: "notImplemented",
+    502: "internalError",
+    503: "internalError",
 }
 
 

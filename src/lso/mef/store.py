@@ -106,6 +106,15 @@ class Store:
         record(session, actor or row.party_id, "update", self.kind, doc["id"], doc.get("state"))
         return doc
 
+    def delete(self, session: Session, ident: str, actor: str | None = None) -> bool:
+        """Remove the resource; False when there was none (deleting twice is harmless)."""
+        row = self._row(session, ident, None, for_update=True)
+        if row is None:
+            return False
+        session.delete(row)
+        record(session, actor or row.party_id, "delete", self.kind, ident, None)
+        return True
+
     def party_of(self, session: Session, ident: str) -> str | None:
         row = self._row(session, ident, None)
         return None if row is None else row.party_id
