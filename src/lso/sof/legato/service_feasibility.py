@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from lso.mef import runtime
 from lso.mef.body import json_body, parse_model
@@ -50,7 +51,8 @@ def router(presto: Callable[[], PrestoClient]) -> APIRouter:
         check = parse_model(_FeasibilityCheck, await json_body(request))
         site_a, site_z = (p.id for p in check.place)
         try:
-            answer = presto().check_feasibility(site_a, site_z, check.bandwidth.mbps)
+            # ICM may be served by this very process: block a worker thread, never the event loop.
+            answer = await run_in_threadpool(presto().check_feasibility, site_a, site_z, check.bandwidth.mbps)
         except PrestoError as exc:
             raise MefError(500, f"ICM could not assess feasibility: {exc.reason or exc}") from exc
         result = _answer(answer, check)
