@@ -14,7 +14,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -27,6 +27,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
@@ -39,6 +40,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # Let SQLAlchemy's "begin" event (below) open transactions instead of the driver's implicit ones.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another
+    # writer committed in between; taking the write lock up front makes it wait its turn instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -50,9 +59,16 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back if it raises."""
+    def session(self, serialize: str | None = None) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back if it raises.
+
+        ``serialize`` names a lock held until the end of the transaction, for read-modify-write work that
+        concurrent processes must not interleave (e.g. allocating a free port). SQLite transactions are
+        already serial; on PostgreSQL it is a transaction-scoped advisory lock.
+        """
         with self._sessions.begin() as session:
+            if serialize and not self.url.startswith("sqlite"):
+                session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": serialize})
             yield session
 
     def dispose(self) -> None:

@@ -33,7 +33,7 @@ class ConnectivityServices:
         self.adagio = adagio
 
     def create(self, request: CreateInput) -> Document:
-        with self.db.session() as session:
+        with self.db.session(serialize=resources.LOCK) as session:
             doc = SERVICES.find(session, request.uuid)
             if doc is None or doc["state"] == REMOVED:
                 doc = _plan(session, request, replace=doc is not None)
@@ -80,7 +80,7 @@ class ConnectivityServices:
                 Issue("/input/end-point", "a new ingress-bwp-flow or requested-capacity is needed")
             )
         demand = _demand([flow])
-        with self.db.session() as session:
+        with self.db.session(serialize=resources.LOCK) as session:
             route = Route(tuple(doc["route"]), tuple(doc["links"]), doc["distanceKm"])
             resources.reserve_bandwidth(session, route, doc["id"], demand)
             end_points = [{**ep, "bwp": flow.adagio()} for ep in doc["endPoints"]]
@@ -95,7 +95,7 @@ class ConnectivityServices:
     def _remove(self, doc: Document) -> Document:
         for element in doc["route"]:
             self.adagio.unconfigure(element, doc["id"])
-        with self.db.session() as session:
+        with self.db.session(serialize=resources.LOCK) as session:
             resources.release_bandwidth(session, doc["links"], doc["id"])
             resources.release_vni(session, doc["vni"], doc["id"])
             for ep in doc["endPoints"]:

@@ -121,14 +121,14 @@ def _extension_routes(db: Database, services: ConnectivityServices, adagio: Adag
     @router.post("/lso-allocate-service-interface-point/")
     def allocate_sip(_caller: InternalDep, payload: Payload = None) -> MefResponse:
         request = parse_model(AllocateSipInput, _input(payload), "/input")
-        with db.session() as session:
+        with db.session(serialize=resources.LOCK) as session:
             sip = resources.allocate_sip(session, request.site_id, request.allocation_key, request.port_speed)
             return _output({"sip": tapi.sip(sip)})
 
     @router.post("/lso-release-service-interface-point/")
     def release_sip(_caller: InternalDep, payload: Payload = None) -> Response:
         request = parse_model(ReleaseSipInput, _input(payload), "/input")
-        with db.session() as session:
+        with db.session(serialize=resources.LOCK) as session:
             resources.release_sip(session, request.allocation_key)
         return _output({})
 

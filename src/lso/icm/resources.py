@@ -12,6 +12,9 @@ from lso.mef.errors import MefError
 from lso.mef.store import Document, Store
 
 VNIS = Store("icm.vni", "VNI")
+# Sessions that allocate or release take this lock so concurrent ICM processes never hand out one port,
+# VNI or megabit twice (see Database.session).
+LOCK = "icm.resources"
 FIRST_VNI = 5001
 USED, FREE = "used", "free"
 
