@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from lso.ecm.drivers import (
     CounterQuery,
@@ -33,6 +33,11 @@ PREFIX = "/adagio/v1"
 class CounterRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     items: list[CounterQuery]
+
+
+class CommitLatency(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    milliseconds: int = Field(ge=0, le=60_000)
 
 
 class OamSessionRequest(BaseModel):
@@ -154,6 +159,11 @@ def _admin_routes(driver: Driver) -> APIRouter:
     def clear_impairment(target: str, _caller: InternalDep) -> Response:
         driver.clear_impairment(target)
         return no_content()
+
+    @router.put("/commit-latency")
+    def set_commit_latency(latency: CommitLatency, _caller: InternalDep) -> MefResponse:
+        driver.set_commit_latency(latency.milliseconds / 1000)
+        return MefResponse(latency.model_dump())
 
     @router.put("/traffic/{element_id}/{service_id}/{port}")
     def set_traffic(

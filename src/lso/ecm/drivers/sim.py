@@ -10,6 +10,7 @@ profile; delay and loss come from the path the elements' configuration traces th
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
 from collections import deque
 
@@ -82,6 +83,10 @@ class SimDriver:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        # How long an element takes to commit a configuration. Real elements take seconds; the model
+        # takes none unless asked (crash tests use it to stop a domain in the middle of an activation).
+        # Kept in memory only: a restarted ECM is fast again.
+        self.commit_latency_s = 0.0
 
     # --- inventory -------------------------------------------------------------------------------
 
@@ -121,7 +126,9 @@ class SimDriver:
                 CONFIGURATIONS.add(session, doc, parent_id=element_id)
             else:
                 CONFIGURATIONS.put(session, doc)
-            return doc, True
+        if self.commit_latency_s:
+            time.sleep(self.commit_latency_s)
+        return doc, True
 
     def unconfigure(self, element_id: str, service_id: str) -> None:
         with self.db.session() as session:
@@ -221,6 +228,9 @@ class SimDriver:
             if IMPAIRMENTS.find(session, target) is None:
                 return IMPAIRMENTS.add(session, doc)
             return IMPAIRMENTS.put(session, doc)
+
+    def set_commit_latency(self, seconds: float) -> None:
+        self.commit_latency_s = seconds
 
     def clear_impairment(self, target: str) -> None:
         with self.db.session() as session:
