@@ -1,0 +1,250 @@
+"""Pre-order items and their serviceability, shared by POQ and quote (MEF 55.0.1 §10.2 steps 2-3c).
+
+A POQ or quote names products the MEF way: a UNI item has a place of role ``INSTALL_LOCATION``; an EVC
+item relates to its two UNI items with ``CONNECTS_TO_UNI``. :func:`parse_items` checks that shape when
+the request arrives (a 422 with property paths, nothing stored); :func:`assess` later resolves each UNI's
+place to one of our sites and asks SOF over LEGATO whether the EVC between them can be delivered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from lso.bus import places
+from lso.bus.cantata.product_catalog import OFFERINGS
+from lso.bus.legato_client import LegatoClient, LegatoError
+from lso.bus.products import (
+    EVC_TYPES,
+    EvcConfiguration,
+    ProductConfiguration,
+    SubscriberUniConfiguration,
+    validate_configuration,
+)
+from lso.entity import EntityContext
+from lso.mef import runtime
+from lso.mef.body import parse_model
+from lso.mef.errors import Issue, unprocessable
+
+INSTALL_LOCATION = "INSTALL_LOCATION"
+CONNECTS_TO_UNI = "CONNECTS_TO_UNI"
+# A UNI on its own at an on-net site needs a port patched, nothing more.
+UNI_INSTALLATION = {"amount": 10, "units": "businessDays"}
+
+
+class _RelatedPlace(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    place: dict[str, Any]
+
+
+class _OfferingRef(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+
+
+class _Product(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    productOffering: _OfferingRef | None = None
+    productConfiguration: dict[str, Any]
+    place: list[_RelatedPlace] | None = None
+    productRelationship: list[dict[str, Any]] | None = None
+
+
+class _Relationship(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    relationshipType: str
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(min_length=1)
+    action: str
+    product: _Product
+
+
+@dataclass(frozen=True)
+class PreorderItem:
+    """One POQ or quote item, checked: its configuration model, its install place or its two UNIs."""
+
+    id: str
+    configuration: ProductConfiguration
+    install_place: dict[str, Any] | None = None
+    uni_item_ids: tuple[str, ...] = ()
+
+    @property
+    def is_evc(self) -> bool:
+        return isinstance(self.configuration, EvcConfiguration)
+
+
+def parse_items(raw: list[Any], items_key: str, relationship_key: str) -> list[PreorderItem]:
+    """The items of a create request, or a MEF 422 naming the offending property."""
+    parsed = [parse_model(_Item, item, f"/{items_key}/{i}") for i, item in enumerate(raw)]
+    ids = [item.id for item in parsed]
+    items = []
+    for i, (item, data) in enumerate(zip(parsed, raw, strict=True)):
+        at = f"/{items_key}/{i}"
+        if ids.index(item.id) != i:
+            raise unprocessable(Issue(f"{at}/id", f"item id {item.id} is used more than once"))
+        if item.action != "add":
+            raise unprocessable(Issue(f"{at}/action", f"only action add is offered, not {item.action}"))
+        configuration = validate_configuration(
+            item.product.productConfiguration, f"{at}/product/productConfiguration"
+        )
+        _check_offering(item, configuration, at)
+        if item.product.productRelationship:
+            raise unprocessable(
+                Issue(
+                    f"{at}/product/productRelationship",
+                    "relating to products in inventory is not offered yet",
+                )
+            )
+        if configuration.type in EVC_TYPES:
+            related = [_Relationship.model_validate(r) for r in (data.get(relationship_key) or [])]
+            unis = tuple(r.id for r in related if r.relationshipType == CONNECTS_TO_UNI)
+            if len(unis) != 2 or any(uni not in ids for uni in unis):
+                raise unprocessable(
+                    Issue(
+                        f"{at}/{relationship_key}",
+                        "an EVC item CONNECTS_TO_UNI exactly two UNI items of this request",
+                    )
+                )
+            items.append(PreorderItem(item.id, configuration, uni_item_ids=unis))
+        else:
+            installs = [p.place for p in item.product.place or [] if p.role == INSTALL_LOCATION]
+            if len(installs) != 1:
+                raise unprocessable(
+                    Issue(f"{at}/product/place", "a UNI item has exactly one place of role INSTALL_LOCATION")
+                )
+            items.append(PreorderItem(item.id, configuration, install_place=installs[0]))
+    by_id = {item.id: item for item in items}
+    for i, checked in enumerate(items):
+        if any(by_id[uni].is_evc for uni in checked.uni_item_ids):
+            raise unprocessable(
+                Issue(f"/{items_key}/{i}/{relationship_key}", "CONNECTS_TO_UNI must name UNI items")
+            )
+    return items
+
+
+def _check_offering(item: _Item, configuration: ProductConfiguration, at: str) -> None:
+    offering = item.product.productOffering
+    if offering is not None and OFFERINGS.get(offering.id, (None, None))[1] != configuration.type:
+        raise unprocessable(
+            Issue(
+                f"{at}/product/productOffering/id",
+                f"offering {offering.id} does not sell {configuration.type}",
+            )
+        )
+
+
+@dataclass
+class Assessment:
+    """The serviceability of one item: MEF confidence colour, why, how soon, and for an EVC how far."""
+
+    confidence: str
+    reason: str | None = None
+    installation_interval: dict[str, Any] = field(default_factory=lambda: dict(UNI_INSTALLATION))
+    distance_km: float | None = None
+    site_id: str | None = None
+
+    @property
+    def serviceable(self) -> bool:
+        return self.confidence != "red"
+
+
+def assess(session_factory: Any, legato: LegatoClient, items: list[PreorderItem]) -> dict[str, Assessment]:
+    """Assess every item: UNIs by where they are, EVCs by SOF's feasibility check between their UNIs.
+
+    ``session_factory`` opens a database session (sites are read from BUS's store); the LEGATO call is
+    made outside any transaction. A UNI on an EVC takes the EVC's answer unless its own is worse.
+    """
+    with session_factory() as session:
+        result = {item.id: _assess_uni(session, item) for item in items if not item.is_evc}
+    for item in items:
+        if item.is_evc:
+            result[item.id] = _assess_evc(legato, item, [result[uni] for uni in item.uni_item_ids])
+            for uni in item.uni_item_ids:
+                if result[uni].serviceable and not result[item.id].serviceable:
+                    result[uni] = Assessment("red", result[item.id].reason, site_id=result[uni].site_id)
+                elif result[uni].serviceable:
+                    result[uni].confidence = result[item.id].confidence
+                    result[uni].installation_interval = result[item.id].installation_interval
+    return result
+
+
+def _assess_uni(session: Session, item: PreorderItem) -> Assessment:
+    site, reason = _site_of(session, item.install_place or {})
+    if site is None:
+        return Assessment("red", reason)
+    return Assessment("green", site_id=site)
+
+
+def _site_of(session: Session, place: dict[str, Any]) -> tuple[str | None, str]:
+    """Our site at ``place`` (a site ref, an address ref or an address query), or why there is none."""
+    kind, ident = place.get("@type"), place.get("id")
+    if kind == "GeographicSiteRef" and places.sites.find(session, str(ident)) is not None:
+        return str(ident), ""
+    if kind == "GeographicAddressRef":
+        site = places.site_of_address(session, str(ident))
+        if site is not None:
+            return site["id"], ""
+    if kind == "GeographicAddress_Query":
+        best = places.match_address(session, place).best
+        site = places.site_of_address(session, best["id"]) if best else None
+        if site is not None:
+            return site["id"], ""
+    named = f"{kind} {ident}" if ident else str(kind)
+    return None, f"{named} is off-net: not at one of the provider's sites"
+
+
+def _assess_evc(legato: LegatoClient, item: PreorderItem, unis: list[Assessment]) -> Assessment:
+    off_net = [uni.reason for uni in unis if not uni.serviceable]
+    if off_net:
+        return Assessment("red", "; ".join(r for r in off_net if r))
+    assert isinstance(item.configuration, EvcConfiguration)
+    cir, eir = item.configuration.ingress_cir_mbps(), item.configuration.ingress_eir_mbps()
+    try:
+        answer = legato.check_feasibility([str(uni.site_id) for uni in unis], cir, eir)
+    except LegatoError as exc:
+        if exc.status >= 500:
+            raise  # SOF could not answer now: a workflow step retries, an immediate request fails
+        return Assessment("red", f"the network cannot assess this EVC: {exc.body}")
+    return Assessment(
+        confidence=answer["serviceabilityConfidence"],
+        reason=answer.get("reason"),
+        installation_interval=answer.get("installationInterval") or dict(UNI_INSTALLATION),
+        distance_km=answer.get("distanceKm"),
+    )
+
+
+def uni_speed_mbps(item: PreorderItem) -> int | None:
+    return (
+        item.configuration.port_speed_mbps()
+        if isinstance(item.configuration, SubscriberUniConfiguration)
+        else None
+    )
+
+
+_contexts: dict[str, EntityContext] = {}
+
+
+def legato_from_workflow() -> LegatoClient:
+    """BUS's LEGATO client inside a DBOS step, which runs without the entity's context: the same client
+    credentials, built from the running domain's settings."""
+    rt = runtime.current()
+    if rt.settings.base_url not in _contexts:
+        _contexts[rt.settings.base_url] = EntityContext(rt.settings, rt.db, "bus")
+    return LegatoClient(_contexts[rt.settings.base_url].client())
+
+
+def assessment_json(assessment: Assessment) -> dict[str, Any]:
+    """An assessment as plain JSON, the shape DBOS records as a step's output."""
+    return asdict(assessment)
+
+
+def assessment_of(data: dict[str, Any]) -> Assessment:
+    return Assessment(**data)
