@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from anyio import to_thread
 from dbos import DBOS, DBOSConfig
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
@@ -26,6 +27,8 @@ from lso.settings import Settings
 log = logging.getLogger(__name__)
 
 ENTITIES: list[Entity] = [ecm.ENTITY, icm.ENTITY, sof.ENTITY, bus.ENTITY]
+
+THREADS = 256
 
 DEMO_CUSTOMERS = {"acme": "acme-secret", "globex": "globex-secret"}
 
@@ -75,6 +78,10 @@ class Domain:
     @asynccontextmanager
     async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         self.prepare()
+        # Entities on one server call each other over HTTP from synchronous handlers, so a request can hold
+        # a worker thread while it waits for another request to the same server: keep the pool deep enough
+        # that nested calls never exhaust it.
+        to_thread.current_default_thread_limiter().total_tokens = THREADS
         config: DBOSConfig = {
             "name": self.settings.app_name,
             "system_database_url": self.settings.dbos_database_url,
