@@ -138,16 +138,19 @@ def test_customers_cannot_use_legato(acme: httpx.Client) -> None:
 def test_an_icm_refusal_fails_the_items_and_leaves_nothing_configured(
     bus: httpx.Client, internal: Callable[[str], httpx.Client], domain: Settings
 ) -> None:
+    presto = PrestoClient(internal("sof"))
+    sites = ("site-ldn-docklands", "site-man-central")
+    free_before = presto.check_feasibility(*sites, 1).sites
     # No path of the demo network carries 900 Gbit/s: ICM refuses the EVC after both SIPs were allocated.
     order = settled(bus, bus.post(f"{ORDERING}/serviceOrder", json=epl_order(cir_mbps=900_000)).json()["id"])
 
     assert order["state"] == "failed"
     assert {item["state"] for item in order["serviceOrderItem"]} == {"failed"}
     evc_item_ = order["serviceOrderItem"][2]
-    assert "ICM refused" in evc_item_["terminationError"][0]["value"]
+    assert evc_item_["terminationError"][0]["value"].startswith("ICM refused create-connectivity-service")
     services = services_of(bus, order)
     assert {s["state"] for s in services} == {"terminated"}
-    presto = PrestoClient(internal("sof"))
+    assert presto.check_feasibility(*sites, 1).sites == free_before, "the SIPs were not released"
     with pytest.raises(PrestoError) as gone:
         presto.get_connectivity_service(connectivity_service_uuid(order["id"], "evc"))
     assert gone.value.not_found
