@@ -160,13 +160,16 @@ def assess(session_factory: Any, legato: LegatoClient, items: list[PreorderItem]
     """Assess every item: UNIs by where they are, EVCs by SOF's feasibility check between their UNIs.
 
     ``session_factory`` opens a database session (sites are read from BUS's store); the LEGATO call is
-    made outside any transaction. A UNI on an EVC takes the EVC's answer unless its own is worse.
+    made outside any transaction. A UNI on an EVC takes the EVC's answer (when both its UNIs are on-net).
     """
     with session_factory() as session:
         result = {item.id: _assess_uni(session, item) for item in items if not item.is_evc}
     for item in items:
         if item.is_evc:
+            unis_on_net = all(result[uni].serviceable for uni in item.uni_item_ids)
             result[item.id] = _assess_evc(legato, item, [result[uni] for uni in item.uni_item_ids])
+            if not unis_on_net:
+                continue  # the EVC fails for an off-net UNI; the other UNI can still be delivered alone
             for uni in item.uni_item_ids:
                 if result[uni].serviceable and not result[item.id].serviceable:
                     result[uni] = Assessment("red", result[item.id].reason, site_id=result[uni].site_id)
