@@ -1,20 +1,115 @@
-"""Placeholder until this CANTATA API is built."""
+"""CANTATA Product Inventory v2 (Kylie): the buyer's products, list with filters and get.
+
+Products are created by completed product orders (:mod:`lso.bus.order.inventory`); a buyer sees only its
+own. Filters on arrays (places, relationships, order items) are matched on the documents.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
+from lso.bus import places
+from lso.bus.order.records import INVENTORY_PATH, PRODUCTS, matching_page
 from lso.entity import EntityContext
+from lso.mef.dates import normalise
+from lso.mef.errors import MefError
+from lso.mef.http import MefResponse
+from lso.mef.paging import page_of, page_response
+from lso.mef.store import Document
+from lso.security.tokens import CallerDep
+
+# Query parameter → property path of the stored product (filtered in the database).
+_SCALAR_FILTERS = {
+    "status": "status",
+    "productSpecificationId": "productSpecification.id",
+    "productOfferingId": "productOffering.id",
+    "externalId": "externalId",
+    "billingAccountId": "billingAccount.id",
+    "startDate": "startDate",
+    "lastUpdateDate": "lastUpdateDate",
+}
+_ARRAY_FILTERS = {"geographicAddressId", "geographicSiteId", "relatedProductId", "productOrderId"}
+_DATE_FILTERS = {"startDate", "lastUpdateDate"}
+_SUMMARY = (
+    "id",
+    "href",
+    "status",
+    "startDate",
+    "lastUpdateDate",
+    "externalId",
+    "productSpecification",
+    "productOffering",
+    "place",
+    "productRelationship",
+    "billingAccount",
+    "productOrderItem",
+)
 
 
 def router(ctx: EntityContext) -> APIRouter:
-    return APIRouter()
+    api = APIRouter(prefix=INVENTORY_PATH, tags=["product"])
+
+    @api.get("/product")
+    def list_product(request: Request, caller: CallerDep) -> MefResponse:
+        page = page_of(request, set(_SCALAR_FILTERS) | _ARRAY_FILTERS)
+        scalar = {}
+        array = {}
+        for name, value in page.filters.items():
+            base = name[:-3] if name.endswith((".gt", ".lt")) else name
+            if base in _ARRAY_FILTERS:
+                array[base] = value
+            else:
+                scalar[_SCALAR_FILTERS[base] + name[len(base) :]] = (
+                    _date(name, value) if base in _DATE_FILTERS else value
+                )
+        with ctx.db.session() as session:
+            if "geographicAddressId" in array:
+                # Products are placed at the seller's sites; an address filter selects the site at it.
+                site = places.site_of_address(session, array.pop("geographicAddressId"))
+                array["geographicSiteId"] = site["id"] if site else ""
+            products, total = matching_page(
+                session,
+                PRODUCTS,
+                caller.party_id,
+                scalar,
+                _matches(array) if array else None,
+                page.offset,
+                page.limit,
+            )
+        return page_response([{k: p[k] for k in _SUMMARY if k in p} for p in products], total, page)
+
+    @api.get("/product/{product_id}")
+    def retrieve_product(product_id: str, caller: CallerDep) -> MefResponse:
+        with ctx.db.session() as session:
+            return MefResponse(PRODUCTS.get(session, product_id, caller.party_id))
+
+    return api
 
 
 def start(ctx: EntityContext) -> None:
-    """Nothing to start yet."""
+    """Nothing runs in the background: products are written by order fulfilment."""
 
 
 def seed_demo(session: Session, ctx: EntityContext) -> None:
-    """Nothing to seed yet."""
+    """Products come from completed orders; there is nothing to seed."""
+
+
+def _date(name: str, value: str) -> str:
+    try:
+        return normalise(value)
+    except ValueError as exc:
+        raise MefError(400, f"{name} must be an RFC 3339 date-time", code="invalidQuery") from exc
+
+
+def _matches(filters: dict[str, str]) -> Callable[[Document], bool]:
+    def keys(product: Document, name: str) -> set[str]:
+        if name == "geographicSiteId":
+            return {p["place"]["id"] for p in product.get("place", [])}
+        if name == "relatedProductId":
+            return {r["id"] for r in product.get("productRelationship", [])}
+        return {ref["productOrderId"] for ref in product.get("productOrderItem", [])}
+
+    return lambda product: all(value in keys(product, name) for name, value in filters.items())

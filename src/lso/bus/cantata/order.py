@@ -1,20 +1,194 @@
-"""Placeholder until this CANTATA API is built."""
+"""CANTATA Product Ordering Management v6 (Kylie, MEF 57.2): productOrder create/list/get and hub.
+
+A product order is checked in full before it is acknowledged — its shape, every configuration, the
+relationships and places of its items — and is answered 422 with every problem (nothing stored) or 201
+``acknowledged``; its fulfilment then runs as a durable workflow (:mod:`lso.bus.order.fulfilment`). The
+optional operations this seller does not offer (patch, cancel, requested-date change, charges) answer
+501 ``notImplemented``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
+from lso.bus.order import fulfilment, legato_listener
+from lso.bus.order.model import ProductOrderCreate
+from lso.bus.order.records import (
+    ITEM_STATES,
+    ORDER_NOTIFICATIONS,
+    ORDER_STATES,
+    ORDERING_PATH,
+    ORDERS,
+    matching_page,
+    order_href,
+)
+from lso.bus.order.structure import analyse
 from lso.entity import EntityContext
+from lso.mef.body import json_body, parse_model
+from lso.mef.dates import iso, normalise, now_iso
+from lso.mef.errors import MefError, not_implemented, unprocessable
+from lso.mef.http import MefResponse
+from lso.mef.notifications import hub_router
+from lso.mef.paging import page_of, page_response
+from lso.mef.store import Document
+from lso.security.tokens import CallerDep
+
+_ORDER_FILTERS = {"state", "externalId", "projectId", "orderDate", "completionDate", "cancellationDate"}
+_ITEM_FILTERS = {
+    "itemRequestedCompletionDate": "requestedCompletionDate",
+    "itemExpectedCompletionDate": "expectedCompletionDate",
+}
+_DATE_FILTERS = {"orderDate", "completionDate", "cancellationDate", *_ITEM_FILTERS}
+_SUMMARY = (
+    "id",
+    "href",
+    "externalId",
+    "projectId",
+    "orderDate",
+    "completionDate",
+    "cancellationDate",
+    "state",
+)
+_NOT_OFFERED = {
+    ("PATCH", "/productOrder/{id}"): "patchProductOrder",
+    ("GET", "/cancelProductOrder"): "listCancelProductOrder",
+    ("POST", "/cancelProductOrder"): "createCancelProductOrder",
+    ("GET", "/cancelProductOrder/{id}"): "retrieveCancelProductOrder",
+    ("GET", "/charge"): "listCharge",
+    ("GET", "/charge/{id}"): "retrieveCharge",
+    ("PATCH", "/charge/{id}"): "patchCharge",
+    (
+        "GET",
+        "/modifyProductOrderItemRequestedDeliveryDate",
+    ): "listModifyProductOrderItemRequestedDeliveryDate",
+    (
+        "POST",
+        "/modifyProductOrderItemRequestedDeliveryDate",
+    ): "createModifyProductOrderItemRequestedDeliveryDate",
+    (
+        "GET",
+        "/modifyProductOrderItemRequestedDeliveryDate/{id}",
+    ): "retrieveModifyProductOrderItemRequestedDeliveryDate",
+}
 
 
 def router(ctx: EntityContext) -> APIRouter:
-    return APIRouter()
+    api = APIRouter(prefix=ORDERING_PATH, tags=["productOrder"])
+
+    @api.post("/productOrder", status_code=201)
+    async def create_product_order(request: Request, caller: CallerDep) -> MefResponse:
+        request_model = parse_model(ProductOrderCreate, await json_body(request))
+        with ctx.db.session() as session:
+            plan = analyse(session, caller.party_id, request_model)
+            if plan.issues:
+                raise unprocessable(*plan.issues)
+            order = _acknowledged(request_model)
+            ORDERS.add(session, order, party=caller.party_id)
+            fulfilment.PLANS.add(session, plan.document(order["id"]), party=caller.party_id)
+        fulfilment.start_fulfilment(order["id"])
+        return MefResponse(order, status_code=201)
+
+    @api.get("/productOrder")
+    def list_product_order(request: Request, caller: CallerDep) -> MefResponse:
+        page = page_of(request, _ORDER_FILTERS | set(_ITEM_FILTERS))
+        filters = {name: _query_value(name, value) for name, value in page.filters.items()}
+        order_filters = {n: v for n, v in filters.items() if _base(n) in _ORDER_FILTERS}
+        item_filters = {n: v for n, v in filters.items() if _base(n) in _ITEM_FILTERS}
+        with ctx.db.session() as session:
+            orders, total = matching_page(
+                session,
+                ORDERS,
+                caller.party_id,
+                order_filters,
+                _items_match(item_filters) if item_filters else None,
+                page.offset,
+                page.limit,
+            )
+        return page_response([{k: o[k] for k in _SUMMARY if k in o} for o in orders], total, page)
+
+    @api.get("/productOrder/{order_id}")
+    def retrieve_product_order(order_id: str, caller: CallerDep) -> MefResponse:
+        with ctx.db.session() as session:
+            return MefResponse(ORDERS.get(session, order_id, caller.party_id))
+
+    for (method, path), operation in _NOT_OFFERED.items():
+        api.add_api_route(path, _not_offered(operation), methods=[method], tags=["not offered"])
+
+    api.include_router(hub_router(ORDER_NOTIFICATIONS, "events subscription"))
+    gathered = APIRouter()
+    gathered.include_router(api)
+    gathered.include_router(legato_listener.router())
+    return gathered
 
 
 def start(ctx: EntityContext) -> None:
-    """Nothing to start yet."""
+    fulfilment.install(ctx)
 
 
 def seed_demo(session: Session, ctx: EntityContext) -> None:
-    """Nothing to seed yet."""
+    """Orders are placed by customers; there is nothing to seed."""
+
+
+def _acknowledged(request_model: ProductOrderCreate) -> Document:
+    order: Document = request_model.model_dump(mode="json", by_alias=True, exclude_none=True)
+    order["id"] = ORDERS.new_id()
+    order["href"] = order_href(order["id"])
+    order["orderDate"] = now_iso()
+    for item, item_model in zip(order["productOrderItem"], request_model.productOrderItem, strict=True):
+        item["requestedCompletionDate"] = _utc(item_model.requestedCompletionDate)
+        item["product"].pop("href", None)  # MEF: a buyer's href is ignored
+        ITEM_STATES.move(item, "acknowledged")
+    for note in order.get("note", []):
+        note["date"] = normalise(note["date"])
+    ORDER_STATES.move(order, "acknowledged")
+    return order
+
+
+def _utc(moment: datetime) -> str:
+    return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def _base(name: str) -> str:
+    return name[:-3] if name.endswith((".gt", ".lt")) else name
+
+
+def _query_value(name: str, value: str) -> str:
+    """Dates are compared as text in the stored format, so a query date is rewritten in it."""
+    if _base(name) not in _DATE_FILTERS:
+        return value
+    try:
+        return normalise(value)
+    except ValueError as exc:
+        raise MefError(400, f"{name} must be an RFC 3339 date-time", code="invalidQuery") from exc
+
+
+def _items_match(filters: dict[str, str]) -> Callable[[Document], bool]:
+    """An order matches when one of its items satisfies every item filter."""
+
+    def item_matches(item: Document) -> bool:
+        for name, value in filters.items():
+            stored = item.get(_ITEM_FILTERS[_base(name)])
+            if stored is None:
+                return False
+            if name.endswith(".gt") and not stored > value:
+                return False
+            if name.endswith(".lt") and not stored < value:
+                return False
+            if name == _base(name) and stored != value:
+                return False
+        return True
+
+    return lambda order: any(item_matches(item) for item in order["productOrderItem"])
+
+
+def _not_offered(operation: str) -> Callable[..., Any]:
+    def answer(caller: CallerDep) -> MefResponse:
+        raise not_implemented(operation)
+
+    answer.__name__ = operation
+    return answer

@@ -1,0 +1,294 @@
+"""The durable fulfilment of a product order (MEF 55.0.1 §10.2 steps 5, 7, 13 and 14).
+
+One DBOS workflow per order, id ``productOrder:<order id>``: start (``inProgress``), map the products to
+services and place the LEGATO service order (SOF deduplicates it by ``externalId`` = the order id, so a
+re-run step never orders twice), then wait durably for SOF. SOF's events only wake the workflow — after
+every wake-up or timeout it reads the service order over LEGATO, so a lost or forged event can neither
+stall nor mislead it. When SOF is done, the order's items and products follow the service order's items.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dbos import DBOS, SetWorkflowID
+
+from lso.bus.legato_client import LegatoClient, LegatoError
+from lso.bus.order import mapping
+from lso.bus.order.inventory import install_products, realizing_services
+from lso.bus.order.records import (
+    ORDERS,
+    PRODUCTS,
+    REALIZATIONS,
+    SERVICE_ORDER_LINKS,
+    item_of,
+    move_item,
+    move_order,
+    set_expected_completion,
+)
+from lso.entity import EntityContext
+from lso.mef import runtime
+from lso.mef.notifications import dispatch
+from lso.mef.store import Document, Store
+
+log = logging.getLogger(__name__)
+
+PLANS = Store("bus.fulfilmentPlan", "fulfilmentPlan")
+"""The checked structure of each order (see :class:`lso.bus.order.structure.Plan`), stored with it."""
+LEGATO_HUBS = Store("bus.legatoHub", "legatoHub")
+
+WAKE_TOPIC = "legato"
+WAIT_S = 5.0
+MAX_WAITS = 720  # an hour of silence from SOF fails the order rather than leaving it inProgress forever
+FINAL_SERVICE_ORDER_STATES = {"completed", "failed", "partial", "rejected"}
+_TERMINATION_CODES = {
+    "missingProperty",
+    "invalidValue",
+    "invalidFormat",
+    "referenceNotFound",
+    "unexpectedProperty",
+    "tooManyRecords",
+    "otherIssue",
+}
+
+_context: EntityContext | None = None
+
+
+def install(ctx: EntityContext) -> None:
+    """Give the workflow steps BUS's own LEGATO client (they are module functions, recovered by id)."""
+    global _context
+    _context = ctx
+
+
+def workflow_id(order_id: str) -> str:
+    return f"productOrder:{order_id}"
+
+
+def start_fulfilment(order_id: str) -> None:
+    """Start (at most once) the fulfilment of an acknowledged order."""
+    with SetWorkflowID(workflow_id(order_id)):
+        DBOS.start_workflow(fulfil_product_order, order_id)
+
+
+def wake(order_id: str, event_type: str) -> None:
+    """Tell the fulfilment of ``order_id`` that its service order changed."""
+    DBOS.send(workflow_id(order_id), event_type, topic=WAKE_TOPIC)
+
+
+@DBOS.workflow()
+def fulfil_product_order(order_id: str) -> str:
+    state, deliveries = check_inventory(order_id)
+    dispatch(deliveries)
+    if state != "acknowledged":
+        return state
+    try:
+        register_legato_hub()
+        service_order = place_service_order(order_id)
+    except Exception as exc:  # SOF unreachable after every retry: the seller cannot fulfil the order
+        log.warning("product order %s: LEGATO service order not placed: %s", order_id, exc)
+        service_order = {"state": "failed", "reason": f"the service order could not be placed: {exc}"}
+    # SOF validates the service order after acknowledging it: that is still validation of this order.
+    service_order = await_service_order(service_order, {"acknowledged"})
+    if service_order["state"] == "rejected":
+        state, deliveries = reject(order_id, service_order)
+        dispatch(deliveries)
+        return state
+    dispatch(accept(order_id))
+    service_order = await_service_order(service_order, FINAL_SERVICE_ORDER_STATES)
+    state, deliveries = finish(order_id, service_order)
+    dispatch(deliveries)
+    return state
+
+
+def await_service_order(service_order: dict[str, Any], until: set[str]) -> dict[str, Any]:
+    """Wait (durably) while the service order is in one of ``until``'s complement — or SOF goes silent."""
+    waits = 0
+    while service_order["state"] not in until | FINAL_SERVICE_ORDER_STATES and waits < MAX_WAITS:
+        DBOS.recv(WAKE_TOPIC, timeout_seconds=WAIT_S)
+        service_order = read_service_order(service_order["id"])
+        waits += 1
+    return service_order
+
+
+@DBOS.step()
+def check_inventory(order_id: str) -> tuple[str, list[str]]:
+    """Re-check what may have changed since acknowledgement: the inventory UNIs the order connects to."""
+    with runtime.current().db.session() as session:
+        order = ORDERS.get(session, order_id)
+        if order["state"] != "acknowledged":
+            return order["state"], []
+        problems = _inventory_problems(
+            session, ORDERS.party_of(session, order_id), order, PLANS.get(session, order_id)
+        )
+        deliveries = _reject_items(session, order, problems) if problems else []
+        ORDERS.put(session, order)
+        return order["state"], deliveries
+
+
+@DBOS.step()
+def reject(order_id: str, service_order: dict[str, Any]) -> tuple[str, list[str]]:
+    """SOF found the mapped order invalid: the product order is rejected, with SOF's reasons per item."""
+    with runtime.current().db.session() as session:
+        order = ORDERS.get(session, order_id)
+        outcome = _item_outcomes(order, service_order)
+        refused = {i: e for i, e in outcome.items() if e is not None and _has_own_reason(service_order, i)}
+        deliveries = _reject_items(session, order, refused or outcome)
+        ORDERS.put(session, order)
+        return order["state"], deliveries
+
+
+def _has_own_reason(service_order: dict[str, Any], item_id: str) -> bool:
+    return bool(service_order.get("item", {}).get(item_id, {}).get("terminationError"))
+
+
+def _reject_items(session: Any, order: Document, problems: dict[str, Any]) -> list[str]:
+    deliveries: list[str] = []
+    for item in order["productOrderItem"]:
+        error = problems.get(item["id"])
+        if error:
+            item["terminationError"] = [error]
+        deliveries += move_item(session, order, item, "rejected" if error else "rejected.validated")
+    return deliveries + move_order(session, order, "rejected")
+
+
+@DBOS.step()
+def accept(order_id: str) -> list[str]:
+    """Validated by BUS and SOF: the order and its items are inProgress, each with an expected date."""
+    with runtime.current().db.session() as session:
+        order = ORDERS.get(session, order_id)
+        deliveries = move_order(session, order, "inProgress")
+        for item in order["productOrderItem"]:
+            deliveries += move_item(session, order, item, "inProgress")
+            deliveries += set_expected_completion(session, order, item, item["requestedCompletionDate"])
+        ORDERS.put(session, order)
+        return deliveries
+
+
+def _inventory_problems(
+    session: Any, party: str | None, order: Document, plan: Document
+) -> dict[str, Document]:
+    problems = {}
+    for step in plan["item"]:
+        for uni in step["uni"]:
+            product = PRODUCTS.find(session, uni["productId"], party) if uni.get("productId") else None
+            if uni.get("productId") and (
+                product is None
+                or product.get("status") != "active"
+                or REALIZATIONS.find(session, uni["productId"]) is None
+            ):
+                index = [i["id"] for i in order["productOrderItem"]].index(step["id"])
+                problems[step["id"]] = {
+                    "code": "referenceNotFound",
+                    "propertyPath": f"/productOrderItem/{index}/product/productRelationship",
+                    "value": f"UNI product {uni['productId']} is no longer active",
+                }
+    return problems
+
+
+@DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=0.5, backoff_rate=2.0)
+def register_legato_hub() -> None:
+    """Subscribe BUS to SOF's service order events once per domain (lazily: the server must be up)."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        if LEGATO_HUBS.find(session, "serviceOrderingNotification") is not None:
+            return
+    hub = _legato().register_hub(
+        rt.settings.base_url, "eventType=serviceOrderStateChangeEvent,serviceOrderItemStateChangeEvent"
+    )
+    with rt.db.session() as session:
+        if LEGATO_HUBS.find(session, "serviceOrderingNotification") is None:
+            LEGATO_HUBS.add(session, {"id": "serviceOrderingNotification", "hubId": hub["id"]})
+
+
+@DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=0.5, backoff_rate=2.0)
+def place_service_order(order_id: str) -> dict[str, Any]:
+    """POST the LEGATO service order (safe to repeat) and remember which product order it fulfils."""
+    rt = runtime.current()
+    with rt.db.session() as session:
+        order = ORDERS.get(session, order_id)
+        plan = PLANS.get(session, order_id)
+        body = mapping.service_order(order, plan, realizing_services(session, plan))
+    try:
+        created = _legato().create_service_order(body)
+    except LegatoError as error:
+        if error.status in (400, 422):  # SOF judged the mapped order invalid: found after acknowledgement
+            return {"state": "rejected", "reason": f"the service order was refused: {error.body}"}
+        raise
+    with rt.db.session() as session:
+        if SERVICE_ORDER_LINKS.find(session, created["id"]) is None:
+            SERVICE_ORDER_LINKS.add(session, {"id": created["id"], "productOrderId": order_id})
+    return _summary(created)
+
+
+@DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=0.5, backoff_rate=2.0)
+def read_service_order(service_order_id: str) -> dict[str, Any]:
+    return _summary(_legato().get_service_order(service_order_id))
+
+
+def _summary(service_order: Document) -> dict[str, Any]:
+    """What the fulfilment needs of a service order: its state and, per item, state, service and errors."""
+    return {
+        "id": service_order["id"],
+        "state": service_order["state"],
+        "item": {
+            item["id"]: {
+                "state": item.get("state"),
+                "serviceId": (item.get("service") or {}).get("id"),
+                "terminationError": item.get("terminationError") or [],
+            }
+            for item in service_order.get("serviceOrderItem", [])
+        },
+    }
+
+
+@DBOS.step()
+def finish(order_id: str, service_order: dict[str, Any]) -> tuple[str, list[str]]:
+    """Items follow their service order items; completed ones become active products in inventory."""
+    with runtime.current().db.session() as session:
+        order = ORDERS.get(session, order_id)
+        plan = PLANS.get(session, order_id)
+        party = ORDERS.party_of(session, order_id)
+        outcome = _item_outcomes(order, service_order)
+        done = {item_id for item_id, error in outcome.items() if error is None}
+        services = {
+            i: service_order["item"][i]["serviceId"] for i in done if service_order["item"][i]["serviceId"]
+        }
+        completed_plan = {**plan, "item": [step for step in plan["item"] if step["id"] in done]}
+        install_products(session, party or "", order, completed_plan, services)
+        deliveries: list[str] = []
+        for item_id, error in outcome.items():
+            item = item_of(order, item_id)
+            if error is not None:
+                item["terminationError"] = [error]
+            deliveries += move_item(session, order, item, "completed" if error is None else "failed")
+        state = "completed" if len(done) == len(outcome) else "partial" if done else "failed"
+        deliveries += move_order(session, order, state)
+        ORDERS.put(session, order)
+        return state, deliveries
+
+
+def _item_outcomes(order: Document, service_order: dict[str, Any]) -> dict[str, Document | None]:
+    """Per product order item: None when its service is active, else the terminationError to report."""
+    outcome: dict[str, Document | None] = {}
+    for index, item in enumerate(order["productOrderItem"]):
+        pointer = f"/productOrderItem/{index}"
+        service_item = service_order.get("item", {}).get(item["id"])
+        if service_item and service_item["state"] == "completed":
+            outcome[item["id"]] = None
+            continue
+        reasons = [e.get("value") or e.get("code") for e in (service_item or {}).get("terminationError", [])]
+        reason = "; ".join(str(r) for r in reasons if r) or service_order.get("reason")
+        if reason is None:
+            state = service_item["state"] if service_item else service_order["state"]
+            reason = f"the service realising this item ended {state}"
+        codes = [e.get("code") for e in (service_item or {}).get("terminationError", [])]
+        code = next((c for c in codes if c in _TERMINATION_CODES), "otherIssue")
+        outcome[item["id"]] = {"code": code, "propertyPath": pointer, "value": reason}
+    return outcome
+
+
+def _legato() -> LegatoClient:
+    if _context is None:
+        raise RuntimeError("BUS ordering is not started in this process")
+    return LegatoClient(_context.client())

@@ -1,0 +1,96 @@
+"""The products a completed order puts in the buyer's CANTATA product inventory (MEF 55.0.1 §10.2 step 14).
+
+Product ids derive from the order and item ids, so a completion step that runs again finds the products
+it already created instead of creating them twice. ``startDate`` is the moment the product became active:
+the date billing starts from (§10.2 step 15a).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lso.bus.order.records import PRODUCTS, REALIZATIONS, order_href, product_href
+from lso.mef.dates import now_iso
+from lso.mef.store import Document
+
+_PRODUCT_IDS = uuid.UUID("6d1f0c1e-93c4-4f59-9a53-2f0d1c7b5e10")
+
+
+def product_id(order_id: str, item_id: str) -> str:
+    return str(uuid.uuid5(_PRODUCT_IDS, f"{order_id}/{item_id}"))
+
+
+def install_products(
+    session: Session, party: str, order: Document, plan: Document, services: dict[str, str]
+) -> list[Document]:
+    """Create the active product of every item of ``order``; ``services`` maps item id → service id."""
+    items = {item["id"]: item for item in order["productOrderItem"]}
+    installed = []
+    for step in plan["item"]:
+        ident = product_id(order["id"], step["id"])
+        existing = PRODUCTS.find(session, ident)
+        if existing is not None:
+            installed.append(existing)
+            continue
+        product = _product(ident, order, items[step["id"]], step)
+        PRODUCTS.add(session, product, party=party, parent_id=order["id"])
+        if step["id"] in services:
+            REALIZATIONS.add(session, {"id": ident, "serviceId": services[step["id"]]}, party=party)
+        installed.append(product)
+    return installed
+
+
+def realizing_services(session: Session, plan: Document) -> dict[str, str]:
+    """The services that realise the inventory UNIs ``plan`` connects to (product id → service id)."""
+    found = {}
+    for step in plan["item"]:
+        for uni in step["uni"]:
+            if uni.get("productId"):
+                found[uni["productId"]] = REALIZATIONS.get(session, uni["productId"])["serviceId"]
+    return found
+
+
+def _product(ident: str, order: Document, item: Document, step: Document) -> Document:
+    ordered = item["product"]
+    now = now_iso()
+    product: dict[str, Any] = {
+        "id": ident,
+        "href": product_href(ident),
+        "startDate": now,
+        "lastUpdateDate": now,
+        "status": "active",
+        "statusChange": [{"changeDate": now, "status": "active"}],
+        "productConfiguration": ordered["productConfiguration"],
+        "productOrderItem": [
+            {
+                "productOrderId": order["id"],
+                "productOrderHref": order_href(order["id"]),
+                "productOrderItemId": item["id"],
+            }
+        ],
+    }
+    if ordered.get("productOffering"):
+        product["productOffering"] = ordered["productOffering"]
+    if step.get("siteId"):
+        # The install location as resolved when the order was checked: always the seller's site.
+        product["place"] = [
+            {"role": "INSTALL_LOCATION", "place": {"@type": "GeographicSiteRef", "id": step["siteId"]}}
+        ]
+    relations = [
+        {
+            "id": uni["productId"] or product_id(order["id"], uni["itemId"]),
+            "relationshipType": "CONNECTS_TO_UNI",
+        }
+        for uni in step["uni"]
+    ]
+    if relations:
+        product["productRelationship"] = [{**r, "href": product_href(r["id"])} for r in relations]
+    for name in ("billingAccount", "relatedContactInformation", "agreementName"):
+        if item.get(name):
+            product[name] = item[name]
+    if item.get("requestedItemTerm"):
+        product["productTerm"] = [item["requestedItemTerm"]]
+    return product

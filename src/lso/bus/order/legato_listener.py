@@ -1,0 +1,34 @@
+"""BUS's listener of SOF's LEGATO service order events (MEF 55.0.1 §10.2 step 13).
+
+An event only wakes the fulfilment workflow of the product order its service order fulfils; the workflow
+then reads the service order over LEGATO. So the listener needs no authentication of its own: a forged
+event costs one extra read, never a wrong state.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from lso.bus.order.fulfilment import wake
+from lso.bus.order.records import SERVICE_ORDER_LINKS
+from lso.mef import runtime
+from lso.mef.notifications import NotificationApi, listener_router
+from lso.mef.store import Document
+
+SERVICE_ORDER_NOTIFICATIONS = NotificationApi("legato", "serviceOrderingNotification", "v6")
+EVENT_TYPES = ("serviceOrderStateChangeEvent", "serviceOrderItemStateChangeEvent", "serviceOrderCreateEvent")
+
+
+def router() -> APIRouter:
+    return listener_router(SERVICE_ORDER_NOTIFICATIONS, dict.fromkeys(EVENT_TYPES, on_service_order_event))
+
+
+def on_service_order_event(body: Document) -> None:
+    event = body.get("event")
+    service_order_id = event.get("id") if isinstance(event, dict) else None
+    if not isinstance(service_order_id, str):
+        return
+    with runtime.current().db.session() as session:
+        link = SERVICE_ORDER_LINKS.find(session, service_order_id)
+    if link is not None:
+        wake(link["productOrderId"], str(body.get("eventType")))

@@ -1,0 +1,116 @@
+"""Product to service mapping (MEF 55.0.1 §10.2 step 5): a product order as the LEGATO service order SOF
+fulfils (body per docs/legato.md, MEF 101 service configurations).
+
+Each product order item becomes the service order item of the same id: a subscriber UNI product becomes a
+``carrier-ethernet-subscriber-uni`` service installed at its site; an EPL/EVPL product becomes a
+``carrier-ethernet-evc`` service whose ingress bandwidth profile is the product's committed and excess
+rates, related to its UNIs as the product is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lso.bus.products import EvcConfiguration, SubscriberUniConfiguration, validate_configuration
+from lso.mef.store import Document
+
+SERVICE_UNI = "urn:mef:lso:spec:service:carrier-ethernet-subscriber-uni:v1.0.0:all"
+SERVICE_EVC = "urn:mef:lso:spec:service:carrier-ethernet-evc:v1.0.0:all"
+DEFAULT_CBS_KBYTES = 64
+
+
+def service_order(order: Document, plan: Document, services: dict[str, str]) -> dict[str, Any]:
+    """The LEGATO ``ServiceOrder_Create`` for ``order``; ``services`` maps inventory UNI products to the
+    services that realise them."""
+    items = {item["id"]: item for item in order["productOrderItem"]}
+    completion = max(item["requestedCompletionDate"] for item in order["productOrderItem"])
+    return {
+        "externalId": order["id"],
+        "description": f"Fulfilment of product order {order['id']}",
+        "requestedStartDate": order["orderDate"],
+        "requestedCompletionDate": completion,
+        "serviceOrderItem": [
+            _service_item(order["id"], items[step["id"]], step, services) for step in plan["item"]
+        ],
+    }
+
+
+def _service_item(order_id: str, item: Document, step: Document, services: dict[str, str]) -> dict[str, Any]:
+    configuration = validate_configuration(item["product"]["productConfiguration"], "")
+    name = f"{order_id[:8]}-{item['id']}"[:40]
+    if isinstance(configuration, SubscriberUniConfiguration):
+        return {
+            "id": item["id"],
+            "action": "add",
+            "service": {
+                "place": [
+                    {
+                        "role": "INSTALL_LOCATION",
+                        "place": {"@type": "GeographicSiteRef", "id": step["siteId"]},
+                    }
+                ],
+                "serviceConfiguration": _uni(configuration, f"UNI-{name}"),
+            },
+        }
+    assert isinstance(configuration, EvcConfiguration)
+    service: dict[str, Any] = {"serviceConfiguration": _evc(configuration, f"EVC-{name}")}
+    related = [
+        {"relationshipType": "CONNECTS_TO_UNI", "service": {"id": services[uni["productId"]]}}
+        for uni in step["uni"]
+        if uni.get("productId")
+    ]
+    if related:
+        service["serviceRelationship"] = related
+    body: dict[str, Any] = {"id": item["id"], "action": "add", "service": service}
+    in_order = [
+        {"relationshipType": "CONNECTS_TO_UNI", "orderItem": {"itemId": uni["itemId"]}}
+        for uni in step["uni"]
+        if uni.get("itemId")
+    ]
+    if in_order:
+        body["serviceOrderItemRelationship"] = in_order
+    return body
+
+
+def _uni(configuration: SubscriberUniConfiguration, identifier: str) -> dict[str, Any]:
+    uni: dict[str, Any] = {
+        "@type": SERVICE_UNI,
+        "identifier": identifier,
+        "maximumFrameSize": configuration.maximumServiceFrameSize or 1522,
+    }
+    links = [link for link in configuration.listOfPhyLinks or [] if link.physicalLink]
+    if links:
+        uni["listOfPhyLinks"] = [
+            {"id": link.id or f"link-{n}", "physicalLink": link.physicalLink}
+            for n, link in enumerate(links, 1)
+        ]
+    return uni
+
+
+def _evc(configuration: EvcConfiguration, identifier: str) -> dict[str, Any]:
+    flows = [
+        profile.bwpFlow
+        for profile in configuration.evcEndPointA.ingressBandwidthProfilePerClassofServiceName or []
+    ]
+    first = flows[0] if flows else None
+    cbs = first.cbs if first and first.cbs else None
+    ebs = first.ebs if first and first.ebs else None
+    evc: dict[str, Any] = {
+        "@type": SERVICE_EVC,
+        "identifier": identifier,
+        "evcType": "POINT_TO_POINT",
+        "maximumFrameSize": configuration.maximumFrameSize or 1522,
+        "ingressBwp": {
+            "cir": {"irValue": configuration.ingress_cir_mbps(), "irUnits": "MBPS"},
+            "cbs": cbs.model_dump(exclude_none=True)
+            if cbs
+            else {"dataSizeValue": DEFAULT_CBS_KBYTES, "dataSizeUnits": "KBYTES"},
+            "eir": {"irValue": configuration.ingress_eir_mbps(), "irUnits": "MBPS"},
+            "ebs": ebs.model_dump(exclude_none=True)
+            if ebs
+            else {"dataSizeValue": 0, "dataSizeUnits": "KBYTES"},
+        },
+    }
+    if configuration.listOfCosNames:
+        evc["listOfCosNames"] = configuration.listOfCosNames
+    return evc

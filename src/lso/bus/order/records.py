@@ -1,0 +1,146 @@
+"""Where BUS keeps product orders and products, their state machines, and the CANTATA events they raise.
+
+Every state change of an order or item goes through :func:`move_order` / :func:`move_item`, which write
+the ``stateChange`` history and queue the CANTATA notification in the same transaction; event ids derive
+from the order, item and state, so a step that runs again publishes nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from lso.mef import runtime
+from lso.mef.dates import now_iso
+from lso.mef.notifications import NotificationApi, publish
+from lso.mef.statemachine import StateMachine
+from lso.mef.store import Document, Store
+
+ORDERING_PATH = "/mefApi/cantata/productOrderingManagement/v6"
+INVENTORY_PATH = "/mefApi/cantata/productInventory/v2"
+ORDER_NOTIFICATIONS = NotificationApi("cantata", "productOrderingNotification", "v6")
+
+ORDERS = Store("bus.productOrder", "productOrder")
+PRODUCTS = Store("bus.product", "product")
+REALIZATIONS = Store("bus.productRealization", "productRealization")
+"""Which LEGATO service realises each product (``id`` = product id): BUS's own bookkeeping, never served."""
+SERVICE_ORDER_LINKS = Store("bus.serviceOrderLink", "serviceOrderLink")
+"""Which product order a LEGATO service order fulfils (``id`` = service order id), to route its events."""
+
+# MEF 57.2 / Kylie MEFProductOrderStateType, as the state table of the Kylie document describes it.
+ORDER_STATES = StateMachine(
+    "productOrder",
+    {
+        "acknowledged": {"inProgress", "rejected"},
+        "inProgress": {
+            "completed",
+            "failed",
+            "partial",
+            "held.assessingCharge",
+            "pending.assessingModification",
+            "assessingCancellation",
+        },
+        "held.assessingCharge": {"inProgress"},
+        "pending.assessingModification": {"inProgress"},
+        "assessingCancellation": {"inProgress", "pendingCancellation"},
+        "pendingCancellation": {"cancelled"},
+    },
+)
+
+ITEM_STATES = StateMachine(
+    "productOrderItem",
+    {
+        "acknowledged": {"inProgress", "rejected", "rejected.validated", "rejected.unassessed"},
+        "inProgress": {"completed", "failed", "held", "pending"},
+        "held": {"inProgress", "failed"},
+        "pending": {"inProgress", "cancelled"},
+    },
+)
+
+
+def order_href(order_id: str) -> str:
+    return f"{runtime.current().settings.base_url}{ORDERING_PATH}/productOrder/{order_id}"
+
+
+def product_href(product_id: str) -> str:
+    return f"{runtime.current().settings.base_url}{INVENTORY_PATH}/product/{product_id}"
+
+
+def item_of(order: Document, item_id: str) -> Document:
+    return next(item for item in order["productOrderItem"] if item["id"] == item_id)
+
+
+def move_order(session: Session, order: Document, state: str, reason: str | None = None) -> list[str]:
+    """Move ``order`` to ``state`` (keeping its dates right); the deliveries of its CANTATA event."""
+    if not ORDER_STATES.move(order, state, reason=reason):
+        return []
+    if state == "completed":
+        order["completionDate"] = now_iso()
+    event = {"id": order["id"], "href": order["href"], "state": state}
+    return publish(
+        session,
+        ORDER_NOTIFICATIONS,
+        ORDERS.party_of(session, order["id"]),
+        "productOrderStateChangeEvent",
+        event,
+        event_id=f"{order['id']}:state:{state}",
+    )
+
+
+def move_item(
+    session: Session, order: Document, item: Document, state: str, reason: str | None = None
+) -> list[str]:
+    """Move one item; ``expectedCompletionDate`` lives only while the item is inProgress."""
+    if not ITEM_STATES.move(item, state, reason=reason):
+        return []
+    if state != "inProgress":
+        item.pop("expectedCompletionDate", None)
+    if state in {"completed", "failed"}:
+        item["completionDate"] = now_iso()
+    event = {"id": order["id"], "href": order["href"], "orderItemId": item["id"], "state": state}
+    return publish(
+        session,
+        ORDER_NOTIFICATIONS,
+        ORDERS.party_of(session, order["id"]),
+        "productOrderItemStateChangeEvent",
+        event,
+        event_id=f"{order['id']}:item:{item['id']}:state:{state}",
+    )
+
+
+def set_expected_completion(session: Session, order: Document, item: Document, date: str) -> list[str]:
+    """Record when the seller expects to complete ``item`` and tell the buyer (once per date)."""
+    if item.get("expectedCompletionDate") == date:
+        return []
+    item["expectedCompletionDate"] = date
+    event = {"id": order["id"], "href": order["href"], "orderItemId": item["id"]}
+    return publish(
+        session,
+        ORDER_NOTIFICATIONS,
+        ORDERS.party_of(session, order["id"]),
+        "productOrderItemExpectedCompletionDateSetEvent",
+        event,
+        event_id=f"{order['id']}:item:{item['id']}:expected:{date}",
+    )
+
+
+def matching_page(
+    session: Session,
+    store: Store,
+    party: str,
+    filters: dict[str, str],
+    matches: Callable[[Document], bool] | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[Document], int]:
+    """A page of ``store`` for ``party``: ``filters`` run in the database; ``matches`` (for filters on
+    arrays such as items or places, which the row index cannot express) runs on the documents."""
+    if matches is None:
+        return store.list(session, party=party, filters=filters, offset=offset, limit=limit)
+    every, _ = store.list(session, party=party, filters=filters, offset=0, limit=_ALL)
+    found = [doc for doc in every if matches(doc)]
+    return found[offset : offset + limit], len(found)
+
+
+_ALL = 1_000_000
