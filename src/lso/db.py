@@ -46,8 +46,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin_immediate(connection: Any) -> None:
     # A deferred transaction that reads and then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another
-    # writer committed in between; taking the write lock up front makes it wait its turn instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # writer committed in between; taking the write lock up front makes it wait its turn instead. Pure
+    # reads (Database.read) stay deferred so they never queue behind writers.
+    if connection.get_execution_options().get("sqlite_read_only"):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -57,6 +61,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(sqlite_read_only=True), expire_on_commit=False
+        )
 
     @contextmanager
     def session(self, serialize: str | None = None) -> Iterator[Session]:
@@ -70,6 +77,16 @@ class Database:
             if serialize and not self.url.startswith("sqlite"):
                 session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": serialize})
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: sees one consistent snapshot and never waits for writers.
+
+        Never hold a session (either kind) across a call to another entity: it may need the same lock.
+        """
+        with self._readers.begin() as session:
+            yield session
+            session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

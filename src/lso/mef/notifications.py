@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 from dbos import DBOS, SetWorkflowID
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -67,8 +68,7 @@ def hub_router(api: NotificationApi, tag: str) -> APIRouter:
                 Issue("/callback", "callback must be an absolute http(s) URL", "invalidValue")
             )
         hub = {"id": str(uuid.uuid4()), "callback": callback.rstrip("/"), "query": body.get("query")}
-        with runtime.current().db.session() as session:
-            api.hubs.add(session, hub, party=caller.party_id)
+        await run_in_threadpool(_add_hub, api, hub, caller.party_id)
         return MefResponse(hub, status_code=201)
 
     @router.get("/hub/{hub_id}")
@@ -85,6 +85,11 @@ def hub_router(api: NotificationApi, tag: str) -> APIRouter:
         return no_content()
 
     return router
+
+
+def _add_hub(api: NotificationApi, hub: Document, party: str) -> None:
+    with runtime.current().db.session() as session:
+        api.hubs.add(session, hub, party=party)
 
 
 def publish(
@@ -191,13 +196,24 @@ def _receiver(api: NotificationApi, handler: EventHandler) -> Callable[..., Any]
         body = await json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("eventId"), str) or "event" not in body:
             raise MefError(400, "A notification needs eventId and event", code="invalidBody")
-        with runtime.current().db.session() as session:
-            if _received.find(session, f"{api.name}:{body['eventId']}") is not None:
-                return no_content()
-            handler(body)
-            _received.add(
-                session, {"id": f"{api.name}:{body['eventId']}", "eventType": body.get("eventType")}
-            )
+        await run_in_threadpool(_handle_once, api, handler, body)
         return no_content()
 
     return receive
+
+
+def _handle_once(api: NotificationApi, handler: EventHandler, body: Document) -> None:
+    """Run ``handler`` unless this eventId was handled before.
+
+    No transaction is held while the handler runs (it opens its own); two deliveries of one event racing
+    each other may both run it, so handlers are idempotent — the record only spares the common repeat.
+    """
+    key = f"{api.name}:{body['eventId']}"
+    db = runtime.current().db
+    with db.session() as session:
+        if _received.find(session, key) is not None:
+            return
+    handler(body)
+    with db.session() as session:
+        if _received.find(session, key) is None:
+            _received.add(session, {"id": key, "eventType": body.get("eventType")})
