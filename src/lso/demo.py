@@ -26,7 +26,7 @@ from rich.table import Table
 from lso.customer.cantata_client import ORDER_END_STATES, CantataClient, CantataError, Json
 from lso.domain import DEMO_CUSTOMERS, Domain
 from lso.footprint import demo_footprint
-from lso.mef.dates import parse
+from lso.mef.dates import later, parse
 from lso.settings import Settings
 
 EPL_EVC = "urn:mef:lso:spec:cantata-sonata:epl-evc:v1.0.0:all"
@@ -34,6 +34,7 @@ SUBSCRIBER_UNI = "urn:mef:lso:spec:cantata-sonata:carrier-ethernet-subscriber-un
 ACTIVATION_NOTE = "activation test"
 """Order notes whose text starts with this carry the seller's activation test result."""
 ORDER_TIMEOUT_S = 300.0
+REQUESTED_LEAD_TIME_DAYS = 14
 EPL_OFFERING = "Ethernet Private Line"
 UNI_OFFERING = "Carrier Ethernet Subscriber UNI"
 
@@ -208,10 +209,12 @@ def quote(client: CantataClient, customer: str, sites: tuple[str, str], offering
 
 
 def order(client: CantataClient, customer: str, sites: tuple[str, str], offerings: Offerings) -> Json:
+    requested = later(days=REQUESTED_LEAD_TIME_DAYS)
     items = [
         {
             "id": item_id,
             "action": "add",
+            "requestedCompletionDate": requested,
             "product": product,
             **(
                 {

@@ -1,0 +1,105 @@
+"""Order throughput: N EPL product orders through CANTATA on the sim network, POST to ``completed``.
+
+Starts a demo domain in this process (SQLite in a temp dir, or PostgreSQL when LSO_DATABASE_URL is set),
+places the orders from ``--concurrency`` threads through the customer SDK, waits for each to finish and
+prints orders/s with the p50/p95/p99 time from POST to ``completed``. The JSON result goes to
+benchmarks/results/. Run: ``.venv/bin/python benchmarks/order_throughput.py --orders 200``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from lso import demo
+from lso.customer.cantata_client import CantataClient
+from lso.domain import DEMO_CUSTOMERS
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def _one_order(client: CantataClient, sites: tuple[str, str], offerings: demo.Offerings) -> tuple[str, float]:
+    """Place one EPL order and wait for its end state; (state, seconds from POST to that state)."""
+    started = time.monotonic()
+    created = demo.order(client, "acme", sites, offerings)
+    finished = client.wait_for_product_order(created["id"], timeout=600, interval=0.2)
+    return str(finished["state"]), time.monotonic() - started
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def run(orders: int, concurrency: int) -> dict[str, object]:
+    with (
+        tempfile.TemporaryDirectory(prefix="lso-bench-") as tmp,
+        demo.provider_domain(Path(tmp), 0) as (s, _),
+    ):
+        client = CantataClient(s.base_url, "acme", DEMO_CUSTOMERS["acme"])
+        offerings = demo.Offerings.from_catalog(client.list_product_offerings())
+        site_ids = [site.id for site in demo.demo_footprint().sites]
+        pairs = list(itertools.islice(itertools.cycle(itertools.combinations(site_ids, 2)), orders))
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            results = list(pool.map(lambda pair: _one_order(client, pair, offerings), pairs))
+        elapsed = time.monotonic() - started
+        client.close()
+    completed = [seconds for state, seconds in results if state == "completed"]
+    return {
+        "benchmark": "order_throughput",
+        "date": datetime.now(UTC).isoformat(),
+        "database": "postgresql" if os.environ.get("LSO_DATABASE_URL") else "sqlite",
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+        "orders": orders,
+        "concurrency": concurrency,
+        "completed": len(completed),
+        "not_completed": {
+            state: sum(1 for s, _ in results if s == state) for state, _ in results if state != "completed"
+        },
+        "elapsed_s": round(elapsed, 3),
+        "orders_per_s": round(len(completed) / elapsed, 3),
+        "p50_s": round(statistics.median(completed), 3) if completed else None,
+        "p95_s": round(_percentile(completed, 0.95), 3) if completed else None,
+        "p99_s": round(_percentile(completed, 0.99), 3) if completed else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--orders", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    result = run(args.orders, args.concurrency)
+    table = Table(title=f"EPL order throughput ({result['database']}, concurrency {args.concurrency})")
+    for column in ("orders", "completed", "orders/s", "p50 s", "p95 s", "p99 s"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        *(str(result[key]) for key in ("orders", "completed", "orders_per_s", "p50_s", "p95_s", "p99_s"))
+    )
+    Console().print(table)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"order_throughput-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2))
+    Console().print(f"written {path}")
+    raise SystemExit(0 if result["completed"] == args.orders else 1)
+
+
+if __name__ == "__main__":
+    main()
