@@ -94,6 +94,8 @@ class Domain:
         DBOS(config=config)
         DBOS.launch()  # recovers the workflows a previous process left unfinished
         notifications.redeliver_pending()
+        for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+            entity.recover(ctx)
         log.info("domain %s serving at %s", self.settings.name, self.settings.base_url)
         try:
             yield

@@ -49,3 +49,6 @@ class Entity:
     routers: Callable[[EntityContext], list[APIRouter]]
     start: Callable[[EntityContext], None] = lambda _ctx: None
     seed_demo: Callable[[Session, EntityContext], None] = lambda _session, _ctx: None
+    recover: Callable[[EntityContext], None] = lambda _ctx: None
+    """Runs once durable workflows are up: restart work that a crash caught between storing a resource and
+    starting its workflow (workflow ids are business keys, so work already running is not started twice)."""

@@ -17,4 +17,4 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
     ]
 
 
-ENTITY = Entity(name="sof", routers=_routers, start=activation.install)
+ENTITY = Entity(name="sof", routers=_routers, start=activation.install, recover=activation.recover)

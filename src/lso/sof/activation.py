@@ -74,6 +74,20 @@ def start(order_id: str) -> None:
         DBOS.start_workflow(activate_service_order, order_id)
 
 
+def recover(_ctx: EntityContext) -> None:
+    """Activate every order a crash left between its storage and the start of its workflow."""
+    with runtime.current().db.read() as session:
+        waiting = [
+            order["id"]
+            for state in ("acknowledged", "inProgress")
+            for order in records.ORDERS.list(
+                session, party=None, filters={"state": state}, offset=0, limit=100_000
+            )[0]
+        ]
+    for order_id in waiting:
+        start(order_id)
+
+
 def service_id(order_id: str, item_id: str) -> str:
     """The inventory id of the service an order item makes (stable, so re-running a step finds it)."""
     return str(uuid.uuid5(_NAMESPACE, f"service:{order_id}:{item_id}"))
