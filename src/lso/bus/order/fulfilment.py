@@ -14,7 +14,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from lso.bus.legato_client import LegatoClient, LegatoError
+from lso.bus.legato_client import INVENTORY, LegatoClient, LegatoError
 from lso.bus.order import mapping
 from lso.bus.order.inventory import install_products, realizing_services
 from lso.bus.order.records import (
@@ -223,13 +223,31 @@ def place_service_order(order_id: str) -> dict[str, Any]:
 
 @DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=0.5, backoff_rate=2.0)
 def read_service_order(service_order_id: str) -> dict[str, Any]:
-    return _summary(_legato().get_service_order(service_order_id))
+    summary = _summary(_legato().get_service_order(service_order_id))
+    if summary["state"] in {"completed", "partial"}:
+        _add_realizing_services(summary)
+    return summary
+
+
+def _add_realizing_services(summary: dict[str, Any]) -> None:
+    """Which service realises each item: SOF's service inventory lists the services of an order by its
+    ``externalId`` (the product order id), each naming the service order item it came from."""
+    if all(item["serviceId"] for item in summary["item"].values()):
+        return
+    legato = _legato()
+    found = legato.http.get(f"{INVENTORY}/service", params={"externalId": summary["externalId"]})
+    for service in LegatoClient._answer(found):
+        for ref in service.get("serviceOrderItem", []):
+            item = summary["item"].get(ref.get("itemId"))
+            if ref.get("serviceOrderId") == summary["id"] and item is not None:
+                item["serviceId"] = service["id"]
 
 
 def _summary(service_order: Document) -> dict[str, Any]:
     """What the fulfilment needs of a service order: its state and, per item, state, service and errors."""
     return {
         "id": service_order["id"],
+        "externalId": service_order.get("externalId"),
         "state": service_order["state"],
         "item": {
             item["id"]: {
