@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from lso.mef.errors import MefError, from_validation_error
@@ -20,6 +20,14 @@ async def json_body(request: Request) -> Any:
         return json.loads(raw or b"null")
     except ValueError as exc:
         raise MefError(400, f"The request body is not valid JSON: {exc}", code="invalidBody") from exc
+
+
+JsonBody = Annotated[Any, Depends(json_body)]
+"""The JSON request body, parsed on the event loop so that the handler itself can be synchronous.
+
+Handlers that touch the database or call another entity must be synchronous (``def``): FastAPI runs them
+in worker threads, so a transaction waiting for the SQLite write lock never stalls the event loop.
+"""
 
 
 def parse_model(model: type[M], data: Any, prefix: str = "") -> M:

@@ -18,13 +18,12 @@ from typing import Any
 
 import httpx
 from dbos import DBOS, SetWorkflowID
-from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from lso.mef import runtime
-from lso.mef.body import json_body
+from lso.mef.body import JsonBody
 from lso.mef.dates import now_iso
 from lso.mef.errors import Issue, MefError, unprocessable
 from lso.mef.http import MefResponse, no_content
@@ -60,15 +59,15 @@ def hub_router(api: NotificationApi, tag: str) -> APIRouter:
     router = APIRouter(tags=[tag])
 
     @router.post("/hub", status_code=201)
-    async def register_listener(request: Request, caller: CallerDep) -> MefResponse:
-        body = await json_body(request)
+    def register_listener(body: JsonBody, caller: CallerDep) -> MefResponse:
         callback = body.get("callback") if isinstance(body, dict) else None
         if not isinstance(callback, str) or not callback.startswith(("http://", "https://")):
             raise unprocessable(
                 Issue("/callback", "callback must be an absolute http(s) URL", "invalidValue")
             )
         hub = {"id": str(uuid.uuid4()), "callback": callback.rstrip("/"), "query": body.get("query")}
-        await run_in_threadpool(_add_hub, api, hub, caller.party_id)
+        with runtime.current().db.session() as session:
+            api.hubs.add(session, hub, party=caller.party_id)
         return MefResponse(hub, status_code=201)
 
     @router.get("/hub/{hub_id}")
@@ -85,11 +84,6 @@ def hub_router(api: NotificationApi, tag: str) -> APIRouter:
         return no_content()
 
     return router
-
-
-def _add_hub(api: NotificationApi, hub: Document, party: str) -> None:
-    with runtime.current().db.session() as session:
-        api.hubs.add(session, hub, party=party)
 
 
 def publish(
@@ -192,11 +186,10 @@ def listener_router(api: NotificationApi, handlers: dict[str, EventHandler]) -> 
 
 
 def _receiver(api: NotificationApi, handler: EventHandler) -> Callable[..., Any]:
-    async def receive(request: Request) -> Response:
-        body = await json_body(request)
+    def receive(body: JsonBody) -> Response:
         if not isinstance(body, dict) or not isinstance(body.get("eventId"), str) or "event" not in body:
             raise MefError(400, "A notification needs eventId and event", code="invalidBody")
-        await run_in_threadpool(_handle_once, api, handler, body)
+        _handle_once(api, handler, body)
         return no_content()
 
     return receive

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import jwt
 from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -88,7 +89,7 @@ class TokenService:
         cached = self._clients.get(client_id)
         if cached and hmac.compare_digest(cached[0], client_secret):
             return cached[1]
-        with self.db.session() as session:
+        with self.db.read() as session:
             client = session.get(OAuthClient, client_id)
             if client is None or not _matches(client_secret, client.secret_hash):
                 raise MefError(401, "Unknown client or wrong secret", code="invalidCredentials")
@@ -130,7 +131,7 @@ def token_router(tokens: TokenService) -> APIRouter:
         if not client_id:
             return MefResponse({"error": "invalid_client"}, status_code=401)
         try:
-            caller = tokens.authenticate(client_id, client_secret)
+            caller = await run_in_threadpool(tokens.authenticate, client_id, client_secret)
         except MefError:
             return MefResponse({"error": "invalid_client"}, status_code=401)
         body = {"access_token": tokens.issue(caller), "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S}

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from dbos import DBOS, SetWorkflowID
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from lso.bus import places
 from lso.entity import EntityContext
 from lso.mef import runtime
-from lso.mef.body import json_body, parse_model
+from lso.mef.body import JsonBody, parse_model
 from lso.mef.http import MefResponse
 from lso.mef.notifications import NotificationApi, dispatch, hub_router, publish
 from lso.mef.statemachine import StateMachine
@@ -73,8 +73,7 @@ def router(ctx: EntityContext) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["CANTATA geographicAddressManagement"])
 
     @api.post("/geographicAddressValidation")
-    async def create_geographic_address_validation(request: Request, caller: CallerDep) -> MefResponse:
-        body = await json_body(request)
+    def create_geographic_address_validation(body: JsonBody, caller: CallerDep) -> MefResponse:
         create = parse_model(ValidationCreate, body)
         submitted = body["submittedGeographicAddress"]
         with ctx.db.session() as session:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lso.bus import places
 from lso.entity import EntityContext
 from lso.footprint import demo_footprint
-from lso.mef.body import json_body, parse_model
+from lso.mef.body import JsonBody, parse_model
 from lso.mef.errors import Issue, unprocessable
 from lso.mef.http import MefResponse
 from lso.mef.paging import page_of, page_response
@@ -45,9 +45,9 @@ def router(ctx: EntityContext) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["CANTATA geographicSiteManagement"])
 
     @api.post("/geographicSite")
-    async def list_geographic_site(request: Request, _caller: CallerDep) -> MefResponse:
+    def list_geographic_site(request: Request, body: JsonBody, _caller: CallerDep) -> MefResponse:
         page = page_of(request, set())
-        query = parse_model(SiteQuery, await json_body(request))
+        query = parse_model(SiteQuery, body)
         with ctx.db.session() as session:
             found = [s for s in _sites_at(session, query.place) if _selected(s, query)]
         items = [places.with_href(site, ctx.settings.base_url) for site in found]

@@ -16,14 +16,13 @@ from dbos import DBOS, SetWorkflowID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from lso.bus import serviceability
 from lso.bus.legato_client import LegatoClient
 from lso.bus.serviceability import Assessment, PreorderItem
 from lso.entity import EntityContext
 from lso.mef import runtime
-from lso.mef.body import json_body, parse_model
+from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import iso, later, now_iso
 from lso.mef.http import MefResponse
 from lso.mef.notifications import NotificationApi, dispatch, hub_router, publish
@@ -83,14 +82,13 @@ def router(ctx: EntityContext) -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["CANTATA productOfferingQualificationManagement"])
 
     @api.post("/productOfferingQualification", status_code=201)
-    async def create_product_offering_qualification(request: Request, caller: CallerDep) -> MefResponse:
-        body = await json_body(request)
+    def create_product_offering_qualification(body: JsonBody, caller: CallerDep) -> MefResponse:
         create = parse_model(PoqCreate, body)
         items = serviceability.parse_items(body[ITEMS], ITEMS, "qualificationItemRelationship")
         doc = _acknowledged(body, create)
         if create.instantSyncQualification:
             legato = LegatoClient(ctx.client())
-            found = await run_in_threadpool(serviceability.assess, ctx.db.session, legato, items)
+            found = serviceability.assess(ctx.db.session, legato, items)
             _answer_immediately(doc, found)
         else:
             doc["expectedPOQCompletionDate"] = later(hours=1)

@@ -16,7 +16,6 @@ from dbos import DBOS, SetWorkflowID
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from lso.bus import pricing, serviceability
 from lso.bus.legato_client import LegatoClient
@@ -24,7 +23,7 @@ from lso.bus.products import EvcConfiguration
 from lso.bus.serviceability import Assessment, PreorderItem
 from lso.entity import EntityContext
 from lso.mef import runtime
-from lso.mef.body import json_body, parse_model
+from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import iso, later, now_iso
 from lso.mef.errors import Issue, unprocessable
 from lso.mef.http import MefResponse
@@ -90,8 +89,7 @@ def router(ctx: EntityContext) -> APIRouter:
     url = ctx.settings.base_url
 
     @api.post("/quote", status_code=201)
-    async def create_quote(request: Request, caller: CallerDep) -> MefResponse:
-        body = await json_body(request)
+    def create_quote(body: JsonBody, caller: CallerDep) -> MefResponse:
         create = parse_model(QuoteCreate, body)
         items = serviceability.parse_items(body[ITEMS], ITEMS, RELATIONSHIPS)
         for i, raw in enumerate(body[ITEMS]):
@@ -99,7 +97,7 @@ def router(ctx: EntityContext) -> APIRouter:
         doc = _acknowledged(body, create)
         if create.instantSyncQuote:
             legato = LegatoClient(ctx.client())
-            found = await run_in_threadpool(serviceability.assess, ctx.db.session, legato, items)
+            found = serviceability.assess(ctx.db.session, legato, items)
             _answer(doc, items, found, history=False)
         else:
             doc["expectedQuoteCompletionDate"] = later(hours=1)
@@ -129,15 +127,15 @@ def router(ctx: EntityContext) -> APIRouter:
             return MefResponse(_served(quotes.get(session, quote_id, caller.party_id), url))
 
     @api.post("/cancelQuote")
-    async def cancel_quote(request: Request, caller: CallerDep) -> MefResponse:
+    def cancel_quote(body: JsonBody, caller: CallerDep) -> MefResponse:
         """The buyer withdraws a request the seller has not answered yet."""
-        operation = parse_model(QuoteOperation, await json_body(request))
+        operation = parse_model(QuoteOperation, body)
         return _close(ctx, caller.party_id, operation, "cancelled", "abandoned")
 
     @api.post("/declineQuote")
-    async def decline_quote(request: Request, caller: CallerDep) -> MefResponse:
+    def decline_quote(body: JsonBody, caller: CallerDep) -> MefResponse:
         """The buyer turns down an answered quote."""
-        operation = parse_model(QuoteOperation, await json_body(request))
+        operation = parse_model(QuoteOperation, body)
         return _close(ctx, caller.party_id, operation, "declined", None)
 
     api.include_router(hub_router(NOTIFICATIONS, "CANTATA quoteManagement"))

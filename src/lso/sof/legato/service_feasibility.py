@@ -11,12 +11,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from lso.mef import runtime
-from lso.mef.body import json_body, parse_model
+from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import now_iso
 from lso.mef.errors import MefError
 from lso.mef.http import MefResponse
@@ -47,12 +46,11 @@ def router(presto: Callable[[], PrestoClient]) -> APIRouter:
     api = APIRouter(prefix=records.FEASIBILITY_BASE, tags=["LEGATO serviceFeasibility (lso extension)"])
 
     @api.post("/feasibilityCheck", status_code=201)
-    async def check_feasibility(request: Request, caller: InternalDep) -> MefResponse:
-        check = parse_model(_FeasibilityCheck, await json_body(request))
+    def check_feasibility(body: JsonBody, caller: InternalDep) -> MefResponse:
+        check = parse_model(_FeasibilityCheck, body)
         site_a, site_z = (p.id for p in check.place)
         try:
-            # ICM may be served by this very process: block a worker thread, never the event loop.
-            answer = await run_in_threadpool(presto().check_feasibility, site_a, site_z, check.bandwidth.mbps)
+            answer = presto().check_feasibility(site_a, site_z, check.bandwidth.mbps)
         except PrestoError as exc:
             raise MefError(500, f"ICM could not assess feasibility: {exc.reason or exc}") from exc
         result = _answer(answer, check)

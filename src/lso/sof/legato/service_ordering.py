@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from lso.mef import runtime
-from lso.mef.body import json_body, parse_model
+from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import iso, now_iso
 from lso.mef.errors import Issue, MefError, unprocessable
 from lso.mef.http import MefResponse
@@ -63,8 +63,7 @@ def router() -> APIRouter:
     api.include_router(hub_router(records.ORDERING_EVENTS, "LEGATO serviceOrderingManagement"))
 
     @api.post("/serviceOrder", status_code=201)
-    async def create_service_order(request: Request, caller: InternalDep) -> MefResponse:
-        body = await json_body(request)
+    def create_service_order(body: JsonBody, caller: InternalDep) -> MefResponse:
         parsed = parse_model(_ServiceOrderCreate, body)
         _check_item_ids(parsed)
         order = _new_order(body, parsed, caller.party_id)
