@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from lso.settings import Settings
+from tests.bus.test_order_bodies import epl_order
 
 
 def test_token_by_basic_auth_and_by_form(domain: Settings) -> None:
@@ -43,3 +44,32 @@ def test_forged_token_is_refused(domain: Settings) -> None:
     )
     assert response.status_code == 401
     assert response.json()["code"] == "invalidCredentials"
+
+
+ORDERING = "/mefApi/cantata/productOrderingManagement/v6"
+
+
+def test_a_hub_of_another_party_is_not_found(acme: httpx.Client, globex: httpx.Client) -> None:
+    hub = acme.post(f"{ORDERING}/hub", json={"callback": "http://127.0.0.1:9/acme"})
+    assert hub.status_code == 201
+    assert globex.get(f"{ORDERING}/hub/{hub.json()['id']}").status_code == 404
+    assert globex.delete(f"{ORDERING}/hub/{hub.json()['id']}").status_code == 404
+    assert acme.get(f"{ORDERING}/hub/{hub.json()['id']}").json()["callback"] == "http://127.0.0.1:9/acme"
+
+
+def test_orders_and_products_of_another_party_are_not_found(acme: httpx.Client, globex: httpx.Client) -> None:
+    order = acme.post(f"{ORDERING}/productOrder", json=epl_order())
+    assert order.status_code == 201
+    assert globex.get(f"{ORDERING}/productOrder/{order.json()['id']}").status_code == 404
+    assert globex.get("/mefApi/cantata/productInventory/v2/product/does-not-exist").status_code == 404
+    theirs = {o["id"] for o in globex.get(f"{ORDERING}/productOrder", params={"limit": 1000}).json()}
+    assert order.json()["id"] in {
+        o["id"] for o in acme.get(f"{ORDERING}/productOrder", params={"limit": 1000}).json()
+    }
+    assert order.json()["id"] not in theirs
+
+
+def test_a_customer_cannot_call_legato(acme: httpx.Client) -> None:
+    response = acme.get("/mefApi/legato/serviceOrderingManagement/v6/serviceOrder")
+    assert response.status_code == 403
+    assert response.json()["code"] == "accessDenied"

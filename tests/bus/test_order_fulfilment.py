@@ -30,7 +30,7 @@ def _order(client: httpx.Client, order_id: str) -> dict[str, Any]:
 
 def _final(client: httpx.Client, order_id: str) -> dict[str, Any]:
     finals = {"completed", "failed", "partial", "rejected"}
-    return wait_until(lambda: (o := _order(client, order_id))["state"] in finals and o, timeout=120)  # type: ignore[no-any-return]
+    return wait_until(lambda: (o := _order(client, order_id))["state"] in finals and o, timeout=120)
 
 
 def test_epl_order_completes_with_active_products_and_notifications(
