@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.bus.test_order_bodies import ORDERING, epl_order
 
 
@@ -134,6 +135,10 @@ def test_unknown_type_is_422(acme: httpx.Client) -> None:
             "/productOrderItem/0/product/place/0/place",
         ),
         (lambda b: b["productOrderItem"][1].update(id="uni-a"), "/productOrderItem/1/id"),
+        (
+            lambda b: b["productOrderItem"][2]["product"]["productOffering"].update(id="lso-uni"),
+            "/productOrderItem/2/product/productOffering/id",
+        ),
         (lambda b: b["productOrderItem"][1].update(action="delete"), "/productOrderItem/1/action"),
         (
             lambda b: b["productOrderItem"][1]["product"].pop("productConfiguration"),

@@ -8,12 +8,12 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from tests.harness import free_port, wait_until
 
 from lso.bus.products import EPL_EVC, SUBSCRIBER_UNI
 from lso.mef.errors import install_error_handlers
 from lso.mef.notifications import NotificationApi, listener_router
 from lso.mef.store import Document
+from tests.harness import free_port, wait_until
 
 ORDERING = "/mefApi/cantata/productOrderingManagement/v6"
 INVENTORY = "/mefApi/cantata/productInventory/v2"
@@ -36,7 +36,7 @@ def uni_item(item_id: str, site_id: str) -> dict[str, Any]:
         "action": "add",
         "requestedCompletionDate": "2030-01-15T12:00:00Z",
         "product": {
-            "productOffering": {"id": "offering-uni"},
+            "productOffering": {"id": "lso-uni"},
             "place": [{"role": "INSTALL_LOCATION", "place": {"@type": "GeographicSiteRef", "id": site_id}}],
             "productConfiguration": {
                 "@type": SUBSCRIBER_UNI,
@@ -75,7 +75,7 @@ def evc_item(item_id: str, unis: tuple[str, ...], cir_mbps: float = 100) -> dict
         "action": "add",
         "requestedCompletionDate": "2030-01-15T12:00:00Z",
         "product": {
-            "productOffering": {"id": "offering-epl"},
+            "productOffering": {"id": "lso-epl"},
             "productConfiguration": epl_configuration(cir_mbps),
         },
         "productOrderItemRelationship": [{"id": uni, "relationshipType": "CONNECTS_TO_UNI"} for uni in unis],

@@ -65,7 +65,7 @@ def router(ctx: EntityContext) -> APIRouter:
                 scalar[_SCALAR_FILTERS[base] + name[len(base) :]] = (
                     _date(name, value) if base in _DATE_FILTERS else value
                 )
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             if "geographicAddressId" in array:
                 # Products are placed at the seller's sites; an address filter selects the site at it.
                 site = places.site_of_address(session, array.pop("geographicAddressId"))
@@ -83,7 +83,7 @@ def router(ctx: EntityContext) -> APIRouter:
 
     @api.get("/product/{product_id}")
     def retrieve_product(product_id: str, caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             return MefResponse(PRODUCTS.get(session, product_id, caller.party_id))
 
     return api

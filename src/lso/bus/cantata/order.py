@@ -29,7 +29,7 @@ from lso.bus.order.records import (
 )
 from lso.bus.order.structure import analyse
 from lso.entity import EntityContext
-from lso.mef.body import json_body, parse_model
+from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import iso, normalise, now_iso
 from lso.mef.errors import MefError, not_implemented, unprocessable
 from lso.mef.http import MefResponse
@@ -81,8 +81,8 @@ def router(ctx: EntityContext) -> APIRouter:
     api = APIRouter(prefix=ORDERING_PATH, tags=["productOrder"])
 
     @api.post("/productOrder", status_code=201)
-    async def create_product_order(request: Request, caller: CallerDep) -> MefResponse:
-        request_model = parse_model(ProductOrderCreate, await json_body(request))
+    def create_product_order(body: JsonBody, caller: CallerDep) -> MefResponse:
+        request_model = parse_model(ProductOrderCreate, body)
         with ctx.db.session() as session:
             plan = analyse(session, caller.party_id, request_model)
             if plan.issues:
@@ -99,7 +99,7 @@ def router(ctx: EntityContext) -> APIRouter:
         filters = {name: _query_value(name, value) for name, value in page.filters.items()}
         order_filters = {n: v for n, v in filters.items() if _base(n) in _ORDER_FILTERS}
         item_filters = {n: v for n, v in filters.items() if _base(n) in _ITEM_FILTERS}
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             orders, total = matching_page(
                 session,
                 ORDERS,
@@ -113,7 +113,7 @@ def router(ctx: EntityContext) -> APIRouter:
 
     @api.get("/productOrder/{order_id}")
     def retrieve_product_order(order_id: str, caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             return MefResponse(ORDERS.get(session, order_id, caller.party_id))
 
     for (method, path), operation in _NOT_OFFERED.items():
@@ -128,6 +128,20 @@ def router(ctx: EntityContext) -> APIRouter:
 
 def start(ctx: EntityContext) -> None:
     fulfilment.install(ctx)
+
+
+def recover(ctx: EntityContext) -> None:
+    """Fulfil every order a crash left acknowledged before its workflow started (or still running)."""
+    with ctx.db.read() as session:
+        waiting = [
+            order["id"]
+            for state in ("acknowledged", "inProgress")
+            for order in ORDERS.list(session, party=None, filters={"state": state}, offset=0, limit=100_000)[
+                0
+            ]
+        ]
+    for order_id in waiting:
+        fulfilment.start_fulfilment(order_id)
 
 
 def seed_demo(session: Session, ctx: EntityContext) -> None:

@@ -190,7 +190,7 @@ def _inventory_problems(
 def register_legato_hub() -> None:
     """Subscribe BUS to SOF's service order events once per domain (lazily: the server must be up)."""
     rt = runtime.current()
-    with rt.db.session() as session:
+    with rt.db.read() as session:
         if LEGATO_HUBS.find(session, "serviceOrderingNotification") is not None:
             return
     hub = _legato().register_hub(
@@ -205,7 +205,7 @@ def register_legato_hub() -> None:
 def place_service_order(order_id: str) -> dict[str, Any]:
     """POST the LEGATO service order (safe to repeat) and remember which product order it fulfils."""
     rt = runtime.current()
-    with rt.db.session() as session:
+    with rt.db.read() as session:
         order = ORDERS.get(session, order_id)
         plan = PLANS.get(session, order_id)
         body = mapping.service_order(order, plan, realizing_services(session, plan))

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lso.bus.cantata.product_catalog import OFFERINGS, offering_for
 from lso.bus.order.records import PRODUCTS, REALIZATIONS, order_href, product_href
 from lso.mef.dates import now_iso
 from lso.mef.store import Document
@@ -72,8 +73,13 @@ def _product(ident: str, order: Document, item: Document, step: Document) -> Doc
             }
         ],
     }
-    if ordered.get("productOffering"):
-        product["productOffering"] = ordered["productOffering"]
+    schema = ordered["productConfiguration"]["@type"]
+    offering = ordered.get("productOffering") or {"id": offering_for(schema)}
+    if offering["id"]:
+        product["productOffering"] = {"id": offering["id"]}
+    specification = next((spec for spec, urn, *_ in OFFERINGS.values() if urn == schema), None)
+    if specification:
+        product["productSpecification"] = {"id": specification}
     if step.get("siteId"):
         # The install location as resolved when the order was checked: always the seller's site.
         product["place"] = [

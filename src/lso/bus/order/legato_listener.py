@@ -28,7 +28,7 @@ def on_service_order_event(body: Document) -> None:
     service_order_id = event.get("id") if isinstance(event, dict) else None
     if not isinstance(service_order_id, str):
         return
-    with runtime.current().db.session() as session:
+    with runtime.current().db.read() as session:
         link = SERVICE_ORDER_LINKS.find(session, service_order_id)
     if link is not None:
         wake(link["productOrderId"], str(body.get("eventType")))

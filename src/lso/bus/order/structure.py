@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lso.bus import places
+from lso.bus.cantata.product_catalog import offering_for
 from lso.bus.order.model import GeographicAddressRef, GeographicSiteRef, ProductOrderCreate
 from lso.bus.order.records import PRODUCTS
 from lso.bus.products import (
@@ -121,6 +122,16 @@ def analyse(session: Session, party: str, order: ProductOrderCreate) -> Plan:
                     "ingressBandwidthProfilePerClassofServiceName",
                     "the EVC needs an ingress bandwidth profile with a CIR above 0",
                     "missingProperty",
+                )
+            )
+            continue
+        offering = item.product.productOffering
+        if offering is not None and offering_for(configuration["@type"]) != offering.id:
+            issues.append(
+                Issue(
+                    f"{pointer}/product/productOffering/id",
+                    f"offering {offering.id!r} does not sell {configuration['@type']} (see productCatalog)",
+                    "referenceNotFound",
                 )
             )
             continue
