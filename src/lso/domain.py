@@ -9,12 +9,15 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from anyio import to_thread
 from dbos import DBOS, DBOSConfig
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
 
 from lso import __version__, bus, ecm, icm, sof
 from lso.db import Database, migrate
@@ -31,6 +34,20 @@ ENTITIES: list[Entity] = [ecm.ENTITY, icm.ENTITY, sof.ENTITY, bus.ENTITY]
 THREADS = 256
 
 DEMO_CUSTOMERS = {"acme": "acme-secret", "globex": "globex-secret"}
+
+
+def _dbos_sqlite_engine(url: str) -> Engine:
+    """DBOS's embedded system database, in WAL mode: its checkpoints are most of a workflow's writes, and
+    with the default rollback journal every one of them fsyncs and locks out readers."""
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = "IMMEDIATE"  # as DBOS does: serialise writers
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=30000", "foreign_keys=ON"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")
+
+    return engine
 
 
 class Domain:
@@ -90,6 +107,9 @@ class Domain:
             # Durable waits (recv) on SQLite poll for messages; keep the poll short so a notification
             # from another entity resumes the waiting workflow promptly.
             "notification_listener_polling_interval_sec": 0.05,
+            "system_database_engine": _dbos_sqlite_engine(self.settings.dbos_database_url)
+            if self.settings.is_sqlite
+            else None,
         }
         DBOS(config=config)
         DBOS.launch()  # recovers the workflows a previous process left unfinished

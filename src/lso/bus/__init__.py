@@ -3,4 +3,6 @@
 from lso.bus import api
 from lso.entity import Entity
 
-ENTITY = Entity(name="bus", routers=api.routers, start=api.start, seed_demo=api.seed_demo)
+ENTITY = Entity(
+    name="bus", routers=api.routers, start=api.start, seed_demo=api.seed_demo, recover=api.recover
+)

@@ -27,6 +27,10 @@ def start(ctx: EntityContext) -> None:
     order.start(ctx)
 
 
+def recover(ctx: EntityContext) -> None:
+    order.recover(ctx)
+
+
 def seed_demo(session: Session, ctx: EntityContext) -> None:
     product_catalog.seed_demo(session, ctx)
     geographic_site.seed_demo(session, ctx)

@@ -10,6 +10,7 @@ stall nor mislead it. When SOF is done, the order's items and products follow th
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
@@ -53,6 +54,7 @@ _TERMINATION_CODES = {
 }
 
 _context: EntityContext | None = None
+_hub_lock = threading.Lock()
 
 
 def install(ctx: EntityContext) -> None:
@@ -188,17 +190,21 @@ def _inventory_problems(
 
 @DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=0.5, backoff_rate=2.0)
 def register_legato_hub() -> None:
-    """Subscribe BUS to SOF's service order events once per domain (lazily: the server must be up)."""
+    """Subscribe BUS to SOF's service order events once per domain (lazily: the server must be up).
+
+    Only order state changes: the workflow reads the whole service order when woken, so item events
+    would only wake it more often. The lock keeps concurrent first orders from registering a hub each
+    (every extra hub doubles SOF's deliveries); no transaction is held across the call to SOF.
+    """
     rt = runtime.current()
-    with rt.db.read() as session:
-        if LEGATO_HUBS.find(session, "serviceOrderingNotification") is not None:
-            return
-    hub = _legato().register_hub(
-        rt.settings.base_url, "eventType=serviceOrderStateChangeEvent,serviceOrderItemStateChangeEvent"
-    )
-    with rt.db.session() as session:
-        if LEGATO_HUBS.find(session, "serviceOrderingNotification") is None:
-            LEGATO_HUBS.add(session, {"id": "serviceOrderingNotification", "hubId": hub["id"]})
+    with _hub_lock:
+        with rt.db.read() as session:
+            if LEGATO_HUBS.find(session, "serviceOrderingNotification") is not None:
+                return
+        hub = _legato().register_hub(rt.settings.base_url, "eventType=serviceOrderStateChangeEvent")
+        with rt.db.session() as session:
+            if LEGATO_HUBS.find(session, "serviceOrderingNotification") is None:
+                LEGATO_HUBS.add(session, {"id": "serviceOrderingNotification", "hubId": hub["id"]})
 
 
 @DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=0.5, backoff_rate=2.0)
