@@ -94,7 +94,7 @@ def presto_router(db: Database, adagio: AdagioClient) -> APIRouter:
         wanted = _input(payload).get("topology-id-or-name")
         if wanted not in (None, tapi.TOPOLOGY_UUID, "lso-provider-network"):
             raise not_found("topology", str(wanted))
-        with db.session() as session:
+        with db.read() as session:
             nodes, links = NODES.all(session), LINKS.all(session)
         return _output(
             {"topology": tapi.topology(nodes, links, {link["id"]: free_mbps(link) for link in links})}
@@ -102,13 +102,13 @@ def presto_router(db: Database, adagio: AdagioClient) -> APIRouter:
 
     @router.post("/get-service-interface-point-list/")
     def get_service_interface_point_list(_caller: InternalDep, payload: Payload = None) -> MefResponse:
-        with db.session() as session:
+        with db.read() as session:
             return _output({"sip": [tapi.sip(doc) for doc in SIPS.all(session)]})
 
     @router.post("/get-service-interface-point-details/")
     def get_service_interface_point_details(_caller: InternalDep, payload: Payload = None) -> MefResponse:
         ident = str(_input(payload).get("sip-id-or-name", ""))
-        with db.session() as session:
+        with db.read() as session:
             return _output({"sip": tapi.sip(SIPS.get(session, ident))})
 
     router.include_router(_extension_routes(db, services, adagio))

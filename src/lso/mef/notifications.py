@@ -72,7 +72,7 @@ def hub_router(api: NotificationApi, tag: str) -> APIRouter:
 
     @router.get("/hub/{hub_id}")
     def get_hub(hub_id: str, caller: CallerDep) -> MefResponse:
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             return MefResponse(api.hubs.get(session, hub_id, caller.party_id))
 
     @router.delete("/hub/{hub_id}", status_code=204)

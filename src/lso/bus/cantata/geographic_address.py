@@ -95,13 +95,13 @@ def router(ctx: EntityContext) -> APIRouter:
 
     @api.get("/geographicAddressValidation/{validation_id}")
     def retrieve_geographic_address_validation(validation_id: str, caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             doc = validations.get(session, validation_id, caller.party_id)
         return MefResponse(_served(doc, ctx.settings.base_url))
 
     @api.get("/geographicAddress/{address_id}")
     def retrieve_geographic_address(address_id: str, _caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             doc = places.addresses.get(session, address_id)
         return MefResponse(places.with_href(doc, ctx.settings.base_url))
 

@@ -48,14 +48,14 @@ def router(ctx: EntityContext) -> APIRouter:
     def list_geographic_site(request: Request, body: JsonBody, _caller: CallerDep) -> MefResponse:
         page = page_of(request, set())
         query = parse_model(SiteQuery, body)
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             found = [s for s in _sites_at(session, query.place) if _selected(s, query)]
         items = [places.with_href(site, ctx.settings.base_url) for site in found]
         return page_response(items[page.offset : page.offset + page.limit], len(items), page)
 
     @api.get("/geographicSite/{site_id}")
     def retrieve_geographic_site(site_id: str, _caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             site = places.sites.get(session, site_id)
         return MefResponse(places.with_href(site, ctx.settings.base_url))
 

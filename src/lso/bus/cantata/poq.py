@@ -104,7 +104,7 @@ def router(ctx: EntityContext) -> APIRouter:
         page = page_of(
             request, {"state", "creationDate", "requestedPOQCompletionDate", "externalId", "projectId"}
         )
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             docs, total = poqs.list(
                 session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
             )
@@ -122,7 +122,7 @@ def router(ctx: EntityContext) -> APIRouter:
 
     @api.get("/productOfferingQualification/{poq_id}")
     def retrieve_product_offering_qualification(poq_id: str, caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             doc = poqs.get(session, poq_id, caller.party_id)
         return MefResponse(_served(doc, ctx.settings.base_url))
 

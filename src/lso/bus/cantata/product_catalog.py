@@ -65,7 +65,7 @@ def router(ctx: EntityContext) -> APIRouter:
 
     @api.get("/category/{category_id}")
     def retrieve_category(category_id: str, _caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             return MefResponse(_served(categories.get(session, category_id), url, "category"))
 
     @api.get("/productOffering")
@@ -80,7 +80,7 @@ def router(ctx: EntityContext) -> APIRouter:
 
     @api.get("/productOffering/{offering_id}")
     def retrieve_product_offering(offering_id: str, _caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             return MefResponse(_served(offerings.get(session, offering_id), url, "productOffering"))
 
     @api.get("/productSpecification")
@@ -91,7 +91,7 @@ def router(ctx: EntityContext) -> APIRouter:
 
     @api.get("/productSpecification/{specification_id}")
     def retrieve_product_specification(specification_id: str, _caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             doc = specifications.get(session, specification_id)
         return MefResponse(_served(doc, url, "productSpecification"))
 

@@ -112,7 +112,7 @@ def router(ctx: EntityContext) -> APIRouter:
     def list_quote(request: Request, caller: CallerDep) -> MefResponse:
         allowed = {"state", "quoteLevel", "externalId", "projectId", "quoteDate"} | _COMPLETION_DATES
         page = page_of(request, allowed)
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             docs, total = quotes.list(
                 session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
             )
@@ -123,7 +123,7 @@ def router(ctx: EntityContext) -> APIRouter:
 
     @api.get("/quote/{quote_id}")
     def retrieve_quote(quote_id: str, caller: CallerDep) -> MefResponse:
-        with ctx.db.session() as session:
+        with ctx.db.read() as session:
             return MefResponse(_served(quotes.get(session, quote_id, caller.party_id), url))
 
     @api.post("/cancelQuote")

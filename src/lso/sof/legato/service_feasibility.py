@@ -60,7 +60,7 @@ def router(presto: Callable[[], PrestoClient]) -> APIRouter:
 
     @api.get("/feasibilityCheck/{check_id}")
     def retrieve_feasibility_check(check_id: str, caller: InternalDep) -> MefResponse:
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             return MefResponse(records.FEASIBILITY_CHECKS.get(session, check_id, caller.party_id))
 
     return api

@@ -37,7 +37,7 @@ def router() -> APIRouter:
     @api.get("/testJob")
     def list_test_job(request: Request, caller: InternalDep) -> MefResponse:
         page = page_of(request, set(_JOB_FILTERS))
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             items, total = records.TEST_JOBS.list(
                 session,
                 party=caller.party_id,
@@ -53,13 +53,13 @@ def router() -> APIRouter:
 
     @api.get("/testJob/{job_id}")
     def retrieve_test_job(job_id: str, caller: InternalDep) -> MefResponse:
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             return MefResponse(records.TEST_JOBS.get(session, job_id, caller.party_id))
 
     @api.get("/testResult")
     def list_test_result(request: Request, caller: InternalDep) -> MefResponse:
         page = page_of(request, set(_RESULT_FILTERS))
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             items, total = records.TEST_RESULTS.list(
                 session,
                 party=caller.party_id,
@@ -71,7 +71,7 @@ def router() -> APIRouter:
 
     @api.get("/testResult/{result_id}")
     def retrieve_test_result(result_id: str, caller: InternalDep) -> MefResponse:
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             return MefResponse(records.TEST_RESULTS.get(session, result_id, caller.party_id))
 
     return api

@@ -21,7 +21,7 @@ def router() -> APIRouter:
     @api.get("/service")
     def list_service(request: Request, caller: InternalDep) -> MefResponse:
         page = page_of(request, _FILTERS)
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             items, total = records.SERVICES.list(
                 session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
             )
@@ -29,7 +29,7 @@ def router() -> APIRouter:
 
     @api.get("/service/{service_id}")
     def retrieve_service(service_id: str, caller: InternalDep) -> MefResponse:
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             return MefResponse(records.SERVICES.get(session, service_id, caller.party_id))
 
     return api

@@ -75,7 +75,7 @@ def router() -> APIRouter:
     @api.get("/serviceOrder")
     def list_service_order(request: Request, caller: InternalDep) -> MefResponse:
         page = page_of(request, _FILTERS)
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             items, total = records.ORDERS.list(
                 session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
             )
@@ -83,7 +83,7 @@ def router() -> APIRouter:
 
     @api.get("/serviceOrder/{order_id}")
     def retrieve_service_order(order_id: str, caller: InternalDep) -> MefResponse:
-        with runtime.current().db.session() as session:
+        with runtime.current().db.read() as session:
             return MefResponse(records.ORDERS.get(session, order_id, caller.party_id))
 
     return api
