@@ -1,4 +1,5 @@
-"""Running real domains for tests: a uvicorn server on a free loopback port, in a thread or a process."""
+"""Running real domains for tests: a uvicorn server on a free loopback port, in a thread or a process; and a
+buyer's notification listener that records every event it receives."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from lso.domain import Domain
 from lso.security.client import ClientCredentials
@@ -115,3 +120,40 @@ def internal_client(settings: Settings, entity: str) -> httpx.Client:
     (bus, sof, icm or ecm) — what that entity's own IRP client would send."""
     secret = internal_secret(settings.jwt_secret, entity)
     return party_client(settings.base_url, f"lso-{entity}", secret)
+
+
+class EventListener:
+    """Events received, in order of arrival; ``url`` is the callback to register on a hub."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.events: list[dict[str, Any]] = []
+        self.paths: list[str] = []
+
+    def received(self, event_type: str) -> list[dict[str, Any]]:
+        return [e for e in list(self.events) if e.get("eventType") == event_type]
+
+    def about(self, event_type: str, resource_id: str) -> list[dict[str, Any]]:
+        return [e for e in self.received(event_type) if e["event"]["id"] == resource_id]
+
+
+@contextmanager
+def running_listener() -> Iterator[EventListener]:
+    port = free_port()
+    listener = EventListener(f"http://127.0.0.1:{port}")
+
+    async def receive(request: Request) -> Response:
+        listener.paths.append(request.url.path)
+        listener.events.append(await request.json())
+        return Response(status_code=204)
+
+    app = Starlette(routes=[Route("/{path:path}", receive, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started)
+    try:
+        yield listener
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.bus.preorder_listener import EventListener, running_listener
-from tests.harness import wait_until
+
+from tests.harness import EventListener, running_listener, wait_until
 
 API = "/mefApi/cantata/geographicAddressManagement/v2"
 

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any
 
-import uvicorn
-from fastapi import FastAPI
-
 from lso.bus.products import EPL_EVC, SUBSCRIBER_UNI
-from lso.mef.errors import install_error_handlers
-from lso.mef.notifications import NotificationApi, listener_router
-from lso.mef.store import Document
-from tests.harness import free_port, wait_until
 
 ORDERING = "/mefApi/cantata/productOrderingManagement/v6"
 INVENTORY = "/mefApi/cantata/productInventory/v2"
@@ -96,32 +88,3 @@ def epl_order(
         "relatedContactInformation": [CONTACT],
         "productOrderItem": items,
     }
-
-
-class Listener:
-    """A buyer's CANTATA productOrderingNotification listener on a free loopback port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.received: list[Document] = []
-        app = FastAPI()
-        install_error_handlers(app)
-        api = NotificationApi("cantata", "productOrderingNotification", "v6")
-        app.include_router(listener_router(api, dict.fromkeys(ORDER_EVENTS, self.received.append)))
-        self.server = uvicorn.Server(uvicorn.Config(app, port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.thread.start()
-        wait_until(lambda: self.server.started)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join()
-
-    def events_of(self, order_id: str) -> list[Document]:
-        return [e for e in self.received if e["event"]["id"] == order_id]

@@ -9,16 +9,14 @@ import httpx
 import pytest
 
 from lso.settings import Settings
-from tests.bus.test_order_bodies import INVENTORY, ORDER_EVENTS, ORDERING, Listener, epl_order
-from tests.harness import wait_until
+from tests.bus.test_order_bodies import INVENTORY, ORDER_EVENTS, ORDERING, epl_order
+from tests.harness import EventListener, running_listener, wait_until
 
 
 @pytest.fixture
-def listener(domain: Settings) -> Iterator[Listener]:
-    listener = Listener()
-    listener.start()
-    yield listener
-    listener.stop()
+def listener(domain: Settings) -> Iterator[EventListener]:
+    with running_listener() as listener:
+        yield listener
 
 
 def _order(client: httpx.Client, order_id: str) -> dict[str, Any]:
@@ -34,11 +32,11 @@ def _final(client: httpx.Client, order_id: str) -> dict[str, Any]:
 
 
 def test_epl_order_completes_with_active_products_and_notifications(
-    acme: httpx.Client, listener: Listener
+    acme: httpx.Client, listener: EventListener
 ) -> None:
     hub = acme.post(
         f"{ORDERING}/hub",
-        json={"callback": listener.base_url, "query": f"eventType={','.join(ORDER_EVENTS)}"},
+        json={"callback": listener.url, "query": f"eventType={','.join(ORDER_EVENTS)}"},
     )
     assert hub.status_code == 201
     order = acme.post(
@@ -69,14 +67,11 @@ def test_epl_order_completes_with_active_products_and_notifications(
     assert [p["id"] for p in related] == [by_item["evc"]["id"]]
 
     def order_states() -> list[str]:
-        return [
-            e["event"]["state"] for e in listener.events_of(order["id"]) if e["eventType"] == ORDER_EVENTS[0]
-        ]
+        return [e["event"]["state"] for e in listener.about(ORDER_EVENTS[0], order["id"])]
 
     assert wait_until(lambda: order_states() == ["inProgress", "completed"])
-    item_events = [e for e in listener.events_of(order["id"]) if e["eventType"] == ORDER_EVENTS[1]]
-    assert wait_until(
-        lambda: len([e for e in listener.events_of(order["id"]) if e["eventType"] == ORDER_EVENTS[1]]) == 6
+    item_events = wait_until(
+        lambda: len(events := listener.about(ORDER_EVENTS[1], order["id"])) == 6 and events
     )
     assert len({e["eventId"] for e in item_events}) == len(item_events)
 

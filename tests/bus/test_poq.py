@@ -9,11 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.bus.preorder_listener import EventListener, running_listener
-from tests.bus.test_products import epl, rate, uni
-from tests.harness import wait_until
 
 from lso.bus.products import SUBSCRIBER_UNI
+from tests.bus.test_products import epl, rate, uni
+from tests.harness import EventListener, running_listener, wait_until
 
 API = "/mefApi/cantata/productOfferingQualification/v8"
 BUYER = {

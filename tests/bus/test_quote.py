@@ -9,13 +9,12 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.bus.preorder_listener import EventListener, running_listener
-from tests.bus.test_poq import site, uni_item
-from tests.bus.test_products import epl, rate
-from tests.harness import wait_until
 
 from lso.bus import pricing
 from lso.bus.products import EPL_EVC
+from tests.bus.test_poq import site, uni_item
+from tests.bus.test_products import epl, rate
+from tests.harness import EventListener, running_listener, wait_until
 
 API = "/mefApi/cantata/quoteManagement/v4"
 
