@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 from dbos import DBOS, SetWorkflowID
+from dbos._error import DBOSMaxStepRetriesExceeded  # not exported by dbos itself
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -135,7 +136,7 @@ def redeliver_pending() -> None:
 def deliver(delivery_id: str) -> str:
     try:
         post_event(delivery_id)
-    except Exception as exc:  # every attempt failed: record it rather than retry forever
+    except DBOSMaxStepRetriesExceeded as exc:  # every attempt failed: record it rather than retry forever
         log.warning("notification %s undeliverable: %s", delivery_id, exc)
         return mark_delivery(delivery_id, "failed")
     return mark_delivery(delivery_id, "delivered")
