@@ -32,8 +32,10 @@ def _final(client: httpx.Client, order_id: str) -> dict[str, Any]:
 
 
 def test_epl_order_completes_with_active_products_and_notifications(
-    acme: httpx.Client, listener: EventListener
+    any_acme: httpx.Client, listener: EventListener
 ) -> None:
+    """The whole of §10.2 on-net, on SQLite and (marked postgres) on PostgreSQL."""
+    acme = any_acme
     hub = acme.post(
         f"{ORDERING}/hub",
         json={"callback": listener.url, "query": f"eventType={','.join(ORDER_EVENTS)}"},
@@ -47,6 +49,9 @@ def test_epl_order_completes_with_active_products_and_notifications(
     assert done["state"] == "completed", [i.get("terminationError") for i in done["productOrderItem"]]
     assert [c["state"] for c in done["stateChange"]] == ["acknowledged", "inProgress", "completed"]
     assert "completionDate" in done
+    [report] = [note for note in done["note"] if note["id"] == "activation-test"]
+    assert report["source"] == "seller" and report["text"].startswith("Activation test")
+    assert report["text"].count(" pass: ") == 2 and "FLR 0.00%" in report["text"]  # both directions
     for item in done["productOrderItem"]:
         assert item["state"] == "completed" and "expectedCompletionDate" not in item
         assert [c["state"] for c in item["stateChange"]] == ["acknowledged", "inProgress", "completed"]

@@ -87,7 +87,6 @@ def test_the_fixture_clients_record_violations(mef_specs: Path, acme: httpx.Clie
     [
         "/mefApi/cantata/productCatalog/v4/productOffering",
         "/mefApi/cantata/productCatalog/v4/productSpecification",
-        "/mefApi/cantata/geographicSiteManagement/v8/geographicSite",
         "/mefApi/cantata/productOfferingQualification/v8/productOfferingQualification",
         "/mefApi/cantata/quoteManagement/v4/quote",
         f"{ORDER}/productOrder",
@@ -98,6 +97,14 @@ def test_customer_lists_conform(mef_specs: Path, any_acme: httpx.Client, path: s
     response = any_acme.get(path, params={"limit": 5})
     assert response.status_code == 200, response.text
     assert int(response.headers["X-Result-Count"]) == len(response.json())
+
+
+def test_site_list_conforms(mef_specs: Path, any_acme: httpx.Client) -> None:
+    """Kylie lists geographic sites with a POST of a place query (listGeographicSite)."""
+    query = {"place": {"@type": "GeographicAddressRef", "id": "addr-bir-hub"}}
+    response = any_acme.post("/mefApi/cantata/geographicSiteManagement/v8/geographicSite", json=query)
+    assert response.status_code == 200, response.text
+    assert [site["id"] for site in response.json()] == ["site-bir-hub"]
 
 
 def test_an_unknown_order_is_a_mef_404(mef_specs: Path, acme: httpx.Client) -> None:

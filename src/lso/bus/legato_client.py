@@ -73,6 +73,19 @@ class LegatoClient:
     def get_test_job(self, test_job_id: str) -> dict[str, Any]:
         return self._answer(self.http.get(f"{TESTING}/testJob/{test_job_id}"))
 
+    def find_services(self, external_id: str) -> list[dict[str, Any]]:
+        """The services in SOF's inventory made for the service order of ``external_id``."""
+        found: list[dict[str, Any]] = self._answer(
+            self.http.get(f"{INVENTORY}/service", params={"externalId": external_id})
+        )
+        return found
+
+    def list_test_results(self, test_job_id: str) -> list[dict[str, Any]]:
+        results: list[dict[str, Any]] = self._answer(
+            self.http.get(f"{TESTING}/testResult", params={"testJobId": test_job_id})
+        )
+        return results
+
     @staticmethod
     def _answer(response: httpx.Response) -> Any:
         if response.status_code >= 300:

@@ -15,7 +15,7 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from lso.bus.legato_client import INVENTORY, LegatoClient, LegatoError
+from lso.bus.legato_client import LegatoClient, LegatoError
 from lso.bus.order import mapping
 from lso.bus.order.inventory import install_products, realizing_services
 from lso.bus.order.records import (
@@ -30,6 +30,7 @@ from lso.bus.order.records import (
 )
 from lso.entity import EntityContext
 from lso.mef import runtime
+from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
 from lso.mef.store import Document, Store
 
@@ -98,7 +99,7 @@ def fulfil_product_order(order_id: str) -> str:
         return state
     dispatch(accept(order_id))
     service_order = await_service_order(service_order, FINAL_SERVICE_ORDER_STATES)
-    state, deliveries = finish(order_id, service_order)
+    state, deliveries = finish(order_id, service_order, activation_report(service_order))
     dispatch(deliveries)
     return state
 
@@ -240,9 +241,7 @@ def _add_realizing_services(summary: dict[str, Any]) -> None:
     ``externalId`` (the product order id), each naming the service order item it came from."""
     if all(item["serviceId"] for item in summary["item"].values()):
         return
-    legato = _legato()
-    found = legato.http.get(f"{INVENTORY}/service", params={"externalId": summary["externalId"]})
-    for service in LegatoClient._answer(found):
+    for service in _legato().find_services(summary["externalId"]):
         for ref in service.get("serviceOrderItem", []):
             item = summary["item"].get(ref.get("itemId"))
             if ref.get("serviceOrderId") == summary["id"] and item is not None:
@@ -267,10 +266,20 @@ def _summary(service_order: Document) -> dict[str, Any]:
 
 
 @DBOS.step()
-def finish(order_id: str, service_order: dict[str, Any]) -> tuple[str, list[str]]:
-    """Items follow their service order items; completed ones become active products in inventory."""
+def finish(order_id: str, service_order: dict[str, Any], report: str | None) -> tuple[str, list[str]]:
+    """Items follow their service order items; completed ones become active products in inventory. The
+    activation test report becomes a seller's note on the order (§10.2 step 14: the customer is told)."""
     with runtime.current().db.session() as session:
         order = ORDERS.get(session, order_id)
+        if report and not any(note["id"] == "activation-test" for note in order.get("note", [])):
+            note = {
+                "id": "activation-test",
+                "author": "lso",
+                "date": now_iso(),
+                "source": "seller",
+                "text": report,
+            }
+            order.setdefault("note", []).append(note)
         plan = PLANS.get(session, order_id)
         party = ORDERS.party_of(session, order_id)
         outcome = _item_outcomes(order, service_order)
@@ -290,6 +299,31 @@ def finish(order_id: str, service_order: dict[str, Any]) -> tuple[str, list[str]
         deliveries += move_order(session, order, state)
         ORDERS.put(session, order)
         return state, deliveries
+
+
+@DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
+def activation_report(service_order: dict[str, Any]) -> str | None:
+    """The results of the service activation test SOF ran (LEGATO serviceFunctionTesting), in words."""
+    legato = _legato()
+    lines = []
+    for item in service_order["item"].values():
+        service = legato.get_service(item["serviceId"]) if item.get("serviceId") else {}
+        job_id = next(
+            (c["value"] for c in service.get("serviceCharacteristic", []) if c["name"] == "testJob"), None
+        )
+        if job_id is None:
+            continue
+        for result in legato.list_test_results(job_id):
+            lines.append(_result_line(result["serviceSpecificTestResultConfiguration"]))
+    return "Activation test " + "; ".join(lines) if lines else None
+
+
+def _result_line(measured: dict[str, Any]) -> str:
+    return (
+        f"{measured['aEnd']}→{measured['zEnd']} {measured['verdict']}: "
+        f"FD {measured['frameDelayMs']:.3f} ms, FDV {measured['frameDelayVariationMs']:.3f} ms, "
+        f"FLR {measured['frameLossRatio']:.2%}, {measured['throughputMbps']:g} Mbit/s"
+    )
 
 
 def _item_outcomes(order: Document, service_order: dict[str, Any]) -> dict[str, Document | None]:
