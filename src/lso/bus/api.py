@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from lso.bus import context
 from lso.bus.cantata import (
     geographic_address,
     geographic_site,
@@ -24,7 +25,7 @@ def routers(ctx: EntityContext) -> list[APIRouter]:
 
 
 def start(ctx: EntityContext) -> None:
-    order.start(ctx)
+    context.install(ctx)
 
 
 def recover(ctx: EntityContext) -> None:

@@ -24,8 +24,6 @@ from lso.bus.products import (
     SubscriberUniConfiguration,
     validate_configuration,
 )
-from lso.entity import EntityContext
-from lso.mef import runtime
 from lso.mef.body import parse_model
 from lso.mef.errors import Issue, unprocessable
 
@@ -230,18 +228,6 @@ def uni_speed_mbps(item: PreorderItem) -> int | None:
         if isinstance(item.configuration, SubscriberUniConfiguration)
         else None
     )
-
-
-_contexts: dict[str, EntityContext] = {}
-
-
-def legato_from_workflow() -> LegatoClient:
-    """BUS's LEGATO client inside a DBOS step, which runs without the entity's context: the same client
-    credentials, built from the running domain's settings."""
-    rt = runtime.current()
-    if rt.settings.base_url not in _contexts:
-        _contexts[rt.settings.base_url] = EntityContext(rt.settings, rt.db, "bus")
-    return LegatoClient(_contexts[rt.settings.base_url].client())
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:

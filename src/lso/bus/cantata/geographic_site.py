@@ -83,9 +83,5 @@ def _selected(site: Document, query: SiteQuery) -> bool:
     return all(site.get(name) == value for name, value in wanted.items())
 
 
-def start(ctx: EntityContext) -> None:
-    """Nothing runs in the background for sites."""
-
-
 def seed_demo(session: Session, ctx: EntityContext) -> None:
     places.seed(session, demo_footprint(), ctx.settings.name)

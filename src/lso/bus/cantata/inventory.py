@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import APIRouter, Request
-from sqlalchemy.orm import Session
 
 from lso.bus import places
 from lso.bus.order.records import INVENTORY_PATH, PRODUCTS, matching_page
@@ -87,14 +86,6 @@ def router(ctx: EntityContext) -> APIRouter:
             return MefResponse(PRODUCTS.get(session, product_id, caller.party_id))
 
     return api
-
-
-def start(ctx: EntityContext) -> None:
-    """Nothing runs in the background: products are written by order fulfilment."""
-
-
-def seed_demo(session: Session, ctx: EntityContext) -> None:
-    """Products come from completed orders; there is nothing to seed."""
 
 
 def _date(name: str, value: str) -> str:

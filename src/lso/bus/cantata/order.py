@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy.orm import Session
 
 from lso.bus.order import fulfilment, legato_listener
 from lso.bus.order.model import ProductOrderCreate
@@ -126,10 +125,6 @@ def router(ctx: EntityContext) -> APIRouter:
     return gathered
 
 
-def start(ctx: EntityContext) -> None:
-    fulfilment.install(ctx)
-
-
 def recover(ctx: EntityContext) -> None:
     """Fulfil every order a crash left acknowledged before its workflow started (or still running)."""
     with ctx.db.read() as session:
@@ -142,10 +137,6 @@ def recover(ctx: EntityContext) -> None:
         ]
     for order_id in waiting:
         fulfilment.start_fulfilment(order_id)
-
-
-def seed_demo(session: Session, ctx: EntityContext) -> None:
-    """Orders are placed by customers; there is nothing to seed."""
 
 
 def _acknowledged(request_model: ProductOrderCreate) -> Document:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from lso.bus import serviceability
+from lso.bus import context, serviceability
 from lso.bus.legato_client import LegatoClient
 from lso.bus.serviceability import Assessment, PreorderItem
 from lso.entity import EntityContext
@@ -184,7 +184,7 @@ def assess_items(poq_id: str) -> dict[str, dict[str, Any]]:
     rt = runtime.current()
     with rt.db.session() as session:
         items = _items_of(session, poq_id)
-    found = serviceability.assess(rt.db.session, serviceability.legato_from_workflow(), items)
+    found = serviceability.assess(rt.db.session, context.legato(), items)
     return {item_id: serviceability.assessment_json(a) for item_id, a in found.items()}
 
 
@@ -223,11 +223,3 @@ def advance(poq_id: str, state: str, found: dict[str, dict[str, Any]]) -> list[s
 def _items_of(session: Session, poq_id: str) -> list[PreorderItem]:
     doc = poqs.get(session, poq_id)
     return serviceability.parse_items(doc[ITEMS], ITEMS, "qualificationItemRelationship")
-
-
-def start(ctx: EntityContext) -> None:
-    """POQ workflows are recovered by DBOS itself."""
-
-
-def seed_demo(session: Session, ctx: EntityContext) -> None:
-    """No demo POQs: buyers create them."""

@@ -149,10 +149,6 @@ def _served(doc: Document, base_url: str, collection: str) -> Document:
     return served
 
 
-def start(ctx: EntityContext) -> None:
-    """The catalog has no background work."""
-
-
 def seed_demo(session: Session, ctx: EntityContext) -> None:
     """The demo catalog; a document is rewritten (and its ``lastUpdate`` moved) only when it changed."""
     _upsert(session, categories, _category())

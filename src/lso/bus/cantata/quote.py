@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from lso.bus import pricing, serviceability
+from lso.bus import context, pricing, serviceability
 from lso.bus.legato_client import LegatoClient
 from lso.bus.products import EvcConfiguration
 from lso.bus.serviceability import Assessment, PreorderItem
@@ -292,7 +292,7 @@ def assess_quote(quote_id: str) -> dict[str, dict[str, Any]]:
     rt = runtime.current()
     with rt.db.session() as session:
         items = serviceability.parse_items(quotes.get(session, quote_id)[ITEMS], ITEMS, RELATIONSHIPS)
-    found = serviceability.assess(rt.db.session, serviceability.legato_from_workflow(), items)
+    found = serviceability.assess(rt.db.session, context.legato(), items)
     return {item_id: serviceability.assessment_json(a) for item_id, a in found.items()}
 
 
@@ -308,11 +308,3 @@ def answer_quote(quote_id: str, found: dict[str, dict[str, Any]]) -> list[str]:
         changed = _answer(doc, items, assessments, history=True)
         quotes.put(session, doc)
         return _publish(session, doc, quotes.party_of(session, quote_id), changed, rt.settings.base_url)
-
-
-def start(ctx: EntityContext) -> None:
-    """Quote workflows are recovered by DBOS itself."""
-
-
-def seed_demo(session: Session, ctx: EntityContext) -> None:
-    """No demo quotes: buyers ask for them."""

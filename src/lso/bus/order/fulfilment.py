@@ -15,7 +15,8 @@ from typing import Any
 
 from dbos import DBOS, SetWorkflowID
 
-from lso.bus.legato_client import LegatoClient, LegatoError
+from lso.bus import context
+from lso.bus.legato_client import LegatoError
 from lso.bus.order import mapping
 from lso.bus.order.inventory import install_products, realizing_services
 from lso.bus.order.records import (
@@ -28,7 +29,6 @@ from lso.bus.order.records import (
     move_order,
     set_expected_completion,
 )
-from lso.entity import EntityContext
 from lso.mef import runtime
 from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
@@ -54,14 +54,7 @@ _TERMINATION_CODES = {
     "otherIssue",
 }
 
-_context: EntityContext | None = None
 _hub_lock = threading.Lock()
-
-
-def install(ctx: EntityContext) -> None:
-    """Give the workflow steps BUS's own LEGATO client (they are module functions, recovered by id)."""
-    global _context
-    _context = ctx
 
 
 def workflow_id(order_id: str) -> str:
@@ -202,7 +195,7 @@ def register_legato_hub() -> None:
         with rt.db.read() as session:
             if LEGATO_HUBS.find(session, "serviceOrderingNotification") is not None:
                 return
-        hub = _legato().register_hub(rt.settings.base_url, "eventType=serviceOrderStateChangeEvent")
+        hub = context.legato().register_hub(rt.settings.base_url, "eventType=serviceOrderStateChangeEvent")
         with rt.db.session() as session:
             if LEGATO_HUBS.find(session, "serviceOrderingNotification") is None:
                 LEGATO_HUBS.add(session, {"id": "serviceOrderingNotification", "hubId": hub["id"]})
@@ -217,7 +210,7 @@ def place_service_order(order_id: str) -> dict[str, Any]:
         plan = PLANS.get(session, order_id)
         body = mapping.service_order(order, plan, realizing_services(session, plan))
     try:
-        created = _legato().create_service_order(body)
+        created = context.legato().create_service_order(body)
     except LegatoError as error:
         if error.status in (400, 422):  # SOF judged the mapped order invalid: found after acknowledgement
             return {"state": "rejected", "reason": f"the service order was refused: {error.body}"}
@@ -230,7 +223,7 @@ def place_service_order(order_id: str) -> dict[str, Any]:
 
 @DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=0.5, backoff_rate=2.0)
 def read_service_order(service_order_id: str) -> dict[str, Any]:
-    summary = _summary(_legato().get_service_order(service_order_id))
+    summary = _summary(context.legato().get_service_order(service_order_id))
     if summary["state"] in {"completed", "partial"}:
         _add_realizing_services(summary)
     return summary
@@ -241,7 +234,7 @@ def _add_realizing_services(summary: dict[str, Any]) -> None:
     ``externalId`` (the product order id), each naming the service order item it came from."""
     if all(item["serviceId"] for item in summary["item"].values()):
         return
-    for service in _legato().find_services(summary["externalId"]):
+    for service in context.legato().find_services(summary["externalId"]):
         for ref in service.get("serviceOrderItem", []):
             item = summary["item"].get(ref.get("itemId"))
             if ref.get("serviceOrderId") == summary["id"] and item is not None:
@@ -304,7 +297,7 @@ def finish(order_id: str, service_order: dict[str, Any], report: str | None) -> 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
 def activation_report(service_order: dict[str, Any]) -> str | None:
     """The results of the service activation test SOF ran (LEGATO serviceFunctionTesting), in words."""
-    legato = _legato()
+    legato = context.legato()
     lines = []
     for item in service_order["item"].values():
         service = legato.get_service(item["serviceId"]) if item.get("serviceId") else {}
@@ -344,9 +337,3 @@ def _item_outcomes(order: Document, service_order: dict[str, Any]) -> dict[str, 
         code = next((c for c in codes if c in _TERMINATION_CODES), "otherIssue")
         outcome[item["id"]] = {"code": code, "propertyPath": pointer, "value": reason}
     return outcome
-
-
-def _legato() -> LegatoClient:
-    if _context is None:
-        raise RuntimeError("BUS ordering is not started in this process")
-    return LegatoClient(_context.client())
