@@ -28,7 +28,7 @@ def allocate_sip(session: Session, site_id: str, allocation_key: str, speed_mbps
                 409, f"allocation key {allocation_key} holds a SIP at {held['siteId']}", code="conflict"
             )
         return held
-    at_site = [s for s in SIPS.all(session) if s["siteId"] == site_id]
+    at_site = SIPS.children(session, site_id)
     if not at_site:
         raise MefError(404, f"site {site_id} is not on-net")
     free = sorted(
@@ -70,7 +70,7 @@ def return_sip(session: Session, sip_id: str, service_id: str) -> None:
 
 
 def count_free_sips(session: Session, site_id: str) -> tuple[bool, int]:
-    at_site = [s for s in SIPS.all(session) if s["siteId"] == site_id]
+    at_site = SIPS.children(session, site_id)
     return bool(at_site), sum(s["state"] == AVAILABLE for s in at_site)
 
 

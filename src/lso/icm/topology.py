@@ -55,6 +55,7 @@ def seed(session: Session, footprint: Footprint) -> None:
                         "siteId": sites.get(element.id),
                         "speedMbps": element.uni_port_speed_mbps,
                     },
+                    parent_id=sites.get(element.id),  # allocation looks ports up by site
                 )
     for link in footprint.links:
         ident = link_id(link.a, link.z)
