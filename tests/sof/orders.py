@@ -66,3 +66,27 @@ def epl_order(
             evc_item("evc", cir_mbps),
         ],
     }
+
+
+def change_order(*items: dict[str, Any]) -> dict[str, Any]:
+    """A service order that modifies or deletes services already in inventory."""
+    return {
+        "externalId": f"PO-{uuid.uuid4().hex[:10]}",
+        "requestedStartDate": "2026-01-20T09:00:00.000Z",
+        "requestedCompletionDate": "2026-02-03T17:00:00.000Z",
+        "serviceOrderItem": list(items),
+    }
+
+
+def delete_item(item_id: str, service_id: str) -> dict[str, Any]:
+    return {"id": item_id, "action": "delete", "service": {"id": service_id}}
+
+
+def modify_item(item_id: str, service_id: str, cir_mbps: float, eir_mbps: float = 0) -> dict[str, Any]:
+    configuration = evc_item(item_id, cir_mbps)["service"]["serviceConfiguration"]
+    configuration["ingressBwp"]["eir"]["irValue"] = eir_mbps
+    return {
+        "id": item_id,
+        "action": "modify",
+        "service": {"id": service_id, "serviceConfiguration": configuration},
+    }

@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from lso.entity import Entity, EntityContext
-from lso.sof import activation
+from lso.sof import activation, change
 from lso.sof.legato import service_feasibility, service_function_testing, service_inventory, service_ordering
 from lso.sof.presto_client import PrestoClient
 
@@ -17,4 +17,4 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
     ]
 
 
-ENTITY = Entity(name="sof", routers=_routers, start=activation.install, recover=activation.recover)
+ENTITY = Entity(name="sof", routers=_routers, start=activation.install, recover=change.recover)

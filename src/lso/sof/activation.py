@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 from dbos import DBOS, SetWorkflowID
@@ -74,20 +74,6 @@ def start(order_id: str) -> None:
         DBOS.start_workflow(activate_service_order, order_id)
 
 
-def recover(_ctx: EntityContext) -> None:
-    """Activate every order a crash left between its storage and the start of its workflow."""
-    with runtime.current().db.read() as session:
-        waiting = [
-            order["id"]
-            for state in ("acknowledged", "inProgress")
-            for order in records.ORDERS.list(
-                session, party=None, filters={"state": state}, offset=0, limit=100_000
-            )[0]
-        ]
-    for order_id in waiting:
-        start(order_id)
-
-
 def service_id(order_id: str, item_id: str) -> str:
     """The inventory id of the service an order item makes (stable, so re-running a step finds it)."""
     return str(uuid.uuid5(_NAMESPACE, f"service:{order_id}:{item_id}"))
@@ -142,7 +128,7 @@ def compensate(order_id: str, plan: Plan) -> None:
         release_sip(order_id, uni.item_id)
 
 
-def _presto() -> PrestoClient:
+def presto() -> PrestoClient:
     if _context is None:
         raise RuntimeError("SOF is not started in this process")
     return PrestoClient(_context.client())
@@ -157,7 +143,7 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, httpx.HTTPError)
 
 
-def _remote_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+def remote_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """A step that calls ICM: retried with backoff while the failure is transient."""
     return DBOS.step(
         name=name,
@@ -169,7 +155,7 @@ def _remote_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     )
 
 
-def _refused(item_id: str, error: PrestoError) -> ActivationError:
+def refused(item_id: str, error: PrestoError) -> ActivationError:
     return ActivationError(item_id, f"ICM refused {error.rpc}: {error.reason or error.code or error.status}")
 
 
@@ -181,7 +167,7 @@ def validate(order_id: str) -> Plan | TerminationError:
         known: dict[str, UniComponent] = {}
         sips: dict[str, str] = {}
         for service in _active_unis(session, party):
-            sip = _fact(service, "serviceInterfacePoint")
+            sip = fact(service, "serviceInterfacePoint")
             if sip is not None:
                 site = service["place"][0]["place"]["id"]
                 frame = service["serviceConfiguration"].get("maximumFrameSize", 1522)
@@ -251,14 +237,14 @@ def _service_of(order: Document, item: Document, plan: Plan) -> Document:
     return service
 
 
-@_remote_step("sof.allocate_sip")
+@remote_step("sof.allocate_sip")
 def allocate_sip(order_id: str, uni: UniComponent) -> str:
     try:
-        sip = _presto().allocate_sip(uni.site_id, allocation_key(order_id, uni.item_id), uni.port_speed_mbps)
+        sip = presto().allocate_sip(uni.site_id, allocation_key(order_id, uni.item_id), uni.port_speed_mbps)
     except PrestoError as exc:
         if exc.status >= 500:
             raise
-        raise _refused(uni.item_id, exc) from None
+        raise refused(uni.item_id, exc) from None
     with runtime.current().db.session() as session:
         service = records.SERVICES.get(session, service_id(order_id, uni.item_id))
         records.characteristic(service, "serviceInterfacePoint", sip.uuid)
@@ -268,18 +254,18 @@ def allocate_sip(order_id: str, uni: UniComponent) -> str:
     return sip.uuid
 
 
-@_remote_step("sof.create_connectivity_service")
+@remote_step("sof.create_connectivity_service")
 def create_connectivity_service(order_id: str, evc: EvcComponent, sips: list[str]) -> str:
     uuid_ = connectivity_service_uuid(order_id, evc.item_id)
     bandwidth = BandwidthProfile(evc.cir_mbps, evc.eir_mbps, evc.cbs_bytes or 12_176, evc.ebs_bytes or 12_176)
     try:
-        created = _presto().create_connectivity_service(
+        created = presto().create_connectivity_service(
             uuid_, [EndPoint(sip) for sip in sips], bandwidth, name=f"{order_id}:{evc.item_id}"
         )
     except PrestoError as exc:
         if exc.status >= 500:
             raise
-        raise _refused(evc.item_id, exc) from None
+        raise refused(evc.item_id, exc) from None
     with runtime.current().db.session() as session:
         service = records.SERVICES.get(session, service_id(order_id, evc.item_id))
         records.characteristic(service, "connectivityService", created.uuid)
@@ -300,7 +286,7 @@ def create_connectivity_service(order_id: str, evc: EvcComponent, sips: list[str
     return created.uuid
 
 
-@_remote_step("sof.run_activation_test")
+@remote_step("sof.run_activation_test")
 def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
     """The Y.1564-style test as a LEGATO testJob whose results BUS can read."""
     evc_service = service_id(order_id, evc.item_id)
@@ -311,7 +297,7 @@ def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
         records.characteristic(service, "testJob", job["id"])
         records.SERVICES.put(session, service)
     try:
-        results = _presto().run_service_activation_test(
+        results = presto().run_service_activation_test(
             connectivity_service_uuid(order_id, evc.item_id), evc.cir_mbps, evc.eir_mbps
         )
     except PrestoError as exc:
@@ -319,34 +305,34 @@ def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
             raise
         with runtime.current().db.session() as session:
             testing.abandon(session, job["id"], exc.reason or str(exc))
-        raise _refused(evc.item_id, exc) from None
+        raise refused(evc.item_id, exc) from None
     with runtime.current().db.session() as session:
         return testing.record_results(session, job["id"], results)
 
 
-@_remote_step("sof.start_performance_monitoring")
+@remote_step("sof.start_performance_monitoring")
 def start_performance_monitoring(order_id: str, evc: EvcComponent) -> None:
     try:
-        _presto().start_performance_monitoring(connectivity_service_uuid(order_id, evc.item_id))
+        presto().start_performance_monitoring(connectivity_service_uuid(order_id, evc.item_id))
     except PrestoError as exc:
         if exc.status >= 500:
             raise
-        raise _refused(evc.item_id, exc) from None
+        raise refused(evc.item_id, exc) from None
 
 
-@_remote_step("sof.delete_connectivity_service")
+@remote_step("sof.delete_connectivity_service")
 def delete_connectivity_service(order_id: str, item_id: str) -> None:
     try:
-        _presto().delete_connectivity_service(connectivity_service_uuid(order_id, item_id))
+        presto().delete_connectivity_service(connectivity_service_uuid(order_id, item_id))
     except PrestoError as exc:
         if not exc.not_found:  # never created: nothing to undo
             raise
 
 
-@_remote_step("sof.release_sip")
+@remote_step("sof.release_sip")
 def release_sip(order_id: str, item_id: str) -> None:
     try:
-        _presto().release_sip(allocation_key(order_id, item_id))
+        presto().release_sip(allocation_key(order_id, item_id))
     except PrestoError as exc:
         if not exc.not_found:
             raise
@@ -395,5 +381,5 @@ def _active_unis(session: Session, party: str | None) -> list[Document]:
     return found
 
 
-def _fact(service: Document, name: str) -> str | None:
+def fact(service: Document, name: str) -> Any:
     return next((c["value"] for c in service.get("serviceCharacteristic", []) if c["name"] == name), None)

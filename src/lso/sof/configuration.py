@@ -276,3 +276,57 @@ def _validated(model: type[M], data: Any, item_id: str, path: str) -> M:
         pointer = f"{path}/service/serviceConfiguration" + (f"/{where}" if where else "")
         code = "missingProperty" if first["type"] == "missing" else "invalidValue"
         raise Invalid(TerminationError(item_id, pointer, f"{pointer}: {first['msg']}", code)) from exc
+
+
+@dataclass(frozen=True)
+class ServiceChange:
+    """A modify or delete item: ``service_id`` names the inventory service it changes; a modify carries
+    the new EVC configuration (``configuration``) and its bandwidth profile (``evc``)."""
+
+    item_id: str
+    action: Literal["modify", "delete"]
+    service_id: str
+    path: str
+    configuration: dict[str, Any] | None = None
+    evc: EvcComponent | None = None
+
+
+def changes_of(order: dict[str, Any]) -> list[ServiceChange]:
+    """The modify/delete items of ``order`` checked for shape, or :class:`Invalid` for the first bad one.
+
+    Whether the named services exist, belong to the orderer and may change is judged against inventory
+    by the caller. An ``add`` next to changes is refused: one order either builds or changes services.
+    """
+    changes = []
+    for index, item in enumerate(order["serviceOrderItem"]):
+        path = f"/serviceOrderItem/{index}"
+        action = item.get("action")
+        if action not in ("modify", "delete"):
+            raise Invalid(
+                TerminationError(
+                    item["id"], f"{path}/action", "an order that modifies or deletes services cannot also add"
+                )
+            )
+        service = item.get("service") or {}
+        ident = service.get("id")
+        if not isinstance(ident, str) or not ident:
+            raise Invalid(
+                TerminationError(
+                    item["id"], f"{path}/service/id", f"{action} names the service by id", "missingProperty"
+                )
+            )
+        if action == "delete":
+            changes.append(ServiceChange(item["id"], "delete", ident, path))
+            continue
+        configuration = service.get("serviceConfiguration")
+        if not isinstance(configuration, dict) or configuration.get("@type") != EVC_TYPE:
+            raise Invalid(
+                TerminationError(
+                    item["id"],
+                    f"{path}/service/serviceConfiguration/@type",
+                    f"only an EVC ({EVC_TYPE}) configuration can be modified",
+                )
+            )
+        evc = _evc({**item, "serviceOrderItemRelationship": []}, path)
+        changes.append(ServiceChange(item["id"], "modify", ident, path, configuration, evc))
+    return changes

@@ -161,12 +161,20 @@ class PrestoClient:
         output = self._call("get-connectivity-service-list", None)
         return [_service(s) for s in output.get("service", [])]
 
-    def update_bandwidth(self, uuid: str, bandwidth: BandwidthProfile) -> ConnectivityService:
-        """Change the bandwidth profile of every end point (and the reservation on the route)."""
-        body = {
+    def update_bandwidth(
+        self, uuid: str, bandwidth: BandwidthProfile, sip: str | None = None
+    ) -> ConnectivityService:
+        """Change the bandwidth profile of every end point (and the reservation on the route).
+
+        Given one of the service's SIPs, the full ingress-bwp-flow (CIR, CBS, EIR, EBS) is sent; without,
+        only the capacity, which ICM applies as a CIR.
+        """
+        body: dict[str, Any] = {
             "service-id-or-name": uuid,
             "conn-constraint": {"requested-capacity": _capacity(bandwidth)},
         }
+        if sip is not None:
+            body["end-point"] = _end_point(EndPoint(sip), bandwidth)
         return _service(self._call("update-connectivity-service", body)["service"])
 
     def allocate_sip(self, site_id: str, allocation_key: str, port_speed_mbps: int) -> ServiceInterfacePoint:

@@ -23,7 +23,7 @@ from lso.mef.notifications import dispatch, hub_router, publish
 from lso.mef.paging import page_of, page_response
 from lso.mef.store import Document
 from lso.security.tokens import InternalDep
-from lso.sof import activation, records
+from lso.sof import change, records
 
 _NAMESPACE = uuid.UUID("3a1d9a0c-51e2-4c4e-8d0b-6f7f0f4b9c21")
 _FILTERS = {
@@ -69,7 +69,7 @@ def router() -> APIRouter:
         order = _new_order(body, parsed, caller.party_id)
         stored, delivery_ids = _store(order, caller.party_id)
         dispatch(delivery_ids)
-        activation.start(stored["id"])  # again for a known externalId: resumes an order a crash left behind
+        change.start(stored["id"])  # again for a known externalId: resumes an order a crash left behind
         return MefResponse(stored, status_code=201)
 
     @api.get("/serviceOrder")
