@@ -28,12 +28,10 @@ def allocate_sip(session: Session, site_id: str, allocation_key: str, speed_mbps
                 409, f"allocation key {allocation_key} holds a SIP at {held['siteId']}", code="conflict"
             )
         return held
-    at_site = SIPS.children(session, site_id)
-    if not at_site:
+    available = SIPS.children(session, site_id, state=AVAILABLE)
+    free = sorted((s for s in available if s["speedMbps"] >= speed_mbps), key=_port_order)
+    if not free and not SIPS.children(session, site_id):
         raise MefError(404, f"site {site_id} is not on-net")
-    free = sorted(
-        (s for s in at_site if s["state"] == AVAILABLE and s["speedMbps"] >= speed_mbps), key=_port_order
-    )
     if not free:
         raise MefError(409, f"no free {speed_mbps} Mbit/s UNI port at {site_id}", code="conflict")
     return SIPS.put(session, {**free[0], "state": RESERVED, "externalId": allocation_key})

@@ -128,8 +128,10 @@ class Store:
         row = session.scalars(query.limit(1)).first()
         return None if row is None else row.doc
 
-    def children(self, session: Session, parent_id: str) -> list[Document]:
+    def children(self, session: Session, parent_id: str, state: str | None = None) -> list[Document]:
         query = select(ResourceRow).where(ResourceRow.kind == self.kind, ResourceRow.parent_id == parent_id)
+        if state is not None:
+            query = query.where(ResourceRow.state == state)
         return [row.doc for row in session.scalars(query.order_by(ResourceRow.created_at))]
 
     def all(self, session: Session) -> list[Document]:
@@ -164,10 +166,8 @@ class Store:
     def _row(
         self, session: Session, ident: str, party: str | None, for_update: bool = False
     ) -> ResourceRow | None:
-        query = select(ResourceRow).where(ResourceRow.kind == self.kind, ResourceRow.id == ident)
-        if for_update:
-            query = query.with_for_update()
-        row = session.scalars(query).first()
+        # session.get is the cheapest lookup SQLAlchemy has (identity map first, then a cached statement).
+        row = session.get(ResourceRow, (self.kind, ident), with_for_update=for_update)
         if row is None or (party is not None and row.party_id != party):
             return None
         return row
