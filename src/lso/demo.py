@@ -8,6 +8,7 @@ then watch the orders to completion and read the products from the inventory.
 from __future__ import annotations
 
 import itertools
+import re
 import socket
 import tempfile
 import threading
@@ -59,9 +60,10 @@ class DemoOrder:
 
     @property
     def activation_test(self) -> str:
+        """The seller's activation test note without its prefix and port names: verdict and metrics."""
         notes = [n.get("text", "") for n in self.order.get("note", [])]
-        found = [t for t in notes if t.lower().startswith(ACTIVATION_NOTE)]
-        return "; ".join(found) or "-"
+        found = [t[len(ACTIVATION_NOTE) :].strip() for t in notes if t.lower().startswith(ACTIVATION_NOTE)]
+        return "; ".join(re.sub(r"\S+→\S+ ", "", text) for text in found) or "-"
 
 
 def _free_port() -> int:
@@ -310,7 +312,7 @@ def summary(orders: list[DemoOrder]) -> Table:
         table.add_column(column)
     for o in orders:
         table.add_row(
-            o.order.get("id", "-"),
+            o.order.get("id", "-")[:8],
             o.customer,
             o.site_a,
             o.site_z,
@@ -323,7 +325,7 @@ def summary(orders: list[DemoOrder]) -> Table:
 
 def run(port: int = 0, orders: int = 4, keep_running: bool = False, console: Console | None = None) -> int:
     """Play the ordering thread; 0 when every order completed."""
-    console = console or Console()
+    console = console or Console(width=max(Console().width, 150))
     with (
         tempfile.TemporaryDirectory(prefix="lso-demo-") as tmp,
         provider_domain(Path(tmp), port) as (settings, _),
