@@ -88,3 +88,31 @@ def epl_order(
         "relatedContactInformation": [CONTACT],
         "productOrderItem": items,
     }
+
+
+def change_order(*items: dict[str, Any]) -> dict[str, Any]:
+    """A product order that modifies or deletes products in the buyer's inventory (MEF 55.0.1 §10.3)."""
+    return {
+        "externalId": f"acme-{uuid.uuid4().hex[:10]}",
+        "relatedContactInformation": [CONTACT],
+        "productOrderItem": list(items),
+    }
+
+
+def modify_item(item_id: str, product_id: str, cir_mbps: float) -> dict[str, Any]:
+    """A new bandwidth profile (CIR) for an EPL product: ``product.id`` and the whole new configuration."""
+    return {
+        "id": item_id,
+        "action": "modify",
+        "requestedCompletionDate": "2030-01-15T12:00:00Z",
+        "product": {"id": product_id, "productConfiguration": epl_configuration(cir_mbps)},
+    }
+
+
+def delete_item(item_id: str, product_id: str) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "action": "delete",
+        "requestedCompletionDate": "2030-01-15T12:00:00Z",
+        "product": {"id": product_id},
+    }

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from lso.bus.order import fulfilment, legato_listener
+from lso.bus.order.inventory import mark_changing
 from lso.bus.order.model import ProductOrderCreate
 from lso.bus.order.records import (
     ITEM_STATES,
@@ -88,7 +89,9 @@ def router(ctx: EntityContext) -> APIRouter:
                 raise unprocessable(*plan.issues)
             order = _acknowledged(request_model)
             ORDERS.add(session, order, party=caller.party_id)
-            fulfilment.PLANS.add(session, plan.document(order["id"]), party=caller.party_id)
+            stored_plan = plan.document(order["id"])
+            fulfilment.PLANS.add(session, stored_plan, party=caller.party_id)
+            mark_changing(session, stored_plan)
         fulfilment.start_fulfilment(order["id"])
         return MefResponse(order, status_code=201)
 

@@ -18,7 +18,7 @@ from dbos import DBOS, SetWorkflowID
 from lso.bus import context
 from lso.bus.legato_client import LegatoError
 from lso.bus.order import mapping
-from lso.bus.order.inventory import install_products, realizing_services
+from lso.bus.order.inventory import install_products, realizing_services, settle_changes
 from lso.bus.order.records import (
     ORDERS,
     PRODUCTS,
@@ -145,6 +145,7 @@ def _reject_items(session: Any, order: Document, problems: dict[str, Any]) -> li
         if error:
             item["terminationError"] = [error]
         deliveries += move_item(session, order, item, "rejected" if error else "rejected.validated")
+    settle_changes(session, order, PLANS.get(session, order["id"]), done=set())
     return deliveries + move_order(session, order, "rejected")
 
 
@@ -250,6 +251,7 @@ def _summary(service_order: Document) -> dict[str, Any]:
         "item": {
             item["id"]: {
                 "state": item.get("state"),
+                "action": item.get("action", "add"),
                 "serviceId": (item.get("service") or {}).get("id"),
                 "terminationError": item.get("terminationError") or [],
             }
@@ -260,8 +262,9 @@ def _summary(service_order: Document) -> dict[str, Any]:
 
 @DBOS.step()
 def finish(order_id: str, service_order: dict[str, Any], report: str | None) -> tuple[str, list[str]]:
-    """Items follow their service order items; completed ones become active products in inventory. The
-    activation test report becomes a seller's note on the order (§10.2 step 14: the customer is told)."""
+    """Items follow their service order items; completed ones become active products in inventory, or
+    change the products they modify or delete (failed ones leave them as they were). The activation test
+    report becomes a seller's note on the order (§10.2 step 14: the customer is told)."""
     with runtime.current().db.session() as session:
         order = ORDERS.get(session, order_id)
         if report and not any(note["id"] == "activation-test" for note in order.get("note", [])):
@@ -280,8 +283,9 @@ def finish(order_id: str, service_order: dict[str, Any], report: str | None) -> 
         services = {
             i: service_order["item"][i]["serviceId"] for i in done if service_order["item"][i]["serviceId"]
         }
-        completed_plan = {**plan, "item": [step for step in plan["item"] if step["id"] in done]}
-        install_products(session, party or "", order, completed_plan, services)
+        added = [s for s in plan["item"] if s["id"] in done and s.get("action", "add") == "add"]
+        install_products(session, party or "", order, {**plan, "item": added}, services)
+        settle_changes(session, order, plan, done)
         deliveries: list[str] = []
         for item_id, error in outcome.items():
             item = item_of(order, item_id)
@@ -300,6 +304,8 @@ def activation_report(service_order: dict[str, Any]) -> str | None:
     legato = context.legato()
     lines = []
     for item in service_order["item"].values():
+        if item["action"] != "add":  # a changed service keeps the test of its activation: not news
+            continue
         service = legato.get_service(item["serviceId"]) if item.get("serviceId") else {}
         job_id = next(
             (c["value"] for c in service.get("serviceCharacteristic", []) if c["name"] == "testJob"), None

@@ -45,13 +45,63 @@ def install_products(
 
 
 def realizing_services(session: Session, plan: Document) -> dict[str, str]:
-    """The services that realise the inventory UNIs ``plan`` connects to (product id → service id)."""
+    """The services that realise the inventory products ``plan`` refers to — the UNIs it connects to and
+    the products it modifies or deletes (product id → service id)."""
     found = {}
     for step in plan["item"]:
-        for uni in step["uni"]:
-            if uni.get("productId"):
-                found[uni["productId"]] = REALIZATIONS.get(session, uni["productId"])["serviceId"]
+        for product in [uni.get("productId") for uni in step["uni"]] + [step.get("productId")]:
+            if product:
+                found[product] = REALIZATIONS.get(session, product)["serviceId"]
     return found
+
+
+_PENDING = {"modify": "active.pendingChange", "delete": "pendingTerminate"}
+
+
+def mark_changing(session: Session, plan: Document) -> None:
+    """The products an acknowledged order modifies or deletes leave ``active`` until it is done, so no
+    other order changes them meanwhile (Kylie MEFProductStatusType)."""
+    for step in plan["item"]:
+        if step.get("action", "add") in _PENDING:
+            product = PRODUCTS.get(session, step["productId"])
+            _move(product, _PENDING[step["action"]])
+            PRODUCTS.put(session, product)
+
+
+def settle_changes(session: Session, order: Document, plan: Document, done: set[str]) -> None:
+    """The products the order modifies or deletes, once it ends: items in ``done`` took effect (new
+    configuration, or ``terminated`` with its ``terminationDate``); the others leave the product as it was."""
+    items = {item["id"]: item for item in order["productOrderItem"]}
+    for step in plan["item"]:
+        action = step.get("action", "add")
+        if action not in _PENDING:
+            continue
+        product = PRODUCTS.get(session, step["productId"])
+        if product["status"] not in _PENDING.values():  # settled by an earlier run of this step
+            continue
+        if step["id"] in done and action == "delete":
+            _move(product, "terminated")
+            product["terminationDate"] = product["lastUpdateDate"]
+        else:
+            if step["id"] in done:
+                product["productConfiguration"] = items[step["id"]]["product"]["productConfiguration"]
+            _move(product, "active")
+        if step["id"] in done:
+            product.setdefault("productOrderItem", []).append(
+                {
+                    "productOrderId": order["id"],
+                    "productOrderHref": order_href(order["id"]),
+                    "productOrderItemId": step["id"],
+                }
+            )
+        PRODUCTS.put(session, product)
+
+
+def _move(product: Document, status: str) -> None:
+    now = now_iso()
+    product["status"] = status
+    product["lastUpdateDate"] = now
+    product.setdefault("statusChange", []).append({"changeDate": now, "status": status})
 
 
 def _product(ident: str, order: Document, item: Document, step: Document) -> Document:

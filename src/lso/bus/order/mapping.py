@@ -1,7 +1,9 @@
 """Product to service mapping (MEF 55.0.1 §10.2 step 5): a product order as the LEGATO service order SOF
 fulfils (body per docs/legato.md, MEF 101 service configurations).
 
-Each product order item becomes the service order item of the same id: a subscriber UNI product becomes a
+Each product order item becomes the service order item of the same id. A modify or delete item names the
+service that realises the product (``service.id``); a modify carries the EVC's new configuration. For an
+add, a subscriber UNI product becomes a
 ``carrier-ethernet-subscriber-uni`` service installed at its site; an EPL/EVPL product becomes a
 ``carrier-ethernet-evc`` service whose ingress bandwidth profile is the product's committed and excess
 rates, related to its UNIs as the product is.
@@ -36,7 +38,15 @@ def service_order(order: Document, plan: Document, services: dict[str, str]) -> 
 
 
 def _service_item(order_id: str, item: Document, step: Document, services: dict[str, str]) -> dict[str, Any]:
+    action = step.get("action", "add")
+    if action == "delete":
+        return {"id": item["id"], "action": "delete", "service": {"id": services[step["productId"]]}}
     configuration = validate_configuration(item["product"]["productConfiguration"], "")
+    if action == "modify":
+        assert isinstance(configuration, EvcConfiguration)
+        # No identifier: SOF keeps the one the service was given when it was added.
+        changed = {"id": services[step["productId"]], "serviceConfiguration": _evc(configuration, None)}
+        return {"id": item["id"], "action": "modify", "service": changed}
     name = f"{order_id[:8]}-{item['id']}"[:40]
     if isinstance(configuration, SubscriberUniConfiguration):
         return {
@@ -87,7 +97,7 @@ def _uni(configuration: SubscriberUniConfiguration, identifier: str) -> dict[str
     return uni
 
 
-def _evc(configuration: EvcConfiguration, identifier: str) -> dict[str, Any]:
+def _evc(configuration: EvcConfiguration, identifier: str | None) -> dict[str, Any]:
     flows = [
         profile.bwpFlow
         for profile in configuration.evcEndPointA.ingressBandwidthProfilePerClassofServiceName or []
@@ -113,4 +123,6 @@ def _evc(configuration: EvcConfiguration, identifier: str) -> dict[str, Any]:
     }
     if configuration.listOfCosNames:
         evc["listOfCosNames"] = configuration.listOfCosNames
+    if identifier is None:
+        evc.pop("identifier")
     return evc

@@ -3,7 +3,9 @@
 A UNI item carries one place of role ``INSTALL_LOCATION`` that names a site of the provider's footprint;
 an EVC item connects exactly two UNIs with ``CONNECTS_TO_UNI`` — UNI items of the same order
 (``productOrderItemRelationship``) or active UNI products of the buyer (``productRelationship``). The
-first UNI related is the EVC's End Point A, the second its End Point Z. Every problem found is reported
+first UNI related is the EVC's End Point A, the second its End Point Z. A modify or delete item names an
+active product of the buyer by ``product.id`` (MEF 55.0.1 §10.3; see :func:`_change`). Every problem found
+is reported
 with the JSON pointer of the offending property, and the result is a :class:`Plan` the fulfilment turns
 into services.
 """
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 from lso.bus import places
 from lso.bus.cantata.product_catalog import offering_for
 from lso.bus.order.model import GeographicAddressRef, GeographicSiteRef, ProductOrderCreate
-from lso.bus.order.records import PRODUCTS
+from lso.bus.order.records import PRODUCTS, REALIZATIONS
 from lso.bus.products import (
     EVC_TYPES,
     SUBSCRIBER_UNI,
@@ -26,10 +28,13 @@ from lso.bus.products import (
     validate_configuration,
 )
 from lso.mef.errors import Issue, MefError
+from lso.mef.store import Document
 
 INSTALL_LOCATION = "INSTALL_LOCATION"
 CONNECTS_TO_UNI = "CONNECTS_TO_UNI"
 EVC_END_POINTS = 2
+_FIXED_IN_SERVICE = ("maximumFrameSize", "listOfCosNames")
+"""What a modify must leave as it is: the network reconfigures an EVC's bandwidth profiles in service."""
 
 
 @dataclass(frozen=True)
@@ -42,10 +47,14 @@ class UniRef:
 
 @dataclass
 class ItemPlan:
+    """One item: what it adds (a UNI at a site, an EVC on UNIs), or the product it modifies or deletes."""
+
     item_id: str
     schema: str
     site_id: str | None = None
     unis: list[UniRef] = field(default_factory=list)
+    action: str = "add"
+    product_id: str | None = None
 
     @property
     def is_uni(self) -> bool:
@@ -67,6 +76,8 @@ class Plan:
                     "schema": p.schema,
                     "siteId": p.site_id,
                     "uni": [{"itemId": u.item_id, "productId": u.product_id} for u in p.unis],
+                    "action": p.action,
+                    "productId": p.product_id,
                 }
                 for p in self.items
             ],
@@ -79,18 +90,17 @@ def analyse(session: Session, party: str, order: ProductOrderCreate) -> Plan:
     plans: list[ItemPlan] = []
     schemas = _schemas(order)
     seen: set[str] = set()
+    deleting = {i.product.id for i in order.productOrderItem if i.action == "delete" and i.product.id}
+    changing: set[str] = set()
     for index, item in enumerate(order.productOrderItem):
         pointer = f"/productOrderItem/{index}"
         if item.id in seen:
             issues.append(Issue(f"{pointer}/id", f"item id {item.id!r} is used twice in this order"))
         seen.add(item.id)
         if item.action != "add":
-            issues.append(
-                Issue(
-                    f"{pointer}/action",
-                    f"action {item.action!r} is not offered by this seller yet: order new products (add)",
-                )
-            )
+            change = _change(session, party, item, pointer, deleting, changing, issues)
+            if change is not None:
+                plans.append(change)
             continue
         if item.product.id is not None:
             issues.append(
@@ -143,7 +153,129 @@ def analyse(session: Session, party: str, order: ProductOrderCreate) -> Plan:
         elif plan.schema in EVC_TYPES:
             plan.unis = _connected_unis(session, party, item, schemas, pointer, issues)
         plans.append(plan)
+    first_adds = order.productOrderItem[0].action == "add"
+    for index, item in enumerate(order.productOrderItem):
+        if (item.action == "add") != first_adds:
+            issues.append(
+                Issue(
+                    f"/productOrderItem/{index}/action",
+                    "this seller takes new products (add) and changes (modify, delete) in separate orders",
+                )
+            )
     return Plan(plans, issues)
+
+
+def _change(
+    session: Session,
+    party: str,
+    item: Any,
+    pointer: str,
+    deleting: set[str],
+    changing: set[str],
+    issues: list[Issue],
+) -> ItemPlan | None:
+    """A modify or delete item names an active product of the buyer (``product.id``, MEF 55.0.1 §10.3).
+
+    Modify: an EVC's new ``productConfiguration`` of the same type, differing only in its bandwidth
+    profiles (what the network can change in service). Delete: any product, but a UNI only when every EVC
+    on it is deleted too.
+    """
+    found = len(issues)
+    product_id = item.product.id
+    product = PRODUCTS.find(session, product_id, party) if product_id else None
+    if product_id is None:
+        issues.append(
+            Issue(f"{pointer}/product/id", f"{item.action} names your product by id", "missingProperty")
+        )
+    elif product is None or REALIZATIONS.find(session, product_id) is None:
+        issues.append(
+            Issue(
+                f"{pointer}/product/id", f"no product {product_id!r} in your inventory", "referenceNotFound"
+            )
+        )
+    elif product_id in changing:
+        issues.append(Issue(f"{pointer}/product/id", f"product {product_id!r} is changed by two items"))
+    elif product.get("status") != "active":
+        issues.append(Issue(f"{pointer}/product/id", f"product {product_id!r} is {product.get('status')}"))
+    for name in ("place", "productRelationship"):
+        if getattr(item.product, name) is not None:
+            issues.append(
+                Issue(
+                    f"{pointer}/product/{name}",
+                    f"{name} cannot be changed by {item.action}",
+                    "unexpectedProperty",
+                )
+            )
+    if len(issues) > found or product is None or product_id is None:
+        return None
+    changing.add(product_id)
+    schema = product["productConfiguration"]["@type"]
+    if item.action == "modify":
+        _check_modification(item, product, f"{pointer}/product/productConfiguration", issues)
+    elif schema == SUBSCRIBER_UNI:
+        users = [evc for evc in _evcs_on(session, party, product_id) if evc not in deleting]
+        if users:
+            issues.append(
+                Issue(
+                    f"{pointer}/product/id",
+                    f"UNI {product_id!r} still carries EVC product {users[0]!r}: delete that EVC too",
+                )
+            )
+    if len(issues) > found:
+        return None
+    return ItemPlan(item.id, schema, action=item.action, product_id=product_id)
+
+
+def _check_modification(item: Any, product: Document, pointer: str, issues: list[Issue]) -> None:
+    configuration = item.product.productConfiguration
+    current = product["productConfiguration"]
+    if configuration is None:
+        issues.append(
+            Issue(pointer, "productConfiguration is required when the action is modify", "missingProperty")
+        )
+        return
+    if current["@type"] not in EVC_TYPES:
+        issues.append(
+            Issue(f"{pointer}/@type", "only an EVC's configuration (bandwidth profile) can be modified")
+        )
+        return
+    if configuration.get("@type") != current["@type"]:
+        issues.append(
+            Issue(f"{pointer}/@type", f"the product is a {current['@type']}; its type cannot change")
+        )
+        return
+    try:
+        new = validate_configuration(configuration, pointer)
+    except MefError as error:
+        issues.extend(error.issues)
+        return
+    old = validate_configuration(current, pointer)
+    assert isinstance(new, EvcConfiguration) and isinstance(old, EvcConfiguration)
+    if new.ingress_cir_mbps() <= 0:
+        issues.append(
+            Issue(
+                f"{pointer}/evcEndPointA/ingressBandwidthProfilePerClassofServiceName",
+                "the EVC needs an ingress bandwidth profile with a CIR above 0",
+                "missingProperty",
+            )
+        )
+    for name in _FIXED_IN_SERVICE:
+        if getattr(new, name) != getattr(old, name):
+            issues.append(
+                Issue(f"{pointer}/{name}", f"{name} cannot be modified: only the bandwidth profiles can")
+            )
+
+
+def _evcs_on(session: Session, party: str, uni_product_id: str) -> list[str]:
+    """The EVC products of ``party`` not yet terminated that connect to the UNI product."""
+    products, _ = PRODUCTS.list(session, party=party, filters={}, offset=0, limit=1_000_000)
+    return [
+        p["id"]
+        for p in products
+        if p.get("status") != "terminated"
+        and p["productConfiguration"]["@type"] in EVC_TYPES
+        and any(r["id"] == uni_product_id for r in p.get("productRelationship", []))
+    ]
 
 
 def _schemas(order: ProductOrderCreate) -> dict[str, str | None]:
