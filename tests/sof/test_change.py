@@ -109,7 +109,7 @@ def test_a_modify_icm_refuses_fails_and_keeps_the_old_profile(bus: httpx.Client,
     services = active_epl(bus, "site-bri-harbour", "site-lds-park", 30)
     evc = services["evc"]
     order = order_changes(bus, modify_item("m", evc["id"], 5_000_000))
-    assert order["state"] == "failed"
+    assert order["state"] == "failed" and order["completionDate"] >= order["startDate"]
     (item,) = order["serviceOrderItem"]
     assert item["state"] == "failed" and item["terminationError"][0]["propertyPath"] == "/serviceOrderItem/0"
     assert "update-connectivity-service" in item["terminationError"][0]["value"]

@@ -84,7 +84,7 @@ def move_order(session: Session, order: Document, state: str) -> list[str]:
     if state == "inProgress":
         order["startDate"] = now_iso()
         order["expectedCompletionDate"] = order.get("requestedCompletionDate") or later(days=10)
-    if state == "completed":
+    if state in {"completed", "failed", "partial"}:  # docs/legato.md: set once the order has ended
         order["completionDate"] = now_iso()
     ORDERS.put(session, order)
     event = {"id": order["id"], "href": order["href"], "state": state}
