@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 
+from lso.db import Database
 from lso.mef.errors import MefError
 from lso.mef.http import MefResponse
+from lso.mef.store import Store
 
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 100
@@ -46,6 +49,25 @@ def page_response(items: list[Any], total: int, page: Page) -> MefResponse:
         "X-Pagination-Throttled": "true" if page.limit > MAX_LIMIT else "false",
     }
     return MefResponse(items, status_code=200, headers=headers)
+
+
+def list_page(
+    db: Database, store: Store, request: Request, party: str, fields: Mapping[str, str] | Iterable[str]
+) -> MefResponse:
+    """The whole of a plain MEF list operation over ``store``, scoped to ``party``.
+
+    ``fields`` names the query parameters allowed; a mapping also says which document path each one
+    filters on (``testJobId`` → ``testJob.id``).
+    """
+    paths = dict(fields) if isinstance(fields, Mapping) else {name: name for name in fields}
+    page = page_of(request, set(paths))
+    filters = {}
+    for name, value in page.filters.items():
+        base, operator = (name[:-3], name[-3:]) if name.endswith((".gt", ".lt")) else (name, "")
+        filters[paths[base] + operator] = value
+    with db.read() as session:
+        items, total = store.list(session, party=party, filters=filters, offset=page.offset, limit=page.limit)
+    return page_response(items, total, page)
 
 
 def _natural(text: str | None, name: str, default: int) -> int:

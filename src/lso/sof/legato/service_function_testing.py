@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from lso.mef import runtime
 from lso.mef.errors import not_implemented
 from lso.mef.http import MefResponse
-from lso.mef.paging import page_of, page_response
+from lso.mef.paging import list_page
 from lso.security.tokens import InternalDep
 from lso.sof import records
 
@@ -36,16 +36,7 @@ def router() -> APIRouter:
 
     @api.get("/testJob")
     def list_test_job(request: Request, caller: InternalDep) -> MefResponse:
-        page = page_of(request, set(_JOB_FILTERS))
-        with runtime.current().db.read() as session:
-            items, total = records.TEST_JOBS.list(
-                session,
-                party=caller.party_id,
-                filters=_translate(page.filters, _JOB_FILTERS),
-                offset=page.offset,
-                limit=page.limit,
-            )
-        return page_response(items, total, page)
+        return list_page(runtime.current().db, records.TEST_JOBS, request, caller.party_id, _JOB_FILTERS)
 
     @api.post("/testJob")
     def create_test_job(_caller: InternalDep) -> MefResponse:
@@ -58,16 +49,9 @@ def router() -> APIRouter:
 
     @api.get("/testResult")
     def list_test_result(request: Request, caller: InternalDep) -> MefResponse:
-        page = page_of(request, set(_RESULT_FILTERS))
-        with runtime.current().db.read() as session:
-            items, total = records.TEST_RESULTS.list(
-                session,
-                party=caller.party_id,
-                filters=_translate(page.filters, _RESULT_FILTERS),
-                offset=page.offset,
-                limit=page.limit,
-            )
-        return page_response(items, total, page)
+        return list_page(
+            runtime.current().db, records.TEST_RESULTS, request, caller.party_id, _RESULT_FILTERS
+        )
 
     @api.get("/testResult/{result_id}")
     def retrieve_test_result(result_id: str, caller: InternalDep) -> MefResponse:
@@ -75,11 +59,3 @@ def router() -> APIRouter:
             return MefResponse(records.TEST_RESULTS.get(session, result_id, caller.party_id))
 
     return api
-
-
-def _translate(filters: dict[str, str], names: dict[str, str]) -> dict[str, str]:
-    translated = {}
-    for name, value in filters.items():
-        base, dot, operator = name.partition(".")
-        translated[names[base] + (dot + operator if dot else "")] = value
-    return translated

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from lso.mef import runtime
 from lso.mef.http import MefResponse
 from lso.mef.notifications import hub_router
-from lso.mef.paging import page_of, page_response
+from lso.mef.paging import list_page
 from lso.security.tokens import InternalDep
 from lso.sof import records
 
@@ -20,12 +20,7 @@ def router() -> APIRouter:
 
     @api.get("/service")
     def list_service(request: Request, caller: InternalDep) -> MefResponse:
-        page = page_of(request, _FILTERS)
-        with runtime.current().db.read() as session:
-            items, total = records.SERVICES.list(
-                session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
-            )
-        return page_response(items, total, page)
+        return list_page(runtime.current().db, records.SERVICES, request, caller.party_id, _FILTERS)
 
     @api.get("/service/{service_id}")
     def retrieve_service(service_id: str, caller: InternalDep) -> MefResponse:

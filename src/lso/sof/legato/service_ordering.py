@@ -20,7 +20,7 @@ from lso.mef.dates import iso, now_iso
 from lso.mef.errors import Issue, MefError, unprocessable
 from lso.mef.http import MefResponse
 from lso.mef.notifications import dispatch, hub_router, publish
-from lso.mef.paging import page_of, page_response
+from lso.mef.paging import list_page
 from lso.mef.store import Document
 from lso.security.tokens import InternalDep
 from lso.sof import change, records
@@ -74,12 +74,7 @@ def router() -> APIRouter:
 
     @api.get("/serviceOrder")
     def list_service_order(request: Request, caller: InternalDep) -> MefResponse:
-        page = page_of(request, _FILTERS)
-        with runtime.current().db.read() as session:
-            items, total = records.ORDERS.list(
-                session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
-            )
-        return page_response(items, total, page)
+        return list_page(runtime.current().db, records.ORDERS, request, caller.party_id, _FILTERS)
 
     @api.get("/serviceOrder/{order_id}")
     def retrieve_service_order(order_id: str, caller: InternalDep) -> MefResponse:
