@@ -128,3 +128,15 @@ def internal(domain: Settings) -> Iterator[Callable[[str], httpx.Client]]:
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def bus(internal: Callable[[str], httpx.Client]) -> httpx.Client:
+    """BUS's client of LEGATO (SOF's service order, inventory and testing APIs)."""
+    return internal("bus")
+
+
+@pytest.fixture
+def icm(internal: Callable[[str], httpx.Client]) -> httpx.Client:
+    """ICM's client of ADAGIO (and, for inspection, PRESTO)."""
+    return internal("icm")

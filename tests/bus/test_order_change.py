@@ -3,11 +3,9 @@ PRESTO/ICM → ADAGIO, checked on the buyer's product inventory and on what the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 from lso.footprint import demo_footprint
 from tests.bus.test_order_bodies import (
@@ -23,16 +21,6 @@ from tests.bus.test_order_fulfilment import _final
 LEGATO_INVENTORY = "/mefApi/legato/serviceInventory/v7"
 
 
-@pytest.fixture
-def icm(internal: Callable[[str], httpx.Client]) -> httpx.Client:
-    return internal("icm")
-
-
-@pytest.fixture
-def legato(internal: Callable[[str], httpx.Client]) -> httpx.Client:
-    return internal("bus")
-
-
 def ordered_epl(acme: httpx.Client, site_a: str, site_z: str, cir_mbps: float) -> dict[str, dict[str, Any]]:
     """An EPL ordered and completed: its products by item (uni-a, uni-z, evc)."""
     order = acme.post(f"{ORDERING}/productOrder", json=epl_order(site_a, site_z, cir_mbps))
@@ -42,10 +30,10 @@ def ordered_epl(acme: httpx.Client, site_a: str, site_z: str, cir_mbps: float) -
     return {p["productOrderItem"][0]["productOrderItemId"]: product(acme, p["id"]) for p in listed}
 
 
-def design(legato: httpx.Client, products: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def design(bus: httpx.Client, products: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The network facts SOF recorded for the EPL: connectivity service and the SIP of each UNI."""
     order_id = products["evc"]["productOrderItem"][0]["productOrderId"]
-    services = legato.get(f"{LEGATO_INVENTORY}/service", params={"externalId": order_id}).json()
+    services = bus.get(f"{LEGATO_INVENTORY}/service", params={"externalId": order_id}).json()
     facts = {
         s["serviceOrderItem"][0]["itemId"]: {c["name"]: c["value"] for c in s["serviceCharacteristic"]}
         for s in services
@@ -89,11 +77,9 @@ def cir_of(product_doc: dict[str, Any]) -> float:
     return float(profile[0]["bwpFlow"]["cir"]["irValue"])
 
 
-def test_modify_the_cir_then_delete_the_epl(
-    acme: httpx.Client, icm: httpx.Client, legato: httpx.Client
-) -> None:
+def test_modify_the_cir_then_delete_the_epl(acme: httpx.Client, icm: httpx.Client, bus: httpx.Client) -> None:
     products = ordered_epl(acme, "site-ldn-city", "site-lds-park", 50)
-    network = design(legato, products)
+    network = design(bus, products)
     assert uni_port_cirs(icm, network["connectivityService"]) == [50_000_000, 50_000_000]
 
     evc_id = products["evc"]["id"]
@@ -131,10 +117,10 @@ def test_modify_the_cir_then_delete_the_epl(
 
 
 def test_a_modify_the_network_cannot_carry_fails_and_keeps_the_old_profile(
-    acme: httpx.Client, icm: httpx.Client, legato: httpx.Client
+    acme: httpx.Client, icm: httpx.Client, bus: httpx.Client
 ) -> None:
     products = ordered_epl(acme, "site-bri-harbour", "site-man-central", 20)
-    network = design(legato, products)
+    network = design(bus, products)
     order = acme.post(
         f"{ORDERING}/productOrder", json=change_order(modify_item("m", products["evc"]["id"], 900_000))
     )
@@ -156,7 +142,7 @@ def _issues(client: httpx.Client, body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_bad_modify_and_delete_are_422_with_property_path_and_change_nothing(
-    acme: httpx.Client, globex: httpx.Client, icm: httpx.Client, legato: httpx.Client
+    acme: httpx.Client, globex: httpx.Client, icm: httpx.Client, bus: httpx.Client
 ) -> None:
     products = ordered_epl(acme, "site-ldn-docklands", "site-bri-harbour", 30)
     evc_id, uni_id = products["evc"]["id"], products["uni-a"]["id"]
@@ -210,7 +196,7 @@ def test_bad_modify_and_delete_are_422_with_property_path_and_change_nothing(
         now = product(acme, original["id"])
         assert now["status"] == "active" and now["statusChange"] == original["statusChange"]
     assert cir_of(product(acme, evc_id)) == 30
-    assert uni_port_cirs(icm, design(legato, products)["connectivityService"]) == [30_000_000, 30_000_000]
+    assert uni_port_cirs(icm, design(bus, products)["connectivityService"]) == [30_000_000, 30_000_000]
 
 
 def test_a_product_being_changed_cannot_be_changed_again(acme: httpx.Client) -> None:

@@ -17,11 +17,6 @@ from tests.sof.orders import INVENTORY, ORDERING, TESTING, epl_order, evc_item, 
 FINAL = {"completed", "failed", "rejected", "partial"}
 
 
-@pytest.fixture
-def bus(internal: Callable[[str], httpx.Client]) -> httpx.Client:
-    return internal("bus")
-
-
 def settled(bus: httpx.Client, order_id: str) -> dict[str, Any]:
     """The order once its activation workflow has finished."""
 

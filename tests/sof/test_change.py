@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
 from lso.footprint import demo_footprint
 from tests.sof.orders import (
@@ -19,16 +18,6 @@ from tests.sof.orders import (
     modify_item,
 )
 from tests.sof.test_activation import characteristic, services_of, settled
-
-
-@pytest.fixture
-def bus(internal: Callable[[str], httpx.Client]) -> httpx.Client:
-    return internal("bus")
-
-
-@pytest.fixture
-def icm(internal: Callable[[str], httpx.Client]) -> httpx.Client:
-    return internal("icm")
 
 
 def active_epl(bus: httpx.Client, site_a: str, site_z: str, cir_mbps: float) -> dict[str, dict[str, Any]]:

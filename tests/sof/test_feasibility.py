@@ -2,28 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
-
-from lso.security.tokens import internal_secret
-from lso.settings import Settings
 
 FEASIBILITY = "/mefApi/legato/serviceFeasibility/v1/feasibilityCheck"
-
-
-@pytest.fixture
-def bus(domain: Settings) -> Iterator[httpx.Client]:
-    # Not the conformance-checked client: this path is an lso extension, in no official MEF document.
-    secret = internal_secret(domain.jwt_secret, "bus")
-    with httpx.Client(base_url=domain.base_url, timeout=30) as plain:
-        token = plain.post(
-            "/oauth2/token",
-            data={"grant_type": "client_credentials", "client_id": "lso-bus", "client_secret": secret},
-        ).json()["access_token"]
-        plain.headers["authorization"] = f"Bearer {token}"
-        yield plain
 
 
 def check(bus: httpx.Client, sites: list[str], mbps: float) -> httpx.Response:

@@ -12,7 +12,8 @@ making it twice.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -159,6 +160,22 @@ def refused(item_id: str, error: PrestoError) -> ActivationError:
     return ActivationError(item_id, f"ICM refused {error.rpc}: {error.reason or error.code or error.status}")
 
 
+def bandwidth_of(evc: EvcComponent) -> BandwidthProfile:
+    """The EVC's ingress profile as ICM takes it; unstated bursts get a default of 12,176 bytes."""
+    return BandwidthProfile(evc.cir_mbps, evc.eir_mbps, evc.cbs_bytes or 12_176, evc.ebs_bytes or 12_176)
+
+
+@contextmanager
+def refusals_fail(item_id: str) -> Iterator[None]:
+    """ICM answering 5xx is passing trouble (the step retries); any other refusal fails the item."""
+    try:
+        yield
+    except PrestoError as exc:
+        if exc.status >= 500:
+            raise
+        raise refused(item_id, exc) from None
+
+
 @DBOS.step(name="sof.validate")
 def validate(order_id: str) -> Plan | TerminationError:
     with runtime.current().db.session() as session:
@@ -239,12 +256,8 @@ def _service_of(order: Document, item: Document, plan: Plan) -> Document:
 
 @remote_step("sof.allocate_sip")
 def allocate_sip(order_id: str, uni: UniComponent) -> str:
-    try:
+    with refusals_fail(uni.item_id):
         sip = presto().allocate_sip(uni.site_id, allocation_key(order_id, uni.item_id), uni.port_speed_mbps)
-    except PrestoError as exc:
-        if exc.status >= 500:
-            raise
-        raise refused(uni.item_id, exc) from None
     with runtime.current().db.session() as session:
         service = records.SERVICES.get(session, service_id(order_id, uni.item_id))
         records.characteristic(service, "serviceInterfacePoint", sip.uuid)
@@ -257,15 +270,11 @@ def allocate_sip(order_id: str, uni: UniComponent) -> str:
 @remote_step("sof.create_connectivity_service")
 def create_connectivity_service(order_id: str, evc: EvcComponent, sips: list[str]) -> str:
     uuid_ = connectivity_service_uuid(order_id, evc.item_id)
-    bandwidth = BandwidthProfile(evc.cir_mbps, evc.eir_mbps, evc.cbs_bytes or 12_176, evc.ebs_bytes or 12_176)
-    try:
+    bandwidth = bandwidth_of(evc)
+    with refusals_fail(evc.item_id):
         created = presto().create_connectivity_service(
             uuid_, [EndPoint(sip) for sip in sips], bandwidth, name=f"{order_id}:{evc.item_id}"
         )
-    except PrestoError as exc:
-        if exc.status >= 500:
-            raise
-        raise refused(evc.item_id, exc) from None
     with runtime.current().db.session() as session:
         service = records.SERVICES.get(session, service_id(order_id, evc.item_id))
         records.characteristic(service, "connectivityService", created.uuid)
@@ -312,12 +321,8 @@ def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
 
 @remote_step("sof.start_performance_monitoring")
 def start_performance_monitoring(order_id: str, evc: EvcComponent) -> None:
-    try:
+    with refusals_fail(evc.item_id):
         presto().start_performance_monitoring(connectivity_service_uuid(order_id, evc.item_id))
-    except PrestoError as exc:
-        if exc.status >= 500:
-            raise
-        raise refused(evc.item_id, exc) from None
 
 
 @remote_step("sof.delete_connectivity_service")

@@ -21,7 +21,15 @@ from lso.mef import runtime
 from lso.mef.notifications import dispatch, publish
 from lso.mef.store import Document
 from lso.sof import activation, records
-from lso.sof.activation import ActivationError, allocation_key, fact, presto, refused, remote_step
+from lso.sof.activation import (
+    ActivationError,
+    allocation_key,
+    bandwidth_of,
+    fact,
+    presto,
+    refusals_fail,
+    remote_step,
+)
 from lso.sof.configuration import (
     CONNECTS_TO_UNI,
     EVC_TYPE,
@@ -31,7 +39,7 @@ from lso.sof.configuration import (
     TerminationError,
     changes_of,
 )
-from lso.sof.presto_client import BandwidthProfile, PrestoError
+from lso.sof.presto_client import PrestoError
 
 _UNCHANGEABLE = ("evcType", "maximumFrameSize", "listOfCosNames")
 """EVC properties a modify must leave as they are: ICM reconfigures only the bandwidth profile."""
@@ -181,16 +189,11 @@ def update_connectivity_service(change: ServiceChange) -> None:
     with runtime.current().db.read() as session:
         service = records.SERVICES.get(session, change.service_id)
     evc = change.evc
-    bandwidth = BandwidthProfile(evc.cir_mbps, evc.eir_mbps, evc.cbs_bytes or 12_176, evc.ebs_bytes or 12_176)
-    try:
+    with refusals_fail(change.item_id):
         sips = fact(service, "serviceInterfacePoints") or []
         presto().update_bandwidth(
-            str(fact(service, "connectivityService")), bandwidth, sips[0] if sips else None
+            str(fact(service, "connectivityService")), bandwidth_of(evc), sips[0] if sips else None
         )
-    except PrestoError as exc:
-        if exc.status >= 500:
-            raise
-        raise refused(change.item_id, exc) from None
 
 
 @remote_step("sof.remove_from_network")
