@@ -7,10 +7,10 @@ from pathlib import Path
 
 import httpx
 
-from lso.footprint import demo_footprint
 from lso.security.tokens import internal_secret
 from tests.bus.test_order_bodies import ORDERING, epl_order
 from tests.harness import domain_process, free_port, party_client, wait_until
+from tests.network import element_configurations
 
 COMMIT_LATENCY_MS = 400
 
@@ -21,14 +21,10 @@ def _as_entity(base_url: str, data_dir: Path, entity: str) -> httpx.Client:
     return party_client(base_url, f"lso-{entity}", secret)
 
 
-def _configurations(icm: httpx.Client) -> dict[str, list[str]]:
-    """The services each element holds, as ADAGIO reports them."""
-    held = {}
-    for element in demo_footprint().elements:
-        response = icm.get(f"/adagio/v1/elements/{element.id}/configurations")
-        response.raise_for_status()
-        held[element.id] = [config["serviceId"] for config in response.json()]
-    return held
+def _services_held(icm: httpx.Client) -> dict[str, list[str]]:
+    return {
+        element: [c["serviceId"] for c in configs] for element, configs in element_configurations(icm).items()
+    }
 
 
 def test_sigkill_during_activation_then_restart_completes_once(tmp_path: Path) -> None:
@@ -42,7 +38,7 @@ def test_sigkill_during_activation_then_restart_completes_once(tmp_path: Path) -
         assert created.status_code == 201, created.text
         order_id = created.json()["id"]
         # Some element has committed the service and the others have not: the middle of step 10.
-        wait_until(lambda: any(_configurations(icm).values()))
+        wait_until(lambda: any(_services_held(icm).values()))
         process.kill()
         process.wait()
 
@@ -51,7 +47,7 @@ def test_sigkill_during_activation_then_restart_completes_once(tmp_path: Path) -
         order = wait_until(lambda: _final(acme, order_id), timeout=120)
         assert order["state"] == "completed", order
         icm = _as_entity(base_url, data_dir, "icm")
-        held = _configurations(icm)
+        held = _services_held(icm)
         listed = icm.post("/restconf/operations/get-connectivity-service-list/", json={}).json()
         [service] = listed["output"]["service"]
         on_route = {element: ids for element, ids in held.items() if ids}

@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 
-from lso.footprint import demo_footprint
 from tests.bus.test_order_bodies import (
     INVENTORY,
     ORDERING,
@@ -17,6 +16,7 @@ from tests.bus.test_order_bodies import (
     modify_item,
 )
 from tests.bus.test_order_fulfilment import _final
+from tests.network import held_by_elements, sip_state
 
 LEGATO_INVENTORY = "/mefApi/legato/serviceInventory/v7"
 
@@ -44,30 +44,15 @@ def design(bus: httpx.Client, products: dict[str, dict[str, Any]]) -> dict[str, 
     }
 
 
-def uni_port_cirs(icm: httpx.Client, connectivity_service: str) -> list[int]:
-    """The ingress CIR (bit/s) every element applies at the UNI ports of the service (ADAGIO)."""
-    cirs = []
-    for element in demo_footprint().elements:
-        response = icm.get(f"/adagio/v1/elements/{element.id}/configurations")
-        response.raise_for_status()
-        for config in response.json():
-            if config["serviceId"] == connectivity_service:
-                cirs += [port["ingressBandwidthProfile"]["cir"] for port in config["uniPorts"]]
-    return cirs
-
-
-def sip_state(icm: httpx.Client, sip: str) -> str:
-    response = icm.post(
-        "/restconf/operations/get-service-interface-point-details/", json={"input": {"sip-id-or-name": sip}}
-    )
-    response.raise_for_status()
-    names = response.json()["output"]["sip"]["name"]
-    return str(next(n["value"] for n in names if n["value-name"] == "allocation-state"))
-
-
 def product(acme: httpx.Client, product_id: str) -> dict[str, Any]:
     found: dict[str, Any] = acme.get(f"{INVENTORY}/product/{product_id}").json()
     return found
+
+
+def uni_port_cirs(icm: httpx.Client, connectivity_service: str) -> list[int]:
+    """The ingress CIR (bit/s) every element applies at the UNI ports of the service (ADAGIO)."""
+    held = held_by_elements(icm, connectivity_service).values()
+    return [port["ingressBandwidthProfile"]["cir"] for config in held for port in config["uniPorts"]]
 
 
 def cir_of(product_doc: dict[str, Any]) -> float:

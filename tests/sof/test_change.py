@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from lso.footprint import demo_footprint
+from tests.network import held_by_elements, sip_state
 from tests.sof.orders import (
     INVENTORY,
     ORDERING,
@@ -26,27 +26,6 @@ def active_epl(bus: httpx.Client, site_a: str, site_z: str, cir_mbps: float) -> 
     order = settled(bus, created.json()["id"])
     assert order["state"] == "completed", order
     return {s["serviceOrderItem"][0]["itemId"]: s for s in services_of(bus, order)}
-
-
-def held_by_elements(icm: httpx.Client, connectivity_service: str) -> dict[str, dict[str, Any]]:
-    """What each element holds for one connectivity service, as ADAGIO reports it."""
-    held = {}
-    for element in demo_footprint().elements:
-        response = icm.get(f"/adagio/v1/elements/{element.id}/configurations")
-        response.raise_for_status()
-        for config in response.json():
-            if config["serviceId"] == connectivity_service:
-                held[element.id] = config
-    return held
-
-
-def sip_state(icm: httpx.Client, sip: str) -> str:
-    response = icm.post(
-        "/restconf/operations/get-service-interface-point-details/", json={"input": {"sip-id-or-name": sip}}
-    )
-    response.raise_for_status()
-    names = response.json()["output"]["sip"]["name"]
-    return str(next(n["value"] for n in names if n["value-name"] == "allocation-state"))
 
 
 def order_changes(bus: httpx.Client, *items: dict[str, Any]) -> dict[str, Any]:
