@@ -123,6 +123,9 @@ def _evc(configuration: EvcConfiguration, identifier: str | None) -> dict[str, A
     }
     if configuration.listOfCosNames:
         evc["listOfCosNames"] = configuration.listOfCosNames
+    if configuration.carrierEthernetSls:  # MEF 101 names the product's SLS this way on the service
+        sls = configuration.carrierEthernetSls[0].model_dump(mode="json", exclude_none=True)
+        evc["carrierEthernetServiceLevelSpecification"] = sls
     if identifier is None:
         evc.pop("identifier")
     return evc
