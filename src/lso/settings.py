@@ -25,12 +25,16 @@ class Settings:
     demo: bool = False
     database_url: str = ""
     jwt_secret: str = field(default="", repr=False)
+    sls_period_s: float = 60.0
+    """How often SOF assesses each active service against its SLS (MEF 55.0.1 §10.6 step 1)."""
 
     @classmethod
     def load(cls, data_dir: Path, **overrides: object) -> Settings:
         data_dir = data_dir.expanduser().resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
         url = os.environ.get("LSO_DATABASE_URL") or f"sqlite:///{data_dir / 'lso.sqlite'}"
+        if "LSO_SLS_PERIOD_S" in os.environ:
+            overrides.setdefault("sls_period_s", float(os.environ["LSO_SLS_PERIOD_S"]))
         return cls(
             data_dir=data_dir,
             database_url=_sqlalchemy_url(url),
