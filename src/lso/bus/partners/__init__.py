@@ -1,0 +1,1 @@
+"""Partners this provider buys from over SONATA: registry, on-boarding and the operator's API."""

@@ -1,0 +1,109 @@
+"""The operator's partner API (``/admin/partners``) and our listener of partners' catalog notifications.
+
+The admin API is not a MEF API — MEF leaves partner on-boarding to be defined — so it lives outside
+``/mefApi`` and answers only the domain's administrator: the ``lso-admin`` client, whose secret BUS writes
+to ``<data dir>/admin.secret`` on start (readable by whoever may operate the domain, as ``lso partner``
+does). Errors are still MEF error bodies, so one client-side handler reads them all.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from lso.bus.partners import onboarding
+from lso.bus.partners.registry import PARTNERS, PartnerRegistration, new_partner, public
+from lso.entity import EntityContext
+from lso.mef.body import JsonBody, parse_model
+from lso.mef.errors import MefError
+from lso.mef.http import MefResponse
+from lso.mef.notifications import NotificationApi, listener_router
+from lso.mef.store import Document
+from lso.security.tokens import Caller, CallerDep, register_client
+
+PREFIX = "/admin/partners"
+ADMIN_CLIENT = "lso-admin"
+ADMIN_ROLE = "admin"
+ADMIN_SECRET_FILE = "admin.secret"
+
+CATALOG_NOTIFICATIONS = NotificationApi("sonata", "productCatalogNotifications", "v4")
+CATALOG_EVENTS = (
+    "productOfferingCreateEvent",
+    "productOfferingAttributeValueChangeEvent",
+    "productOfferingStateChangeEvent",
+    "productSpecificationCreateEvent",
+    "productSpecificationAttributeValueChangeEvent",
+    "productSpecificationStateChangeEvent",
+)
+
+
+def _admin(caller: CallerDep) -> Caller:
+    if caller.role != ADMIN_ROLE:
+        raise MefError(403, "Partners are managed by the domain's administrator only", code="accessDenied")
+    return caller
+
+
+AdminDep = Annotated[Caller, Depends(_admin)]
+
+
+def admin_secret(data_dir: Path) -> str:
+    """The administrator's client secret, created once per data directory."""
+    path = data_dir / ADMIN_SECRET_FILE
+    if not path.exists():
+        path.write_text(secrets.token_hex(24))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def register_admin(session: Session, ctx: EntityContext) -> None:
+    register_client(session, ADMIN_CLIENT, admin_secret(ctx.settings.data_dir), ADMIN_CLIENT, ADMIN_ROLE)
+
+
+def router(ctx: EntityContext) -> APIRouter:
+    api = APIRouter(prefix=PREFIX, tags=["lso partners (admin)"])
+
+    @api.post("", status_code=201)
+    def add_partner(body: JsonBody, _admin: AdminDep) -> MefResponse:
+        registration = parse_model(PartnerRegistration, body)
+        with ctx.db.session() as session:
+            partner = PARTNERS.add(session, new_partner(registration), actor=ADMIN_CLIENT)
+        onboarding.start_onboarding(partner["id"], 1)
+        return MefResponse(public(partner), status_code=201)
+
+    @api.get("")
+    def list_partners(_admin: AdminDep) -> MefResponse:
+        with ctx.db.read() as session:
+            return MefResponse([public(p) for p in PARTNERS.all(session)])
+
+    @api.get("/{partner_id}")
+    def get_partner(partner_id: str, _admin: AdminDep) -> MefResponse:
+        with ctx.db.read() as session:
+            return MefResponse(public(PARTNERS.get(session, partner_id)))
+
+    @api.post("/{partner_id}/onboard", status_code=202)
+    def onboard_again(partner_id: str, _admin: AdminDep) -> MefResponse:
+        """Run on-boarding again (after a failure, or to re-read everything): a new attempt each time."""
+        with ctx.db.read() as session:
+            partner = PARTNERS.get(session, partner_id)
+        if partner["state"] == "onboarding":
+            raise MefError(409, f"partner {partner_id} is being on-boarded", code="conflict")
+        attempt = sum(1 for change in partner.get("stateChange", []) if change["state"] == "onboarding")
+        onboarding.start_onboarding(partner_id, attempt + 1)
+        return MefResponse(public(partner), status_code=202)
+
+    return api
+
+
+def catalog_listener() -> APIRouter:
+    return listener_router(CATALOG_NOTIFICATIONS, dict.fromkeys(CATALOG_EVENTS, on_catalog_event))
+
+
+def on_catalog_event(body: Document) -> None:
+    """Re-read what changed from the partner that sent it; an event from no known partner is ignored."""
+    partner_id = onboarding.partner_of_event(body)
+    if partner_id is not None and isinstance(body.get("event"), dict):
+        onboarding.start_catalog_sync(partner_id, body)

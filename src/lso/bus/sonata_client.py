@@ -1,0 +1,146 @@
+"""BUS's SONATA buyer client: what a provider asks of a partner (MEF 55.0.1 §10.1, §10.2 steps 3d-3e, 6).
+
+Every path and body follows the Kylie SONATA documents, so any seller that implements them can stand in
+for an lso partner domain. ``buyerId``/``sellerId`` are sent only when set: MEF 123 §5.3 needs them when
+one set of credentials acts for several buyers or sellers, which a partner registration does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from lso.mef.store import Document
+from lso.security.client import ClientCredentials
+
+CATALOG = "/mefApi/sonata/productCatalog/v4"
+SITES = "/mefApi/sonata/geographicSiteManagement/v8"
+POQ = "/mefApi/sonata/productOfferingQualification/v8"
+QUOTE = "/mefApi/sonata/quoteManagement/v10"
+ORDERING = "/mefApi/sonata/productOrderingManagement/v11"
+
+PAGE = 100
+
+
+class SonataError(Exception):
+    """The partner answered with an error (or not at all: ``status`` 0)."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(f"SONATA seller answered {status}: {body}")
+        self.status = status
+        self.body = body
+
+    @property
+    def retryable(self) -> bool:
+        """Worth another attempt later: the partner is down, overloaded or failed on its side."""
+        return self.status == 0 or self.status == 429 or self.status >= 500
+
+
+class SonataClient:
+    """One partner's SONATA seller APIs, authenticated with the credentials the partner issued to us."""
+
+    def __init__(self, http: httpx.Client, buyer_id: str | None = None, seller_id: str | None = None) -> None:
+        self.http = http
+        self._party = {k: v for k, v in (("buyerId", buyer_id), ("sellerId", seller_id)) if v}
+
+    @classmethod
+    def connect(
+        cls, base_url: str, client_id: str, client_secret: str, token_url: str | None = None
+    ) -> SonataClient:
+        """A client of the seller at ``base_url`` that buys OAuth2 client-credentials tokens from it."""
+        auth = ClientCredentials(token_url or f"{base_url}/oauth2/token", client_id, client_secret)
+        return cls(httpx.Client(base_url=base_url, auth=auth, timeout=30))
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- productCatalog (§10.1: what the partner sells, on what terms) --
+
+    def product_offerings(self) -> list[Document]:
+        """Every offering in full (the list answers the ``_Find`` summary only)."""
+        return [
+            self._get(f"{CATALOG}/productOffering/{o['id']}") for o in self._all(f"{CATALOG}/productOffering")
+        ]
+
+    def product_specifications(self) -> list[Document]:
+        summaries = self._all(f"{CATALOG}/productSpecification")
+        return [self._get(f"{CATALOG}/productSpecification/{s['id']}") for s in summaries]
+
+    def product_offering(self, offering_id: str) -> Document:
+        return self._get(f"{CATALOG}/productOffering/{offering_id}")
+
+    def product_specification(self, specification_id: str) -> Document:
+        return self._get(f"{CATALOG}/productSpecification/{specification_id}")
+
+    # -- geographicSite (the partner's footprint) --
+
+    def sites_at(self, place: Document) -> list[Document]:
+        """The partner's sites at ``place`` (a GeographicAddressRef or GeographicAddress_Query)."""
+        response = self._send("POST", f"{SITES}/geographicSite", json={"place": place})
+        return list(response.json())
+
+    # -- hubs: the partner notifies us of catalog and order changes --
+
+    def register_hub(self, api_prefix: str, callback: str, query: str | None = None) -> Document:
+        body: Document = {"callback": callback}
+        if query:
+            body["query"] = query
+        return dict(self._send("POST", f"{api_prefix}/hub", json=body).json())
+
+    # -- POQ, quote, order (§10.2 steps 3d, 3e, 6) --
+
+    def create_poq(self, body: Document) -> Document:
+        return dict(self._send("POST", f"{POQ}/productOfferingQualification", json=body).json())
+
+    def get_poq(self, poq_id: str) -> Document:
+        return self._get(f"{POQ}/productOfferingQualification/{poq_id}")
+
+    def create_quote(self, body: Document) -> Document:
+        return dict(self._send("POST", f"{QUOTE}/quote", json=body).json())
+
+    def get_quote(self, quote_id: str) -> Document:
+        return self._get(f"{QUOTE}/quote/{quote_id}")
+
+    def create_order(self, body: Document) -> Document:
+        return dict(self._send("POST", f"{ORDERING}/productOrder", json=body).json())
+
+    def get_order(self, order_id: str) -> Document:
+        return self._get(f"{ORDERING}/productOrder/{order_id}")
+
+    def order_by_external_id(self, external_id: str) -> Document | None:
+        """Our earlier order with this ``externalId``: a retried step finds it instead of ordering twice."""
+        found = self._send("GET", f"{ORDERING}/productOrder", params={"externalId": external_id, "limit": 1})
+        summaries = found.json()
+        return self.get_order(summaries[0]["id"]) if summaries else None
+
+    # -- plumbing --
+
+    def _all(self, path: str) -> Iterator[Document]:
+        offset = 0
+        while True:
+            response = self._send("GET", path, params={"offset": offset, "limit": PAGE})
+            page = response.json()
+            yield from page
+            offset += len(page)
+            total = int(response.headers.get("X-Total-Count", offset))
+            if not page or offset >= total:
+                return
+
+    def _get(self, path: str) -> Document:
+        return dict(self._send("GET", path).json())
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        params = {**kwargs.pop("params", {}), **self._party}
+        try:
+            response = self.http.request(method, path, params=params, **kwargs)
+        except httpx.HTTPError as exc:
+            raise SonataError(0, str(exc)) from exc
+        if response.status_code >= 300:
+            try:
+                body: Any = response.json()
+            except ValueError:
+                body = response.text
+            raise SonataError(response.status_code, body)
+        return response
