@@ -15,17 +15,20 @@ from lso.bus.cantata import (
     product_catalog,
     quote,
 )
+from lso.bus.partners import api as partners
 from lso.entity import EntityContext
 
 _APIS = (product_catalog, geographic_address, geographic_site, poq, quote, order, inventory)
 
 
 def routers(ctx: EntityContext) -> list[APIRouter]:
-    return [api.router(ctx) for api in _APIS]
+    return [*(api.router(ctx) for api in _APIS), partners.router(ctx), partners.catalog_listener()]
 
 
 def start(ctx: EntityContext) -> None:
     context.install(ctx)
+    with ctx.db.session() as session:
+        partners.register_admin(session, ctx)
 
 
 def recover(ctx: EntityContext) -> None:
