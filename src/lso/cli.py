@@ -8,10 +8,12 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from lso import partner_cli
 from lso.domain import Domain
 from lso.settings import Settings
 
 app = typer.Typer(help="lso — MEF LSO lifecycle service orchestration", no_args_is_help=True)
+app.add_typer(partner_cli.app, name="partner")
 
 
 @app.callback()
