@@ -9,11 +9,13 @@ from lso.entity import Entity, EntityContext
 from lso.footprint import demo_footprint
 from lso.icm import topology
 from lso.icm.adagio_client import AdagioClient
+from lso.icm.measurements import measurements_router
 from lso.icm.presto import presto_router
 
 
 def _routers(ctx: EntityContext) -> list[APIRouter]:
-    return [presto_router(ctx.db, AdagioClient(ctx.client()))]
+    adagio = AdagioClient(ctx.client())
+    return [presto_router(ctx.db, adagio), measurements_router(ctx.db, adagio)]
 
 
 def _seed_demo(session: Session, _ctx: EntityContext) -> None:
