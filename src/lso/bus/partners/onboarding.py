@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
 ORDER_EVENTS = "eventType=productOrderStateChangeEvent,productOrderItemStateChangeEvent"
 
 
+def retryable(exc: BaseException) -> bool:
+    """Retry what time may cure (the partner down or failing); a refusal (4xx) will not change."""
+    return not isinstance(exc, SonataError) or exc.retryable
+
+
 def sonata(partner: Document) -> SonataClient:
     """A SONATA client of ``partner`` with the credentials it issued to us."""
     return SonataClient.connect(partner["sonataUrl"], partner["clientId"], partner["clientSecret"])
@@ -75,21 +80,24 @@ def begin_onboarding(partner_id: str) -> None:
             PARTNERS.put(session, partner)
 
 
-@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, backoff_rate=2.0)
+@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, should_retry=retryable)
 def check_credentials(partner_id: str) -> None:
     """Obtain a token with the partner's credentials: wrong credentials fail here, before anything else."""
     partner = _partner(partner_id)
-    response = httpx.post(
-        f"{partner['sonataUrl']}/oauth2/token",
-        data={"grant_type": "client_credentials"},
-        auth=(partner["clientId"], partner["clientSecret"]),
-        timeout=10,
-    )
+    try:
+        response = httpx.post(
+            f"{partner['sonataUrl']}/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=(partner["clientId"], partner["clientSecret"]),
+            timeout=10,
+        )
+    except httpx.HTTPError as exc:
+        raise SonataError(0, str(exc)) from exc
     if response.status_code >= 300:
         raise SonataError(response.status_code, "the partner refused our client credentials")
 
 
-@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, backoff_rate=2.0)
+@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, should_retry=retryable)
 def import_catalog(partner_id: str) -> int:
     partner = _partner(partner_id)
     client = sonata(partner)
@@ -102,7 +110,7 @@ def import_catalog(partner_id: str) -> int:
     return len(offerings)
 
 
-@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, backoff_rate=2.0)
+@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, should_retry=retryable)
 def learn_footprint(partner_id: str) -> int:
     """The partner's sites in each area of its policy (none asked when the policy names no areas)."""
     partner = _partner(partner_id)
@@ -136,7 +144,7 @@ def _site_record(site: Document, area: str) -> Document:
     }
 
 
-@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, backoff_rate=2.0)
+@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, should_retry=retryable)
 def register_hub(partner_id: str, name: str, api_prefix: str, query: str | None) -> str:
     partner = _partner(partner_id)
     known = partner.get("hub", {}).get(name)
@@ -190,7 +198,7 @@ def sync_catalog_entry(partner_id: str, kind: str, entry_id: str) -> str:
     return refresh_entry(partner_id, kind, entry_id)
 
 
-@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, backoff_rate=2.0)
+@DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, should_retry=retryable)
 def refresh_entry(partner_id: str, kind: str, entry_id: str) -> str:
     partner = _partner(partner_id)
     client = sonata(partner)
