@@ -94,14 +94,12 @@ def test_a_catalog_event_delivered_twice_is_handled_once(
     db = Database(domain.database_url)
     try:
         _rename_offering(db, partner_id, offering_id, "stale")
+        href = f"{sonata_partner.base_url}/mefApi/sonata/productCatalog/v4/productOffering/{offering_id}"
         event = {
             "eventId": f"event-{uuid.uuid4()}",
             "eventTime": "2026-01-01T00:00:00Z",
             "eventType": "productOfferingAttributeValueChangeEvent",
-            "event": {
-                "id": offering_id,
-                "href": f"{sonata_partner.base_url}/mefApi/sonata/productCatalog/v4/productOffering/{offering_id}",
-            },
+            "event": {"id": offering_id, "href": href},
         }
         url = f"{domain.base_url}{CATALOG_LISTENER}/{event['eventType']}"
         assert httpx.post(url, json=event).status_code == 204
