@@ -1,0 +1,366 @@
+"""Ingress bandwidth profiles on a UNI: MEF 10.3's two-rate three-colour marker run by the kernel.
+
+The exact policer is the eBPF program ``bpf/trtcm.c`` (the same integer arithmetic as
+:mod:`lso.ecm.bandwidth`), compiled with clang at first use and loaded with bpftool once per network
+namespace; its maps are pinned under ``/sys/fs/bpf/<prefix>/<netns>/`` and keyed by ifindex, and it is
+attached as a tc ``clsact`` ingress filter of each policed interface. Pins outlive the process, so a
+restarted domain finds its policers and :func:`clean` can remove them after a ``kill -9``.
+
+Commands that must see an interface run with ``nsenter --net`` rather than ``ip netns exec``: the latter
+remounts /sys in a private mount namespace, which hides the pinned objects.
+
+Without clang, bpftool or bpf, the fallback is nftables ``limit`` (a rule per colour, counters named per
+interface) — close to the same buckets but not MEF's exact algorithm, so it is reported as approximate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import struct
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lso.ecm.drivers import BandwidthProfileFlow
+
+BPF_FS = Path("/sys/fs/bpf")
+NETNS_DIR = Path("/run/netns")
+_SOURCE = Path(__file__).with_name("bpf") / "trtcm.c"
+_UNITS_PER_BYTE = 8_000_000_000  # tokens are 1e-9 bit, as in lso.ecm.bandwidth
+_NEVER = 2**64 - 1  # fill time of a bucket with no rate
+_MAX_BURST = (2**63 - 1) // _UNITS_PER_BYTE  # the kernel's bucket arithmetic stays within 64 bits
+_PROFILES, _BUCKETS, _COLOURS, _PROGRAM = "profiles", "bucket_state", "colours", "prog"
+_FILTER = ("pref", "1", "handle", "1")
+_COLOUR_NAMES = ("green", "yellow", "red")
+
+
+@dataclass(frozen=True)
+class PolicerSupport:
+    exact: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ColourCounters:
+    """Frames and bytes (Ethernet header included, FCS not) an ingress profile declared of each colour."""
+
+    green_frames: int = 0
+    green_bytes: int = 0
+    yellow_frames: int = 0
+    yellow_bytes: int = 0
+    red_frames: int = 0
+    red_bytes: int = 0
+    approximate: bool = False
+
+    @property
+    def frames(self) -> int:
+        return self.green_frames + self.yellow_frames + self.red_frames
+
+
+class PolicerError(RuntimeError):
+    """A kernel tool refused to install or remove a policer."""
+
+
+@cache
+def support() -> PolicerSupport:
+    """Whether the exact (eBPF) policer can run here, and if not, why not."""
+    if os.geteuid() != 0:
+        return PolicerSupport(False, "not root: loading eBPF programs needs CAP_BPF and CAP_NET_ADMIN")
+    missing = [tool for tool in ("clang", "bpftool", "tc", "nsenter") if shutil.which(tool) is None]
+    if missing:
+        return PolicerSupport(False, f"{', '.join(missing)} not installed")
+    if not BPF_FS.is_dir():
+        return PolicerSupport(False, f"{BPF_FS} does not exist (kernel without bpf filesystem)")
+    try:
+        compiled_program()
+    except PolicerError as error:
+        return PolicerSupport(False, str(error))
+    return PolicerSupport(True, "eBPF trTCM on tc clsact ingress")
+
+
+def compiled_program() -> Path:
+    """The object file of ``trtcm.c``, compiled once per source and clang version into a cache dir."""
+    clang = _run(["clang", "--version"]).splitlines()[0]
+    digest = hashlib.sha256(_SOURCE.read_bytes() + clang.encode()).hexdigest()[:16]
+    target = Path(tempfile.gettempdir()) / f"lso-bpf-{digest}" / "trtcm.o"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    arch_headers = f"/usr/include/{platform.machine()}-linux-gnu"  # asm/types.h on Debian multiarch
+    _run(
+        ["clang", "-O2", "-g", "-target", "bpf", f"-I{arch_headers}", "-c", str(_SOURCE), "-o", str(partial)]
+    )
+    partial.replace(target)  # atomic: a concurrent first use never loads half an object
+    return target
+
+
+def profile_entry(profile: BandwidthProfileFlow) -> bytes:
+    """The kernel's ``struct profile`` for a bandwidth profile flow."""
+    if max(profile.cbs, profile.ebs) > _MAX_BURST:
+        raise PolicerError(f"burst sizes above {_MAX_BURST} bytes are not supported")
+    committed, excess = profile.cbs * _UNITS_PER_BYTE, profile.ebs * _UNITS_PER_BYTE
+    return struct.pack(
+        "<6Q",
+        profile.cir,
+        profile.eir,
+        committed,
+        excess,
+        -(-committed // profile.cir) if profile.cir else _NEVER,
+        -(-excess // profile.eir) if profile.eir else _NEVER,
+    )
+
+
+class Policer:
+    """The ingress policers of one domain; every kernel object it creates is named by ``prefix``."""
+
+    def __init__(self, prefix: str, *, exact: bool | None = None) -> None:
+        self.prefix = prefix
+        self.exact = support().exact if exact is None else exact
+
+    def attach(self, netns: str, ifname: str, profile: BandwidthProfileFlow) -> None:
+        """Police ``ifname``'s ingress; on a policed interface, change the profile live (counters kept)."""
+        if self.exact:
+            self._attach_bpf(netns, ifname, profile)
+        else:
+            _nft(netns, _nft_policer(self._table, ifname, profile))
+
+    def detach(self, netns: str, ifname: str) -> None:
+        """Stop policing ``ifname``; its counters go with it."""
+        if self.exact:
+            self._detach_bpf(netns, ifname)
+        else:
+            _nft(netns, _nft_removal(self._table, ifname), check=False)
+
+    def counters(self, netns: str) -> dict[str, ColourCounters]:
+        """The colour counters of every policed interface of ``netns``, by ifname, read in one dump."""
+        if not self.exact:
+            return _nft_counters(netns, self._table)
+        pins = self._pins(netns)
+        if not (pins / _COLOURS).exists():
+            return {}
+        names = _ifnames(netns)
+        dump = json.loads(_run(["bpftool", "-j", "map", "dump", "pinned", str(pins / _COLOURS)]))
+        result = {}
+        for entry in dump:
+            formatted = entry["formatted"]
+            total = {field: 0 for field in _bpf_fields()}
+            for cpu in formatted["values"]:
+                for field in total:
+                    total[field] += cpu["value"][field]
+            if formatted["key"] in names:
+                result[names[formatted["key"]]] = _colour_counters(total, approximate=False)
+        return result
+
+    def clean(self) -> None:
+        clean(self.prefix)
+
+    @property
+    def _table(self) -> str:
+        return f"{self.prefix}_police"
+
+    def _pins(self, netns: str) -> Path:
+        return BPF_FS / self.prefix / netns
+
+    def _program(self, netns: str) -> Path:
+        """The pinned program of ``netns`` (loaded, with its maps, at the namespace's first attach)."""
+        _mount_bpf_fs()
+        pins = self._pins(netns)
+        program = pins / _PROGRAM
+        if program.exists():
+            return program
+        if pins.exists():  # maps of a load interrupted before the program was pinned
+            shutil.rmtree(pins)
+        pins.mkdir(parents=True)
+        load = ["bpftool", "prog", "load", str(compiled_program()), str(program), "type", "classifier"]
+        _run([*load, "pinmaps", str(pins)])
+        return program
+
+    def _attach_bpf(self, netns: str, ifname: str, profile: BandwidthProfileFlow) -> None:
+        program = self._program(netns)
+        ifindex = _ifindex(netns, ifname)
+        pins = self._pins(netns)
+        commands = [_map_update(pins / _PROFILES, ifindex, profile_entry(profile))]
+        if ifindex not in _keys(pins / _BUCKETS):
+            # Buckets start full (MEF 10.3); lock word 0, last frame time 0 = none yet.
+            buckets = struct.pack("<4Q", 0, profile.cbs * _UNITS_PER_BYTE, profile.ebs * _UNITS_PER_BYTE, 0)
+            commands.append(_map_update(pins / _BUCKETS, ifindex, buckets))
+            commands.append(_map_update(pins / _COLOURS, ifindex, bytes(8 * len(_bpf_fields()))))
+        _bpftool_batch(commands)
+        tc = [
+            f"qdisc replace dev {ifname} clsact",
+            f"filter replace dev {ifname} ingress {' '.join(_FILTER)} bpf da object-pinned {program}",
+        ]
+        _run(_in_netns(netns, "tc", "-batch", "-"), stdin="\n".join(tc) + "\n")
+
+    def _detach_bpf(self, netns: str, ifname: str) -> None:
+        pins = self._pins(netns)
+        if not (pins / _PROFILES).exists():
+            return
+        if not (NETNS_DIR / netns).exists():  # the namespace went, and its interfaces and filters with it
+            shutil.rmtree(pins)
+            return
+        _run(_in_netns(netns, "tc", "filter", "del", "dev", ifname, "ingress", *_FILTER), check=False)
+        ifindex = {name: index for index, name in _ifnames(netns).items()}.get(ifname)
+        if ifindex is not None:
+            key = _hex(struct.pack("<I", ifindex))
+            maps = (_PROFILES, _BUCKETS, _COLOURS)
+            for name in maps:
+                _run(
+                    ["bpftool", "map", "delete", "pinned", str(pins / name), "key", "hex", *key], check=False
+                )
+        if not _keys(pins / _PROFILES):
+            shutil.rmtree(pins)  # the namespace's last policer: its program and maps go too
+
+
+def clean(prefix: str) -> None:
+    """Remove every filter, pin, map and table of ``prefix`` — also after a ``kill -9``."""
+    root = BPF_FS / prefix
+    if root.is_dir():
+        for pins in root.iterdir():
+            if (NETNS_DIR / pins.name).exists() and (pins / _PROFILES).exists():
+                names = _ifnames(pins.name)
+                for ifindex in _keys(pins / _PROFILES):
+                    if ifindex in names:
+                        command = ["tc", "filter", "del", "dev", names[ifindex], "ingress", *_FILTER]
+                        _run(_in_netns(pins.name, *command), check=False)
+        shutil.rmtree(root)
+    if NETNS_DIR.is_dir() and shutil.which("nft"):
+        for netns in NETNS_DIR.iterdir():
+            _nft(netns.name, f"delete table netdev {prefix}_police\n", check=False)
+
+
+# --- kernel tools -------------------------------------------------------------------------------------
+
+
+def _run(argv: list[str], *, stdin: str | None = None, check: bool = True) -> str:
+    done = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise PolicerError(f"{' '.join(argv[:4])}…: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+def _in_netns(netns: str, *argv: str) -> list[str]:
+    return ["nsenter", f"--net={NETNS_DIR / netns}", *argv]
+
+
+def _mount_bpf_fs() -> None:
+    mounts = Path("/proc/mounts").read_text().split("\n")
+    if not any(line.split(" ")[1:3] == [str(BPF_FS), "bpf"] for line in mounts if line):
+        _run(["mount", "-t", "bpf", "bpf", str(BPF_FS)])
+
+
+@cache
+def _bpf_fields() -> tuple[str, ...]:
+    return tuple(f"{colour}_{unit}" for colour in _COLOUR_NAMES for unit in ("frames", "bytes"))
+
+
+def _hex(data: bytes) -> list[str]:
+    return [f"{byte:02x}" for byte in data]
+
+
+def _map_update(path: Path, ifindex: int, value: bytes) -> str:
+    key = " ".join(_hex(struct.pack("<I", ifindex)))
+    return f"map update pinned {path} key hex {key} value hex {' '.join(_hex(value))}"
+
+
+def _bpftool_batch(commands: list[str]) -> None:
+    """Run bpftool commands in one process (bpftool here cannot read a batch from stdin)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".bpftool") as batch:
+        batch.write("\n".join(commands) + "\n")
+        batch.flush()
+        _run(["bpftool", "batch", "file", batch.name])
+
+
+def _keys(path: Path) -> set[int]:
+    if not path.exists():
+        return set()
+    return {
+        entry["formatted"]["key"]
+        for entry in json.loads(_run(["bpftool", "-j", "map", "dump", "pinned", str(path)]))
+    }
+
+
+def _ifnames(netns: str) -> dict[int, str]:
+    links = json.loads(_run(["ip", "-j", "-n", netns, "link", "show"]) or "[]")
+    return {link["ifindex"]: link["ifname"] for link in links}
+
+
+def _ifindex(netns: str, ifname: str) -> int:
+    done = subprocess.run(
+        ["ip", "-j", "-n", netns, "link", "show", "dev", ifname], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise PolicerError(f"{netns}/{ifname}: {done.stderr.strip()}")
+    return int(json.loads(done.stdout)[0]["ifindex"])
+
+
+# --- nftables fallback --------------------------------------------------------------------------------
+
+
+def _nft(netns: str, script: str, *, check: bool = True) -> str:
+    return _run(_in_netns(netns, "nft", "-f", "-"), stdin=script, check=check)
+
+
+def _nft_policer(table: str, ifname: str, profile: BandwidthProfileFlow) -> str:
+    """A chain on ``ifname``'s ingress: within CIR green, within EIR yellow, else red (dropped).
+
+    nftables' ``limit`` only takes tokens from a frame it matches, so a frame over CIR falls through to
+    the excess rule as in coupling flag 0. Named counters survive the chain's flush on a live change.
+    """
+    chain = f"netdev {table} in_{ifname}"
+    lines = [f"add table netdev {table}"]
+    lines += [f"add counter netdev {table} in_{ifname}_{colour}" for colour in _COLOUR_NAMES]
+    lines.append(f'add chain {chain} {{ type filter hook ingress device "{ifname}" priority 0; }}')
+    lines.append(f"flush chain {chain}")
+    for colour, rate, burst in (("green", profile.cir, profile.cbs), ("yellow", profile.eir, profile.ebs)):
+        if rate > 0:
+            limit = f"limit rate {max(1, rate // 8)} bytes/second burst {burst} bytes"
+            lines.append(f"add rule {chain} {limit} counter name in_{ifname}_{colour} accept")
+    lines.append(f"add rule {chain} counter name in_{ifname}_red drop")
+    return "\n".join(lines) + "\n"
+
+
+def _nft_removal(table: str, ifname: str) -> str:
+    lines = [f"delete chain netdev {table} in_{ifname}"]
+    lines += [f"delete counter netdev {table} in_{ifname}_{colour}" for colour in _COLOUR_NAMES]
+    return "\n".join(lines) + "\n"
+
+
+def _nft_counters(netns: str, table: str) -> dict[str, ColourCounters]:
+    done = subprocess.run(
+        _in_netns(netns, "nft", "-j", "list", "counters", "table", "netdev", table),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        return {}  # no policer in this namespace yet
+    values: dict[str, dict[str, int]] = {}
+    for item in json.loads(done.stdout)["nftables"]:
+        counter = item.get("counter")
+        if counter is None:
+            continue
+        ifname, colour = counter["name"].removeprefix("in_").rsplit("_", 1)
+        fields = values.setdefault(ifname, {})
+        fields[f"{colour}_frames"] = counter["packets"]
+        fields[f"{colour}_bytes"] = counter["bytes"]
+    return {ifname: _colour_counters(fields, approximate=True) for ifname, fields in values.items()}
+
+
+def _colour_counters(values: dict[str, int], *, approximate: bool) -> ColourCounters:
+    """Counters from ``<colour>_frames``/``<colour>_bytes`` values (a colour never counted is 0)."""
+    return ColourCounters(
+        green_frames=values.get("green_frames", 0),
+        green_bytes=values.get("green_bytes", 0),
+        yellow_frames=values.get("yellow_frames", 0),
+        yellow_bytes=values.get("yellow_bytes", 0),
+        red_frames=values.get("red_frames", 0),
+        red_bytes=values.get("red_bytes", 0),
+        approximate=approximate,
+    )

@@ -1,0 +1,368 @@
+"""A UDP probe between two network namespaces: one-way delay, delay variation, loss and throughput.
+
+One process owns a socket in each namespace (a helper thread enters the namespace just to open it; a
+socket keeps the namespace it was created in), so the sender's timestamp and the kernel's receive
+timestamp (SO_TIMESTAMPNS) come from the same clock and the delay is truly one-way.
+
+Sizes are Ethernet frame lengths without FCS — what a UNI's ingress policer counts — so the probe's
+bytes and the policer's counters can be compared directly. The optional :func:`iperf3` runs the
+well-known tool between the same endpoints when it is installed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ipaddress
+import itertools
+import json
+import math
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+NETNS_DIR = "/run/netns"
+_CLONE_NEWNET = 0x40000000
+_ETHERNET_HEADER = 14
+_UDP_HEADER = 8
+_HEADER = struct.Struct("!QQ")  # sequence number, send time (ns since the epoch)
+_DRAIN_S = 0.25  # after the last frame: how long frames still in flight may take to arrive
+_RECEIVE_POLL_S = 0.05
+# Python 3.11 lacks the constant; 35 is its value in asm-generic/socket.h (x86, arm, riscv).
+_SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
+
+Document = dict[str, Any]
+
+
+class ProbeError(RuntimeError):
+    """A probe could not open its sockets or send."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An address in a network namespace (``port`` 0: the probe picks a free one on the receiving end)."""
+
+    netns: str
+    address: str
+    port: int = 0
+
+    @property
+    def family(self) -> socket.AddressFamily:
+        return socket.AF_INET6 if ipaddress.ip_address(self.address).version == 6 else socket.AF_INET
+
+    def payload_bytes(self, frame_bytes: int) -> int:
+        """The UDP payload that makes an Ethernet frame of ``frame_bytes``."""
+        ip_header = 40 if self.family == socket.AF_INET6 else 20
+        payload = frame_bytes - _ETHERNET_HEADER - ip_header - _UDP_HEADER
+        if payload < _HEADER.size:
+            raise ProbeError(f"frames of {frame_bytes} bytes cannot carry the probe's header")
+        return payload
+
+
+@dataclass(frozen=True)
+class DelayStats:
+    mean_ms: float
+    min_ms: float
+    max_ms: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+    def wire(self) -> Document:
+        return {
+            key: round(value, 4)
+            for key, value in (
+                ("meanMs", self.mean_ms),
+                ("minMs", self.min_ms),
+                ("maxMs", self.max_ms),
+                ("p50Ms", self.p50_ms),
+                ("p95Ms", self.p95_ms),
+                ("p99Ms", self.p99_ms),
+            )
+        }
+
+
+@dataclass(frozen=True)
+class Interval:
+    """The frames sent during one interval of the run, and how many of those arrived."""
+
+    sent: int
+    received: int
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    frame_bytes: int
+    offered_bps: int
+    duration_s: float
+    interval_s: float
+    frames_sent: int
+    frames_received: int
+    delay: DelayStats | None
+    delay_variation_ms: float
+    timeline: list[Interval] = field(repr=False)
+
+    @property
+    def bytes_sent(self) -> int:
+        return self.frames_sent * self.frame_bytes
+
+    @property
+    def bytes_received(self) -> int:
+        return self.frames_received * self.frame_bytes
+
+    @property
+    def loss_ratio(self) -> float:
+        return 1 - self.frames_received / self.frames_sent if self.frames_sent else 0.0
+
+    @property
+    def throughput_bps(self) -> float:
+        return self.bytes_received * 8 / self.duration_s if self.duration_s else 0.0
+
+    @property
+    def outage_s(self) -> float:
+        """The longest run of intervals in which frames were sent and none of them arrived."""
+        longest = run = 0
+        for interval in self.timeline:
+            if interval.received:
+                run = 0
+            elif interval.sent or run:
+                run += 1
+                longest = max(longest, run)
+        return longest * self.interval_s
+
+    def wire(self) -> Document:
+        return {
+            "frameBytes": self.frame_bytes,
+            "offeredBps": self.offered_bps,
+            "durationS": round(self.duration_s, 4),
+            "framesSent": self.frames_sent,
+            "framesReceived": self.frames_received,
+            "frameLossRatio": round(self.loss_ratio, 6),
+            "throughputBps": round(self.throughput_bps),
+            "frameDelay": self.delay.wire() if self.delay else None,
+            "frameDelayVariationMs": round(self.delay_variation_ms, 4),
+            "outageMs": round(self.outage_s * 1000, 1),
+        }
+
+
+def netns_socket(netns: str, family: socket.AddressFamily, kind: socket.SocketKind) -> socket.socket:
+    """A socket created inside ``netns``; only a short-lived helper thread ever enters the namespace."""
+    made: list[socket.socket] = []
+    failed: list[BaseException] = []
+
+    def open_inside() -> None:
+        try:
+            namespace = os.open(os.path.join(NETNS_DIR, netns), os.O_RDONLY)
+            try:
+                if _libc().setns(namespace, _CLONE_NEWNET) != 0:
+                    raise OSError(ctypes.get_errno(), f"setns {netns}: {os.strerror(ctypes.get_errno())}")
+                made.append(socket.socket(family, kind))
+            finally:
+                os.close(namespace)
+        except BaseException as error:
+            failed.append(error)
+
+    helper = threading.Thread(target=open_inside, name=f"netns-{netns}")
+    helper.start()
+    helper.join()
+    if failed:
+        raise ProbeError(f"cannot open a socket in {netns}: {failed[0]}") from failed[0]
+    return made[0]
+
+
+def run_probe(
+    a: Endpoint, z: Endpoint, rate_bps: int, frame_bytes: int, duration_s: float, interval_s: float = 0.01
+) -> ProbeResult:
+    """Send sequenced, timestamped frames from ``a`` to ``z`` at ``rate_bps`` for ``duration_s``."""
+    payload = a.payload_bytes(frame_bytes)
+    frames = max(1, math.ceil(rate_bps * duration_s / (8 * frame_bytes)))
+    gap_ns = frame_bytes * 8 * 1_000_000_000 / rate_bps
+    with _socket_pair(a, z) as (sender, receiver, target):
+        arrivals: dict[int, int] = {}
+        stop = threading.Event()
+        listener = threading.Thread(target=_receive, args=(receiver, arrivals, stop), name="probe-receiver")
+        listener.start()
+        try:
+            send_times = _send(sender, target, payload, frames, gap_ns)
+            stop.wait(_DRAIN_S)  # a measurement window for frames in flight, not a synchronisation
+        finally:
+            stop.set()
+            listener.join()
+    return _result(send_times, arrivals, frame_bytes, rate_bps, duration_s, interval_s)
+
+
+class _socket_pair:
+    """The sender's socket in ``a``, the receiver's bound in ``z``, and where to send."""
+
+    def __init__(self, a: Endpoint, z: Endpoint) -> None:
+        self.a, self.z = a, z
+
+    def __enter__(self) -> tuple[socket.socket, socket.socket, tuple[str, int]]:
+        self.receiver = netns_socket(self.z.netns, self.z.family, socket.SOCK_DGRAM)
+        self.sender = netns_socket(self.a.netns, self.a.family, socket.SOCK_DGRAM)
+        self.receiver.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        self.receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        self.receiver.bind((self.z.address, self.z.port))
+        self.receiver.settimeout(_RECEIVE_POLL_S)
+        self.sender.bind((self.a.address, 0))
+        return self.sender, self.receiver, (self.z.address, self.receiver.getsockname()[1])
+
+    def __exit__(self, *_exc: object) -> None:
+        self.sender.close()
+        self.receiver.close()
+
+
+def _send(
+    sender: socket.socket, target: tuple[str, int], payload: int, frames: int, gap_ns: float
+) -> list[int]:
+    """Send on schedule (a late sender catches up, so the average rate holds); the send time of each."""
+    padding = bytes(payload - _HEADER.size)
+    send_times = [0] * frames
+    start = time.monotonic_ns()
+    for seq in range(frames):
+        due = start + round(seq * gap_ns)
+        wait = due - time.monotonic_ns()
+        if wait > 0:
+            time.sleep(wait / 1e9)  # pacing the offered load
+        sent_at = time.time_ns()
+        try:
+            sender.sendto(_HEADER.pack(seq, sent_at) + padding, target)
+        except OSError as error:  # the local stack refused: the frame never left
+            raise ProbeError(f"send failed at frame {seq}: {error}") from error
+        send_times[seq] = sent_at
+    return send_times
+
+
+def _receive(receiver: socket.socket, arrivals: dict[int, int], stop: threading.Event) -> None:
+    """Record each first arrival's kernel receive time by sequence number until told to stop."""
+    space = socket.CMSG_SPACE(16)
+    while not stop.is_set():
+        try:
+            data, ancillary, _flags, _source = receiver.recvmsg(65536, space)
+        except TimeoutError:
+            continue
+        if len(data) < _HEADER.size:
+            continue
+        seq, _sent = _HEADER.unpack_from(data)
+        received_at = time.time_ns()
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+                seconds, nanoseconds = struct.unpack("qq", value[:16])
+                received_at = seconds * 1_000_000_000 + nanoseconds
+        arrivals.setdefault(seq, received_at)
+
+
+def _result(
+    send_times: list[int],
+    arrivals: dict[int, int],
+    frame_bytes: int,
+    rate_bps: int,
+    duration_s: float,
+    interval_s: float,
+) -> ProbeResult:
+    delays = [(arrivals[seq] - send_times[seq]) / 1e6 for seq in sorted(arrivals) if seq < len(send_times)]
+    variation = (
+        sum(abs(later - earlier) for earlier, later in itertools.pairwise(delays)) / (len(delays) - 1)
+        if len(delays) > 1
+        else 0.0
+    )
+    start = send_times[0]
+    slots = max(1, math.ceil(duration_s / interval_s))
+    sent, received = [0] * slots, [0] * slots
+    for seq, sent_at in enumerate(send_times):
+        slot = min(slots - 1, int((sent_at - start) / 1e9 / interval_s))
+        sent[slot] += 1
+        received[slot] += seq in arrivals
+    return ProbeResult(
+        frame_bytes=frame_bytes,
+        offered_bps=rate_bps,
+        duration_s=max(duration_s, (send_times[-1] - start) / 1e9),
+        interval_s=interval_s,
+        frames_sent=len(send_times),
+        frames_received=len(delays),
+        delay=_delay_stats(delays),
+        delay_variation_ms=variation,
+        timeline=[Interval(s, r) for s, r in zip(sent, received, strict=True)],
+    )
+
+
+def _delay_stats(delays: list[float]) -> DelayStats | None:
+    if not delays:
+        return None
+    ordered = sorted(delays)
+
+    def percentile(share: float) -> float:
+        return ordered[min(len(ordered) - 1, math.ceil(share * len(ordered)) - 1)]
+
+    return DelayStats(
+        mean_ms=sum(ordered) / len(ordered),
+        min_ms=ordered[0],
+        max_ms=ordered[-1],
+        p50_ms=percentile(0.50),
+        p95_ms=percentile(0.95),
+        p99_ms=percentile(0.99),
+    )
+
+
+def _libc() -> Any:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+# --- iperf3 ---------------------------------------------------------------------------------------------
+
+
+def iperf3_available() -> bool:
+    return shutil.which("iperf3") is not None and shutil.which("nsenter") is not None
+
+
+def iperf3(a: Endpoint, z: Endpoint, rate_bps: int, duration_s: float, frame_bytes: int = 1000) -> Document:
+    """iperf3's UDP test from ``a`` to ``z`` (its JSON ``end`` summary); the server serves one test."""
+    port = z.port or 5201
+    server = subprocess.Popen(
+        _in_netns(z.netns, "iperf3", "-s", "-1", "-B", z.address, "-p", str(port), "-J"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        client = _until_listening(
+            lambda: subprocess.run(
+                _in_netns(
+                    a.netns,
+                    *("iperf3", "-u", "-c", z.address, "-p", str(port), "-B", a.address, "-J"),
+                    *("-b", str(rate_bps), "-t", str(duration_s), "-l", str(a.payload_bytes(frame_bytes))),
+                ),
+                capture_output=True,
+                text=True,
+            )
+        )
+    finally:
+        server.kill()
+        server.wait()
+    report = json.loads(client.stdout)
+    if "error" in report:
+        raise ProbeError(f"iperf3: {report['error']}")
+    summary: Document = report["end"]
+    return summary
+
+
+def _until_listening(
+    attempt: Callable[[], subprocess.CompletedProcess[str]], attempts: int = 50
+) -> subprocess.CompletedProcess[str]:
+    """Retry the client while the freshly started server is not listening yet (connection refused)."""
+    for _ in range(attempts):
+        done = attempt()
+        if done.returncode == 0 or "refused" not in done.stdout + done.stderr:
+            return done
+        time.sleep(0.02)  # back-off between connection attempts
+    return done
+
+
+def _in_netns(netns: str, *argv: str) -> list[str]:
+    return ["nsenter", f"--net={NETNS_DIR}/{netns}", *argv]
