@@ -57,7 +57,8 @@ def mef_specs() -> Path:
 @pytest.fixture(scope="session")
 def domain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A running demo domain (SQLite, or PostgreSQL when LSO_DATABASE_URL is set)."""
-    with domain_in_thread(tmp_path_factory.mktemp("domain")) as settings:
+    # SLS assessment every second (60 s in production), so degradation tests see it act promptly
+    with domain_in_thread(tmp_path_factory.mktemp("domain"), sls_period_s=1.0) as settings:
         yield settings
 
 
