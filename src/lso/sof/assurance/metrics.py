@@ -1,0 +1,512 @@
+"""MEF 10.4 one-way performance metrics over a period T, and their assessment against an SLS.
+
+The definitions (MEF 10.4 §8.8; the same in MEF 26.2 §12.13 for OVCs), for one ordered pair ⟨i, j⟩ and one
+CoS over T:
+
+- §8.8.2 one-way frame delay d(P): the smallest d such that at least P % of the qualified frames have a
+  delay ≤ d. From measurement bins it is known to lie in one bin, clipped to [min, max] of the samples.
+- §8.8.3 mean frame delay: the arithmetic mean of the delays (exact: sum / count).
+- §8.8.4 frame delay range: d(P) − d_min.
+- §8.8.5 inter-frame delay variation v(P): the P-percentile of |d_a − d_b| over pairs of qualified frames
+  whose ingress times are Δτ apart.
+- §8.8.6 frame loss ratio: (I − E) / I over the qualified frames; undefined when I = 0.
+- §8.8.7 availability: with Δt, C and n, H(Δt_k) = 1 when flr(Δt_k) > C. While available, unavailability
+  starts at the first Δt_k of n consecutive high-loss Δt; while unavailable, availability starts again at
+  the first Δt_k of n consecutive non-high-loss Δt. A = available Δt / Δt of T not in a maintenance interval.
+- §8.8.8 high loss intervals (HLI): available, non-maintenance Δt with H = 1.
+- §8.8.9 consecutive high loss intervals (CHLI) with p: available, non-maintenance Δt_k such that
+  Δt_{k−p+1} … Δt_k are all such high-loss Δt (a run of r ≥ p of them counts r − p + 1).
+
+The performance of a set S of ordered pairs is the worst pair: the maximum for delay, range, IFDV, FLR,
+HLI and CHLI, the minimum for availability. Frames are qualified per measurement interval: an interval
+overlapping a maintenance interval, or whose every Δt is unavailable, contributes no frames (the frame
+counters inside an interval are those of the measurement point, which counts only in available time as
+MEF 35.1 requires). Δt of a missing interval are neither available nor unavailable and count as
+non-high-loss for the availability runs. Availability near the end of T looks at up to n − 1 Δt after T
+when they were measured; otherwise the runs are judged on the Δt of T alone.
+
+Everything is vectorised over a stack of series (axis 0) so thousands of services assess in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lso.sof.assurance.series import IntervalSeries, MeasurementProfile, empty, high_loss_bits
+
+Window = tuple[int, int]
+"""A maintenance interval [start, end) in epoch seconds."""
+
+
+@dataclass
+class PairMetrics:
+    """What the metrics need from a stack of M series over T, each array of shape (M,) (bins (M, B))."""
+
+    profile: MeasurementProfile
+    frames_offered: np.ndarray
+    frames_delivered: np.ndarray
+    delay_sum_us: np.ndarray
+    delay_min_us: np.ndarray
+    delay_max_us: np.ndarray
+    fd_bins: np.ndarray
+    ifdv_max_us: np.ndarray
+    ifdv_bins: np.ndarray
+    delta_t_counted: np.ndarray
+    delta_t_available: np.ndarray
+    high_loss_intervals: np.ndarray
+    consecutive_high_loss: dict[int, np.ndarray] = field(default_factory=dict)
+
+
+def availability_states(high_loss: np.ndarray, n: int) -> np.ndarray:
+    """A(Δt_k) (True = available) for each row of H, shape (M, K), per MEF 10.4 §8.8.7.
+
+    A run of n Δt all high-loss (all not high-loss) starting at k is a trigger to become unavailable
+    (available); a trigger to enter the state already held changes nothing, so A(Δt_k) is the state of the
+    latest trigger at or before k — available before the first one.
+    """
+    rows, count = high_loss.shape
+    trigger = np.full((rows, count), -1, dtype=np.int8)
+    if count >= n:
+        cumulative = np.zeros((rows, count + 1), dtype=np.int32)
+        np.cumsum(high_loss, axis=1, out=cumulative[:, 1:])
+        in_window = cumulative[:, n:] - cumulative[:, :-n]
+        head = trigger[:, : count - n + 1]
+        head[in_window == n] = 0
+        head[in_window == 0] = 1
+    latest = np.where(trigger >= 0, np.arange(count, dtype=np.int64), -1)
+    np.maximum.accumulate(latest, axis=1, out=latest)
+    state = np.take_along_axis(trigger, np.maximum(latest, 0), axis=1)
+    return np.where(latest >= 0, state == 1, True)
+
+
+def consecutive_runs(flags: np.ndarray, p: int) -> np.ndarray:
+    """Per row, how many k have flags[k−p+1 … k] all True (§8.8.9)."""
+    rows, count = flags.shape
+    if count < p:
+        return np.zeros(rows, dtype=np.int64)
+    cumulative = np.zeros((rows, count + 1), dtype=np.int32)
+    np.cumsum(flags, axis=1, out=cumulative[:, 1:])
+    return np.count_nonzero(cumulative[:, p:] - cumulative[:, :-p] == p, axis=1)
+
+
+def maintenance_mask(start: int, count: int, step_s: int, windows: Iterable[Window]) -> np.ndarray:
+    """For ``count`` consecutive slots of ``step_s`` seconds from ``start``: does the slot intersect a
+    maintenance interval?"""
+    slot = start + np.arange(count, dtype=np.int64) * step_s
+    mask = np.zeros(count, dtype=bool)
+    for begin, end in windows:
+        mask |= (slot < end) & (slot + step_s > begin)
+    return mask
+
+
+def measure(
+    records: np.ndarray,
+    present: np.ndarray,
+    profile: MeasurementProfile,
+    n: int,
+    period_intervals: int,
+    maintenance: np.ndarray,
+    chli_p: Iterable[int] = (),
+) -> PairMetrics:
+    """Reduce a dense grid of interval records, shape (M, I), to :class:`PairMetrics` over T.
+
+    The first ``period_intervals`` columns are T; later ones are measured look-ahead for availability.
+    ``present`` (M, I) marks measured intervals; ``maintenance`` (I × Δt per interval,) marks Δt that
+    intersect a maintenance interval (the same for every series of the stack).
+    """
+    rows = records.shape[0]
+    per = profile.delta_ts
+    in_t = period_intervals * per
+    counted = np.repeat(present, per, axis=1)[:, :in_t] & ~maintenance[None, :in_t]
+    available = np.ones((rows, in_t), dtype=bool)
+    high_loss = np.zeros((rows, in_t), dtype=bool)
+    impaired = np.flatnonzero(records["high_loss"].reshape(rows, -1).any(axis=1))
+    if impaired.size:
+        bits = high_loss_bits(records[impaired], profile).reshape(impaired.size, -1)
+        bits &= np.repeat(present[impaired], per, axis=1)
+        available[impaired] = availability_states(bits, n)[:, :in_t]
+        high_loss[impaired] = bits[:, :in_t]
+    hli_flags = high_loss & available & counted
+    interval_available = available.reshape(rows, period_intervals, per).any(axis=2)
+    interval_maintained = np.asarray(maintenance[:in_t].reshape(period_intervals, per).any(axis=1))
+    qualified = present[:, :period_intervals] & interval_available & ~interval_maintained[None, :]
+    window = records[:, :period_intervals]
+    fd_bins = np.where(qualified[..., None], window["fd_bins"], 0).sum(axis=1, dtype=np.int64)
+    has_delay = qualified & (window["fd_bins"].sum(axis=2) > 0)
+    big = np.iinfo(np.uint32).max
+    return PairMetrics(
+        profile=profile,
+        frames_offered=np.where(qualified, window["offered"], 0).sum(axis=1, dtype=np.int64),
+        frames_delivered=np.where(qualified, window["delivered"], 0).sum(axis=1, dtype=np.int64),
+        delay_sum_us=np.where(qualified, window["fd_sum_us"], 0).sum(axis=1, dtype=np.int64),
+        delay_min_us=np.where(has_delay, window["fd_min_us"], big).min(axis=1),
+        delay_max_us=np.where(has_delay, window["fd_max_us"], 0).max(axis=1),
+        fd_bins=fd_bins,
+        ifdv_max_us=np.where(qualified, window["ifdv_max_us"], 0).max(axis=1),
+        ifdv_bins=np.where(qualified[..., None], window["ifdv_bins"], 0).sum(axis=1, dtype=np.int64),
+        delta_t_counted=counted.sum(axis=1),
+        delta_t_available=(available & counted).sum(axis=1),
+        high_loss_intervals=hli_flags.sum(axis=1),
+        consecutive_high_loss={p: consecutive_runs(hli_flags, p) for p in set(chli_p)},
+    )
+
+
+def percentile_bounds(
+    bins: np.ndarray, lower_bounds: Sequence[int], percentile: float, low: np.ndarray, high: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bounds [lo, hi] (µs) of the P-percentile of the binned samples of each row (§8.8.2): the bin
+    where the cumulative count first reaches P % of all samples, clipped to the samples' [low, high].
+    Rows without samples give (-1, -1)."""
+    total = bins.sum(axis=1)
+    cumulative = np.cumsum(bins, axis=1)
+    reached = cumulative * 100.0 >= percentile * total[:, None]
+    index = np.argmax(reached, axis=1)
+    edges = np.asarray(lower_bounds, dtype=np.int64)
+    upper_edges = np.append(edges[1:] - 1, np.iinfo(np.int64).max)
+    lo = np.maximum(edges[index], low.astype(np.int64))
+    hi = np.minimum(upper_edges[index], high.astype(np.int64))
+    empty_rows = total == 0
+    return np.where(empty_rows, -1, lo), np.where(empty_rows, -1, hi)
+
+
+def frame_delay(m: PairMetrics, percentile: float) -> tuple[np.ndarray, np.ndarray]:
+    """§8.8.2 one-way frame delay d(P), as [lo, hi] µs per row."""
+    return percentile_bounds(m.fd_bins, m.profile.fd_bins_us, percentile, m.delay_min_us, m.delay_max_us)
+
+
+def mean_frame_delay(m: PairMetrics) -> np.ndarray:
+    """§8.8.3 mean frame delay in µs per row (NaN without samples)."""
+    count = m.fd_bins.sum(axis=1)
+    return np.divide(m.delay_sum_us, count, out=np.full(count.shape, np.nan), where=count > 0)
+
+
+def frame_delay_range(m: PairMetrics, percentile: float) -> tuple[np.ndarray, np.ndarray]:
+    """§8.8.4 frame delay range d(P) − d_min, as [lo, hi] µs per row (-1 without samples)."""
+    lo, hi = frame_delay(m, percentile)
+    minimum = m.delay_min_us.astype(np.int64)
+    return np.where(lo < 0, -1, lo - minimum), np.where(hi < 0, -1, hi - minimum)
+
+
+def inter_frame_delay_variation(m: PairMetrics, percentile: float) -> tuple[np.ndarray, np.ndarray]:
+    """§8.8.5 inter-frame delay variation v(P) for the profile's Δτ, as [lo, hi] µs per row."""
+    zero = np.zeros(m.ifdv_max_us.shape, dtype=np.int64)
+    return percentile_bounds(m.ifdv_bins, m.profile.ifdv_bins_us, percentile, zero, m.ifdv_max_us)
+
+
+def frame_loss_ratio(m: PairMetrics) -> np.ndarray:
+    """§8.8.6 frame loss ratio (a fraction) per row; NaN when no frame was offered."""
+    lost = np.maximum(m.frames_offered - m.frames_delivered, 0)
+    offered = m.frames_offered
+    return np.divide(lost, offered, out=np.full(offered.shape, np.nan), where=offered > 0)
+
+
+def availability(m: PairMetrics) -> np.ndarray:
+    """§8.8.7 availability (a fraction) per row; NaN when every Δt of T was in maintenance or missing."""
+    counted = m.delta_t_counted
+    return np.divide(m.delta_t_available, counted, out=np.full(counted.shape, np.nan), where=counted > 0)
+
+
+def grid(series: IntervalSeries, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """The series' records on the dense interval grid of [start, end), and which were measured."""
+    step = series.profile.interval_s
+    count = (end - start) // step
+    dense = empty(series.profile, count)
+    present = np.zeros(count, dtype=bool)
+    slots = (series.records["start"] - start) // step
+    inside = (slots >= 0) & (slots < count) & ((series.records["start"] - start) % step == 0)
+    dense[slots[inside]] = series.records[inside]
+    present[slots[inside]] = True
+    return dense, present
+
+
+# SLS time units (the product schema's TimeDurationUnits, MEF 101's Time units) in microseconds.
+_MICROSECONDS = {
+    "NS": 1e-3,
+    "US": 1.0,
+    "MS": 1e3,
+    "SEC": 1e6,
+    "MIN": 6e7,
+    "HOUR": 3.6e9,
+    "nanoSeconds": 1e-3,
+    "microSeconds": 1.0,
+    "milliSeconds": 1e3,
+    "seconds": 1e6,
+}
+
+
+def duration_us(value: Any) -> float | None:
+    """An SLS time duration ({timeDurationValue, timeDurationUnits} or {number, unit}) in µs."""
+    if not isinstance(value, dict):
+        return None
+    amount = value.get("timeDurationValue", value.get("number"))
+    unit = _MICROSECONDS.get(str(value.get("timeDurationUnits", value.get("unit"))))
+    return None if amount is None or unit is None else float(amount) * unit
+
+
+@dataclass(frozen=True)
+class CosParameters:
+    """The availability parameters of one SLS CoS Name entry (MEF 10.4 §8.8)."""
+
+    cos_name: str
+    delta_t_s: int
+    threshold_c: float
+    n: int
+
+
+@dataclass(frozen=True)
+class SlsObjective:
+    """One performance objective of one CoS Name entry: the metric (its SLS list attribute), the ordered
+    pairs S, its parameters and the objective — µs for delays, % for FLR and availability, a count for
+    HLI and CHLI."""
+
+    metric: str
+    cos: CosParameters
+    pairs: tuple[tuple[str, str], ...]
+    objective: float
+    percentile: float | None = None
+    p: int | None = None
+    delta_tau_us: float | None = None
+
+
+# metric → (list attributes in the product / MEF 101 schemas, objective attributes, kind of objective)
+_SLS_METRICS = {
+    "oneWayFrameDelay": (("oneWayFrameDelayPmMetric",), ("oneWayFdObjective",), "time"),
+    "oneWayMeanFrameDelay": (("oneWayMeanFrameDelayPmMetric",), ("oneWayMfdObjective",), "time"),
+    "oneWayFrameDelayRange": (
+        ("oneWayFrameDelayRangePmMetric", "oneWayMeanFrameDelayRangePmMetric"),
+        ("oneWayFdrObjective",),
+        "time",
+    ),
+    "oneWayInterFrameDelayVariation": (
+        ("oneWayInterFrameDelayVariationPmMetric",),
+        ("oneWayIfdvObjective",),
+        "time",
+    ),
+    "oneWayFrameLossRatio": (
+        ("oneWayFrameLossRatioPmMetric",),
+        ("oneWayFlrObjective", "oneWayFrameLossRatioObjective"),
+        "number",
+    ),
+    "oneWayAvailability": (("oneWayAvailabilityPmMetric",), ("oneWayAvailabilityObjective",), "number"),
+    "oneWayHighLossIntervals": (
+        ("oneWayHighLossIntervalsPmMetric", "oneWayHighLossIntervalPmMetric"),
+        ("oneWayHighLossIntervalsObjective",),
+        "number",
+    ),
+    "oneWayConsecutiveHighLossIntervals": (
+        ("oneWayConsecutiveHighLossIntervalsPmMetric",),
+        ("oneWayChliObjective",),
+        "number",
+    ),
+}
+_PERCENTILES = ("oneWayFdPercentile", "oneWayFdrPercentile", "oneWayIfdvPercentile")
+
+
+def _pairs(item: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    pairs = item.get("orderedPairList") or item.get("orderedPairs") or []
+    return tuple(
+        (
+            str(pair.get("fromCarrierEthernetServiceEndPoint", pair.get("fromUni", ""))),
+            str(pair.get("toCarrierEthernetServiceEndPoint", pair.get("toUni", ""))),
+        )
+        for pair in pairs
+    )
+
+
+def sls_objectives(sls: dict[str, Any]) -> list[SlsObjective]:
+    """Every objective of a ``carrierEthernetServiceLevelSpecification`` this module can assess (all but
+    the composite and group availability metrics)."""
+    found: list[SlsObjective] = []
+    for entry in sls.get("slsCosNameEntry") or []:
+        cos = CosParameters(
+            str(entry.get("cosName", "")),
+            int(entry.get("deltaT") or 1),
+            float(entry.get("thresholdC") or 0.0),
+            int(entry.get("consecutiveIntervalN") or 1),
+        )
+        for metric, (lists, objective_names, kind) in _SLS_METRICS.items():
+            for attribute in lists:
+                for item in entry.get(attribute) or []:
+                    raw = next((item[name] for name in objective_names if name in item), None)
+                    objective = duration_us(raw) if kind == "time" else raw
+                    if objective is None:
+                        continue
+                    percentile = next((item[name] for name in _PERCENTILES if name in item), None)
+                    found.append(
+                        SlsObjective(
+                            metric,
+                            cos,
+                            _pairs(item),
+                            float(objective),
+                            float(percentile) if percentile is not None else None,
+                            item.get("consecutiveNumberP"),
+                            duration_us(item.get("timeDuration")),
+                        )
+                    )
+    return found
+
+
+@dataclass(frozen=True)
+class PairValue:
+    """The value of one ordered pair; ``lower`` is set when bins bound the value to [lower, value]."""
+
+    source: str
+    sink: str
+    value: float | None
+    lower: float | None = None
+
+
+@dataclass(frozen=True)
+class ObjectiveResult:
+    """One objective compared with the performance of its set S (the worst pair). ``met`` is None when
+    there is nothing to judge (no qualified frames, no series, or series measured with other Δt/C/Δτ)."""
+
+    objective: SlsObjective
+    value: float | None
+    met: bool | None
+    pairs: tuple[PairValue, ...]
+    reason: str | None = None
+
+    def wire(self) -> dict[str, Any]:
+        o = self.objective
+        unit = {"oneWayFrameLossRatio": "%", "oneWayAvailability": "%"}.get(o.metric, "ms")
+        if o.metric in ("oneWayHighLossIntervals", "oneWayConsecutiveHighLossIntervals"):
+            unit = "count"
+        scale = 1e-3 if unit == "ms" else 1.0
+        return {
+            "metric": o.metric,
+            "cosName": o.cos.cos_name,
+            "percentile": o.percentile,
+            "consecutiveNumberP": o.p,
+            "objective": o.objective * scale,
+            "value": None if self.value is None else self.value * scale,
+            "unit": unit,
+            "met": self.met,
+            "reason": self.reason,
+            "orderedPairs": [
+                {
+                    "from": pair.source,
+                    "to": pair.sink,
+                    "value": None if pair.value is None else pair.value * scale,
+                    "lowerBound": None if pair.lower is None else pair.lower * scale,
+                }
+                for pair in self.pairs
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Every objective of an SLS over [start, end); ``met`` when none is known to be missed."""
+
+    service_id: str
+    start: int
+    end: int
+    results: tuple[ObjectiveResult, ...]
+
+    @property
+    def met(self) -> bool:
+        return all(result.met is not False for result in self.results)
+
+
+def assess(
+    series: Sequence[IntervalSeries],
+    sls: dict[str, Any],
+    start: int,
+    end: int,
+    maintenance: Iterable[Window] = (),
+) -> Assessment:
+    """Assess a service's series (as :func:`series.read_service` returns them, read up to ``end`` plus
+    the n − 1 Δt of look-ahead when wanted) against every objective of its SLS over T = [start, end)."""
+    objectives = sls_objectives(sls)
+    windows = tuple(maintenance)
+    measured: dict[tuple[str, str, str], PairMetrics] = {}
+    for cos in {o.cos for o in objectives}:
+        chli_p = {o.p for o in objectives if o.cos == cos and o.p}
+        for one in series:
+            if one.key.cos_name == cos.cos_name:
+                metrics = _measure_one(one, cos.n, start, end, windows, chli_p)
+                measured[(one.key.source, one.key.sink, cos.cos_name)] = metrics
+    service_id = series[0].key.service_id if series else ""
+    return Assessment(service_id, start, end, tuple(_judge(o, measured) for o in objectives))
+
+
+def _measure_one(
+    one: IntervalSeries, n: int, start: int, end: int, windows: tuple[Window, ...], chli_p: set[int]
+) -> PairMetrics:
+    profile = one.profile
+    period = (end - start) // profile.interval_s
+    ahead = -(-(n - 1) // profile.delta_ts)
+    dense, present = grid(one, start, start + (period + ahead) * profile.interval_s)
+    total_delta_ts = (period + ahead) * profile.delta_ts
+    mask = maintenance_mask(start, total_delta_ts, profile.delta_t_s, windows)
+    return measure(dense[None, :], present[None, :], profile, n, period, mask, chli_p)
+
+
+def pair_value(
+    o: SlsObjective, m: PairMetrics, row: int = 0
+) -> tuple[float | None, float | None, str | None]:
+    """(value, lower bound, why not judged) of objective ``o`` for row ``row`` of ``m``."""
+    profile = m.profile
+    uses_delta_t = o.metric in (
+        "oneWayAvailability",
+        "oneWayHighLossIntervals",
+        "oneWayConsecutiveHighLossIntervals",
+    )
+    if uses_delta_t and (profile.delta_t_s, profile.threshold_c) != (o.cos.delta_t_s, o.cos.threshold_c):
+        return None, None, "measured with another Δt or C than the SLS states"
+    if o.metric == "oneWayInterFrameDelayVariation" and o.delta_tau_us not in (
+        None,
+        profile.ifdv_delta_tau_us,
+    ):
+        return None, None, "measured with another Δτ than the SLS states"
+    percentile = o.percentile if o.percentile is not None else 100.0
+    bounded = {
+        "oneWayFrameDelay": frame_delay,
+        "oneWayFrameDelayRange": frame_delay_range,
+        "oneWayInterFrameDelayVariation": inter_frame_delay_variation,
+    }.get(o.metric)
+    if bounded is not None:
+        lo, hi = bounded(m, percentile)
+        if hi[row] < 0:
+            return None, None, "no qualified frames"
+        return float(hi[row]), float(lo[row]), None
+    if o.metric == "oneWayHighLossIntervals":
+        return float(m.high_loss_intervals[row]), None, None
+    if o.metric == "oneWayConsecutiveHighLossIntervals":
+        return float(m.consecutive_high_loss[o.p or 1][row]), None, None
+    ratio = {
+        "oneWayMeanFrameDelay": mean_frame_delay(m),
+        "oneWayFrameLossRatio": frame_loss_ratio(m) * 100,
+        "oneWayAvailability": availability(m) * 100,
+    }[o.metric][row]
+    return (None, None, "no qualified frames or Δt") if np.isnan(ratio) else (float(ratio), None, None)
+
+
+def _judge(o: SlsObjective, measured: dict[tuple[str, str, str], PairMetrics]) -> ObjectiveResult:
+    pairs: list[PairValue] = []
+    reasons: list[str] = []
+    for source, sink in o.pairs:
+        found = measured.get((source, sink, o.cos.cos_name))
+        if found is None:
+            pairs.append(PairValue(source, sink, None))
+            reasons.append(f"no measurements from {source} to {sink}")
+            continue
+        value, lower, reason = pair_value(o, found)
+        pairs.append(PairValue(source, sink, value, lower))
+        if reason:
+            reasons.append(reason)
+    values = [pair.value for pair in pairs if pair.value is not None]
+    if not values:
+        return ObjectiveResult(o, None, None, tuple(pairs), "; ".join(dict.fromkeys(reasons)) or None)
+    if o.metric == "oneWayAvailability":
+        worst = min(values)
+        met = worst >= o.objective
+    else:
+        worst = max(values)
+        met = worst <= o.objective
+    return ObjectiveResult(o, worst, met, tuple(pairs), "; ".join(dict.fromkeys(reasons)) or None)

@@ -1,0 +1,313 @@
+"""Measurement interval series: what MEF 10.4 metrics need, stored compactly.
+
+A series belongs to one ordered pair of service end points ⟨source, sink⟩ and one CoS of a service
+(:class:`SeriesKey`). It is a sequence of measurement intervals (MEF 35.1: typically 15 min, or 1 min),
+each one record of :func:`interval_dtype`:
+
+- ``offered`` / ``delivered``: qualified frames offered at the source and delivered at the sink (MEF 10.4
+  §8.8.6 frame loss ratio; as MEF 35.1 counts them, only in available Δt).
+- one-way frame delay: MEF 35.1 measurement bins ``fd_bins`` (counts per bin; bin ``i`` holds delays in
+  ``[fd_bins_us[i], fd_bins_us[i+1])`` microseconds, the last bin is open) plus exact ``fd_sum_us``,
+  ``fd_min_us`` and ``fd_max_us``. Summing bins over the intervals of a period T gives the delay
+  distribution over T, so the percentile (§8.8.2) and range (§8.8.4) over T are exact up to the bin
+  resolution — and the met/not-met decision is exact when the objective (plus 1 µs) is a bin bound, which
+  :meth:`MeasurementProfile.for_objectives` arranges. The mean (§8.8.3) and minimum are exact.
+- inter-frame delay variation (§8.8.5): bins of |d_a − d_b| for frame pairs Δτ apart, plus the maximum.
+- availability (§8.8.7): one bit per Δt of the interval, H(Δt_k) = 1 when flr(Δt_k) > C (the source knows
+  the SLS's Δt and C as MEF 35.1 is configured with them). Availability depends on runs of n Δt that may
+  cross interval and day boundaries; keeping every H bit lets the run be followed exactly across them —
+  a per-interval count of high-loss Δt would not.
+
+Storage: one row per (series, UTC day) in ``measurement_block``; its ``data`` is the day's records as a
+zlib-compressed numpy byte string. Ingest merges by interval start, so re-ingesting an interval (a retried
+fetch) replaces it rather than adding it twice.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Integer, LargeBinary, String, Text, select, tuple_
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from lso.db import Base
+
+DAY_S = 86_400
+_BASE_BINS_US = (0, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000)
+
+
+@dataclass(frozen=True, order=True)
+class SeriesKey:
+    """One ordered pair ⟨source, sink⟩ of service end points (UNIs or EVC end points) and one CoS."""
+
+    service_id: str
+    source: str
+    sink: str
+    cos_name: str
+
+
+@dataclass(frozen=True)
+class MeasurementProfile:
+    """How the intervals of a series were measured (MEF 35.1 PM session configuration)."""
+
+    interval_s: int
+    delta_t_s: int
+    threshold_c: float
+    fd_bins_us: tuple[int, ...] = _BASE_BINS_US
+    ifdv_bins_us: tuple[int, ...] = _BASE_BINS_US
+    ifdv_delta_tau_us: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if self.interval_s <= 0 or self.delta_t_s <= 0 or self.interval_s % self.delta_t_s:
+            raise ValueError("the measurement interval must be a whole number of Δt")
+        if DAY_S % self.interval_s:
+            raise ValueError("a day must be a whole number of measurement intervals")
+        for bins in (self.fd_bins_us, self.ifdv_bins_us):
+            if not bins or bins[0] != 0 or list(bins) != sorted(set(bins)):
+                raise ValueError("measurement bins are increasing lower bounds starting at 0")
+
+    @property
+    def delta_ts(self) -> int:
+        """Δt per measurement interval."""
+        return self.interval_s // self.delta_t_s
+
+    @classmethod
+    def for_objectives(
+        cls,
+        interval_s: int,
+        delta_t_s: int,
+        threshold_c: float,
+        fd_objectives_us: Iterable[int] = (),
+        ifdv_objectives_us: Iterable[int] = (),
+        ifdv_delta_tau_us: int = 1_000_000,
+    ) -> MeasurementProfile:
+        """A profile whose bins make "percentile ≤ objective" decidable exactly: a bin starts at every
+        objective + 1 µs, so the delays ≤ objective are exactly the bins below it."""
+        return cls(
+            interval_s,
+            delta_t_s,
+            threshold_c,
+            tuple(sorted(set(_BASE_BINS_US) | {o + 1 for o in fd_objectives_us})),
+            tuple(sorted(set(_BASE_BINS_US) | {o + 1 for o in ifdv_objectives_us})),
+            ifdv_delta_tau_us,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> MeasurementProfile:
+        raw: dict[str, Any] = json.loads(text)
+        raw["fd_bins_us"] = tuple(raw["fd_bins_us"])
+        raw["ifdv_bins_us"] = tuple(raw["ifdv_bins_us"])
+        return cls(**raw)
+
+
+def interval_dtype(profile: MeasurementProfile) -> np.dtype[Any]:
+    """The record of one measurement interval (see the module docstring for the meaning of each field)."""
+    return np.dtype(
+        [
+            ("start", "<i8"),
+            ("offered", "<u8"),
+            ("delivered", "<u8"),
+            ("fd_sum_us", "<u8"),
+            ("fd_min_us", "<u4"),
+            ("fd_max_us", "<u4"),
+            ("fd_bins", "<u4", (len(profile.fd_bins_us),)),
+            ("ifdv_max_us", "<u4"),
+            ("ifdv_bins", "<u4", (len(profile.ifdv_bins_us),)),
+            ("high_loss", "u1", ((profile.delta_ts + 7) // 8,)),
+        ]
+    )
+
+
+def empty(profile: MeasurementProfile, count: int) -> np.ndarray:
+    """``count`` zeroed interval records (no frames, no delay samples, no high-loss Δt)."""
+    return np.zeros(count, dtype=interval_dtype(profile))
+
+
+def summarize(
+    profile: MeasurementProfile,
+    start: int,
+    offered: int,
+    delivered: int,
+    delays_us: Sequence[int] | np.ndarray,
+    ifdv_us: Sequence[int] | np.ndarray,
+    high_loss: Sequence[bool] | np.ndarray,
+) -> np.ndarray:
+    """One interval record from raw samples: frame counts, the one-way delays of the delay measurement
+    frames, the |Δd| of frame pairs Δτ apart, and H(Δt) for each Δt of the interval."""
+    if start % profile.interval_s:
+        raise ValueError("an interval starts on a multiple of the measurement interval")
+    if len(high_loss) != profile.delta_ts:
+        raise ValueError(f"expected H for {profile.delta_ts} Δt, got {len(high_loss)}")
+    record = empty(profile, 1)
+    record["start"] = start
+    record["offered"] = offered
+    record["delivered"] = delivered
+    delays = np.asarray(delays_us, dtype=np.int64)
+    if delays.size:
+        record["fd_sum_us"] = delays.sum()
+        record["fd_min_us"] = delays.min()
+        record["fd_max_us"] = delays.max()
+        record["fd_bins"][0] = _bin_counts(delays, profile.fd_bins_us)
+    variations = np.asarray(ifdv_us, dtype=np.int64)
+    if variations.size:
+        record["ifdv_max_us"] = variations.max()
+        record["ifdv_bins"][0] = _bin_counts(variations, profile.ifdv_bins_us)
+    record["high_loss"][0] = np.packbits(np.asarray(high_loss, dtype=bool), bitorder="little")
+    return record
+
+
+def _bin_counts(values: np.ndarray, lower_bounds: tuple[int, ...]) -> np.ndarray:
+    index = np.searchsorted(np.asarray(lower_bounds), values, side="right") - 1
+    return np.bincount(index, minlength=len(lower_bounds))
+
+
+def high_loss_bits(records: np.ndarray, profile: MeasurementProfile) -> np.ndarray:
+    """H(Δt) of the records as booleans, shape ``records.shape + (delta_ts,)``."""
+    bits = np.unpackbits(records["high_loss"], axis=-1, bitorder="little")
+    return bits[..., : profile.delta_ts].astype(bool)
+
+
+class MeasurementBlock(Base):
+    """One UTC day of one series: its interval records packed and compressed."""
+
+    __tablename__ = "measurement_block"
+
+    service_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    source: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sink: Mapped[str] = mapped_column(String(128), primary_key=True)
+    cos_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    profile: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+@dataclass(frozen=True)
+class IntervalSeries:
+    """The records of one series over a period, sorted by start."""
+
+    key: SeriesKey
+    profile: MeasurementProfile
+    records: np.ndarray
+
+
+def _pack(records: np.ndarray) -> bytes:
+    return zlib.compress(records.tobytes(), 1)
+
+
+def _unpack(data: bytes, profile: MeasurementProfile) -> np.ndarray:
+    return np.frombuffer(zlib.decompress(data), dtype=interval_dtype(profile))
+
+
+def ingest(
+    session: Session, profile: MeasurementProfile, batch: Iterable[tuple[SeriesKey, np.ndarray]]
+) -> int:
+    """Add interval records to their series; returns how many records were written.
+
+    Records are grouped by (series, day) and merged into the day's block: a record with the start of a
+    stored one replaces it (idempotent re-ingest). A day keeps one profile: ingesting with another one
+    replaces the day's records measured under the old profile.
+    """
+    grouped: dict[tuple[SeriesKey, int], list[np.ndarray]] = defaultdict(list)
+    dtype = interval_dtype(profile)
+    written = 0
+    for key, records in batch:
+        if records.dtype != dtype:
+            raise ValueError("records do not match the measurement profile")
+        days = records["start"] // DAY_S
+        for day in np.unique(days):
+            grouped[(key, int(day))].append(records[days == day])
+        written += len(records)
+    if not grouped:
+        return 0
+    existing = _blocks(session, list(grouped))
+    profile_json = profile.to_json()
+    for (key, day), parts in grouped.items():
+        block = existing.get((key, day))
+        if block is not None and block.profile == profile_json:
+            parts = [_unpack(block.data, profile), *parts]
+        merged = np.concatenate(parts)
+        # The last record of a start wins: np.unique on the reversed array keeps first occurrences.
+        _, last = np.unique(merged["start"][::-1], return_index=True)
+        merged = merged[len(merged) - 1 - last]
+        if block is None:
+            session.add(
+                MeasurementBlock(
+                    service_id=key.service_id,
+                    source=key.source,
+                    sink=key.sink,
+                    cos_name=key.cos_name,
+                    day=day,
+                    profile=profile_json,
+                    count=len(merged),
+                    data=_pack(merged),
+                )
+            )
+        else:
+            block.profile, block.count, block.data = profile_json, len(merged), _pack(merged)
+    session.flush()
+    return written
+
+
+def _blocks(
+    session: Session, wanted: list[tuple[SeriesKey, int]]
+) -> dict[tuple[SeriesKey, int], MeasurementBlock]:
+    found: dict[tuple[SeriesKey, int], MeasurementBlock] = {}
+    columns = (
+        MeasurementBlock.service_id,
+        MeasurementBlock.source,
+        MeasurementBlock.sink,
+        MeasurementBlock.cos_name,
+        MeasurementBlock.day,
+    )
+    # Chunks keep the IN list within every database's bound-parameter limit.
+    for offset in range(0, len(wanted), 400):
+        chunk = [(k.service_id, k.source, k.sink, k.cos_name, d) for k, d in wanted[offset : offset + 400]]
+        for block in session.scalars(select(MeasurementBlock).where(tuple_(*columns).in_(chunk))):
+            key = SeriesKey(block.service_id, block.source, block.sink, block.cos_name)
+            found[(key, block.day)] = block
+    return found
+
+
+def read(session: Session, key: SeriesKey, start: int, end: int) -> IntervalSeries | None:
+    """The records of ``key`` whose interval starts in [start, end) (epoch seconds); None if there are
+    none. A period whose days were measured under different profiles is refused (ValueError): its bins
+    cannot be added up."""
+    series = read_service(session, key.service_id, start, end, keys=[key])
+    return series[0] if series else None
+
+
+def read_service(
+    session: Session, service_id: str, start: int, end: int, keys: Sequence[SeriesKey] | None = None
+) -> list[IntervalSeries]:
+    """Every series of a service (or only ``keys``) over [start, end), sorted by key."""
+    query = select(MeasurementBlock).where(
+        MeasurementBlock.service_id == service_id,
+        MeasurementBlock.day >= start // DAY_S,
+        MeasurementBlock.day <= (end - 1) // DAY_S,
+    )
+    blocks: dict[SeriesKey, list[MeasurementBlock]] = defaultdict(list)
+    for block in session.scalars(query.order_by(MeasurementBlock.day)):
+        key = SeriesKey(block.service_id, block.source, block.sink, block.cos_name)
+        if keys is None or key in keys:
+            blocks[key].append(block)
+    result = []
+    for key in sorted(blocks):
+        profiles = {block.profile for block in blocks[key]}
+        if len(profiles) != 1:
+            raise ValueError(f"{key} was measured under several profiles in this period")
+        profile = MeasurementProfile.from_json(profiles.pop())
+        records = np.concatenate([_unpack(block.data, profile) for block in blocks[key]])
+        records = records[(records["start"] >= start) & (records["start"] < end)]
+        if len(records):
+            result.append(IntervalSeries(key, profile, records))
+    return result
