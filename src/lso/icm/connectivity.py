@@ -93,10 +93,13 @@ class ConnectivityServices:
         return doc
 
     def _remove(self, doc: Document) -> Document:
-        for element in doc["route"]:
+        pending = doc.get("pendingRoute") or {"route": [], "links": []}  # a reroute under way
+        for element in dict.fromkeys(doc["route"] + pending["route"]):
             self.adagio.unconfigure(element, doc["id"])
         with self.db.session(serialize=resources.LOCK) as session:
-            resources.release_bandwidth(session, doc["links"], doc["id"])
+            resources.release_bandwidth(
+                session, list(dict.fromkeys(doc["links"] + pending["links"])), doc["id"]
+            )
             resources.release_vni(session, doc["vni"], doc["id"])
             for ep in doc["endPoints"]:
                 resources.return_sip(session, ep["sip"], doc["id"])

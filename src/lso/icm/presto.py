@@ -7,19 +7,19 @@ FastAPI's thread pool because configuring elements is blocking HTTP to ECM.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from lso.db import Database
-from lso.icm import resources, tapi
+from lso.icm import alarms, reroute, resources, tapi
 from lso.icm.adagio_client import AdagioClient, AdagioError
 from lso.icm.connectivity import ConnectivityServices
 from lso.icm.tapi import CreateInput, ServiceRefInput, UpdateInput
 from lso.icm.topology import LINKS, NODES, SIPS, free_mbps, shortest_route
 from lso.mef.body import parse_model
-from lso.mef.errors import MefError, not_found
+from lso.mef.errors import Issue, MefError, not_found, unprocessable
 from lso.mef.http import MefResponse
 from lso.security.tokens import InternalDep
 
@@ -47,6 +47,19 @@ class FeasibilityInput(BaseModel):
 class ActivationTestInput(ServiceRefInput):
     cir: int = Field(gt=0, description="bit/s")
     eir: int = Field(default=0, ge=0, description="bit/s")
+
+
+class AlarmQueryInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    connectivityServiceId: str | None = None
+    state: Literal["raised", "cleared"] | None = None
+
+
+class RerouteInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    uuid: str = Field(min_length=1)
+    avoidLink: list[str] = Field(default_factory=list, description="link ids, e.g. p-ldn--p-man")
+    avoidCurrentPath: bool = False
 
 
 def _input(payload: dict[str, Any] | None) -> dict[str, Any]:
@@ -167,6 +180,40 @@ def _extension_routes(db: Database, services: ConnectivityServices, adagio: Adag
             for a, z in _pairs(doc)
         ]
         return _output({"service-id": doc["id"], "session": sessions})
+
+    router.include_router(_assurance_routes(db, services))
+    return router
+
+
+def _assurance_routes(db: Database, services: ConnectivityServices) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/lso-get-alarms/")
+    def get_alarms(_caller: InternalDep, payload: Payload = None) -> MefResponse:
+        request = parse_model(AlarmQueryInput, _input(payload), "/input")
+        return _output({"alarm": alarms.query(db, request.connectivityServiceId, request.state)})
+
+    @router.post("/lso-reroute-connectivity-service/")
+    def reroute_connectivity_service(_caller: InternalDep, payload: Payload = None) -> MefResponse:
+        """Move the service (avoiding links or its current path) and answer it; 409 when no route is left."""
+        request = parse_model(RerouteInput, _input(payload), "/input")
+        doc = services.get(request.uuid)
+        with db.read() as session:
+            unknown = [i for i, link in enumerate(request.avoidLink) if LINKS.find(session, link) is None]
+        if unknown:
+            raise unprocessable(
+                *(Issue(f"/input/avoidLink/{i}", "no such link", "invalidValue") for i in unknown)
+            )
+        key = reroute.request_key(doc, request.avoidLink, request.avoidCurrentPath)
+        handle = reroute.start(doc["id"], key, request.avoidLink, request.avoidCurrentPath)
+        result = handle.get_result()
+        if result["outcome"] == reroute.NO_ROUTE:
+            raise MefError(
+                409, f"no other route with {doc['demandMbps']:g} Mbit/s free for {doc['id']}", code="conflict"
+            )
+        if result["outcome"] == reroute.FAILED:
+            raise MefError(502, f"reroute of {doc['id']} failed: {result['reason']}", code="internalError")
+        return _output({"service": tapi.service(services.get(doc["id"]))})
 
     return router
 

@@ -119,13 +119,18 @@ _LIFECYCLE = {"planned": "PLANNED", "installed": "INSTALLED", "removed": "PENDIN
 
 
 def service(doc: Document) -> Document:
-    """A stored connectivity service as a TAPI connectivity-service with NRP end point resources."""
+    """A stored connectivity service as a TAPI connectivity-service with NRP end point resources.
+
+    ``operational-state`` is DISABLED while the service is not installed or an alarm broke its route
+    with no other route to move it to; ``name`` carries the current ``route``.
+    """
+    operational = doc.get("operationalState", "ENABLED") if doc["state"] == "installed" else "DISABLED"
     return {
         "uuid": doc["id"],
         "name": _names(name=doc.get("name"), vni=doc["vni"], route=",".join(doc["route"])),
         "lifecycle-state": _LIFECYCLE[doc["state"]],
         "administrative-state": "UNLOCKED",
-        "operational-state": "ENABLED" if doc["state"] == "installed" else "DISABLED",
+        "operational-state": operational,
         "service-type": "POINT_TO_POINT_CONNECTIVITY",
         "layer-protocol-name": "ETH",
         "direction": "BIDIRECTIONAL",
@@ -138,7 +143,7 @@ def service(doc: Document) -> Document:
                 "layer-protocol-name": "ETH",
                 "role": "SYMMETRIC",
                 "direction": "BIDIRECTIONAL",
-                "operational-state": "ENABLED" if doc["state"] == "installed" else "DISABLED",
+                "operational-state": operational,
                 "nrp-carrier-eth-connectivity-end-point-resource": {
                     "ce-vlan-id-list-and-untag": (
                         {"vlan-id-mapping-type": "LIST", "vlan-id": [{"vlan-id": v} for v in ep["ceVlanIds"]]}
@@ -163,7 +168,7 @@ def sip(doc: Document) -> Document:
         ),
         "layer-protocol-name": ["ETH"],
         "administrative-state": "UNLOCKED",
-        "operational-state": "ENABLED",
+        "operational-state": doc.get("operationalState", "ENABLED"),
         "lifecycle-state": "INSTALLED",
         "total-potential-capacity": _mbps(doc["speedMbps"]),
         "available-capacity": _mbps(doc["speedMbps"] if free else 0),
@@ -182,7 +187,7 @@ def topology(nodes: list[Document], links: list[Document], free: dict[str, float
                 "uuid": n["id"],
                 "name": _names(element=n["id"], role=n["role"], site_id=n.get("siteId")),
                 "layer-protocol-name": ["ETH"],
-                "operational-state": "ENABLED",
+                "operational-state": n.get("operationalState", "ENABLED"),
                 "lifecycle-state": "INSTALLED",
                 "administrative-state": "UNLOCKED",
             }
@@ -194,7 +199,7 @@ def topology(nodes: list[Document], links: list[Document], free: dict[str, float
                 "name": _names(a=link["a"], z=link["z"]),
                 "layer-protocol-name": ["ETH"],
                 "direction": "BIDIRECTIONAL",
-                "operational-state": "ENABLED",
+                "operational-state": link.get("operationalState", "ENABLED"),
                 "lifecycle-state": "INSTALLED",
                 "administrative-state": "UNLOCKED",
                 "total-potential-capacity": _mbps(link["capacityMbps"]),

@@ -21,6 +21,7 @@ LINKS = Store("icm.link", "link")
 SIPS = Store("icm.sip", "service interface point")
 
 AVAILABLE, RESERVED, IN_USE = "AVAILABLE", "RESERVED", "IN_USE"
+ENABLED, DISABLED = "ENABLED", "DISABLED"
 _SIP_NAMESPACE = uuid.UUID("6d1f3f7e-4a0b-4c6e-9a51-3b1c2f3e9d10")
 
 
@@ -88,12 +89,23 @@ class Route:
         return len(self.links)
 
 
-def graph(session: Session, demand_mbps: float = 0) -> nx.Graph:
-    """The links with at least ``demand_mbps`` free, weighted by distance."""
+def graph(
+    session: Session,
+    demand_mbps: float = 0,
+    service_id: str | None = None,
+    avoid: frozenset[str] = frozenset(),
+) -> nx.Graph:
+    """The working links with ``demand_mbps`` free, weighted by distance.
+
+    Elements and links that are operationally down (an alarm) are left out, and so are the ``avoid``
+    links; what ``service_id`` already holds on a link counts as free for it (a reroute may keep links).
+    """
     network: nx.Graph[str] = nx.Graph()
-    network.add_nodes_from(node["id"] for node in NODES.all(session))
+    network.add_nodes_from(node["id"] for node in NODES.all(session) if is_up(node))
     for link in LINKS.all(session):
-        if free_mbps(link) >= demand_mbps:
+        held = link["reservations"].get(service_id, 0) if service_id else 0
+        usable = is_up(link) and link["id"] not in avoid and link["a"] in network and link["z"] in network
+        if usable and free_mbps(link) + held >= demand_mbps:
             network.add_edge(link["a"], link["z"], distance=link["distanceKm"], id=link["id"])
     return network
 
@@ -103,11 +115,41 @@ def shortest_route(session: Session, a: str, z: str, demand_mbps: float) -> Rout
     return route_in(graph(session, demand_mbps), a, z)
 
 
-def route_in(network: nx.Graph, a: str, z: str) -> Route | None:
+def is_up(resource: Document) -> bool:
+    """Operational state from ICM's alarms: a resource without one is up."""
+    return resource.get("operationalState", ENABLED) == ENABLED
+
+
+def set_operational_state(session: Session, source: str, state: str) -> bool:
+    """Mark the resource an ECM alarm names (``element:X``, ``link:A--Z``, ``port:X/uni-N``) up or down.
+
+    False when ICM does not know the resource (an alarm on something outside its topology).
+    """
+    store, ident = resource_of(source)
+    doc = store.find(session, ident)
+    if doc is None:
+        return False
+    if doc.get("operationalState", ENABLED) != state:
+        store.put(session, {**doc, "operationalState": state})
+    return True
+
+
+def resource_of(source: str) -> tuple[Store, str]:
+    kind, _, target = source.partition(":")
+    if kind == "link":
+        return LINKS, "--".join(sorted(target.split("--", 1)))
+    if kind == "port":
+        element, _, port = target.partition("/")
+        return SIPS, sip_uuid(element, port)
+    return NODES, target
+
+
+def route_in(network: nx.Graph, a: str, z: str, weight: str = "distance") -> Route | None:
+    """The cheapest route by ``weight`` (distance unless the caller set another cost on the edges)."""
     if a not in network or z not in network:
         return None
     try:
-        hops: list[str] = nx.shortest_path(network, a, z, weight="distance")
+        hops: list[str] = nx.shortest_path(network, a, z, weight=weight)
     except nx.NetworkXNoPath:
         return None
     edges = [network.edges[x, y] for x, y in itertools.pairwise(hops)]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import itertools
 import time
-import uuid
 from collections import deque
 
 from sqlalchemy.orm import Session
 
 from lso.db import Database
 from lso.ecm import oam
+from lso.ecm.alarms import alarms as stored_alarms
+from lso.ecm.alarms import clear_alarm, raise_alarm, raised_alarm
 from lso.ecm.bandwidth import BandwidthProfile, police_period
 from lso.ecm.drivers import (
     CounterQuery,
@@ -32,12 +33,12 @@ from lso.ecm.drivers import (
 )
 from lso.footprint import Footprint
 from lso.mef.dates import now_iso, parse
+from lso.mef.notifications import dispatch
 from lso.mef.store import Store
 
 ELEMENTS = Store("ecm.element", "element")
 CONFIGURATIONS = Store("ecm.configuration", "configuration")
 FAULTS = Store("ecm.fault", "fault")
-ALARMS = Store("ecm.alarm", "alarm")
 IMPAIRMENTS = Store("ecm.impairment", "impairment")
 OAM_SESSIONS = Store("ecm.oamSession", "OAM session")
 
@@ -46,6 +47,7 @@ ACTIVE, CLEARED = "active", "cleared"
 # Without an explicit traffic model a UNI is offered this share of its CIR.
 DEFAULT_LOAD = 0.8
 DEFAULT_FRAME_BYTES = 1000
+_CAUSES = {"element": "equipmentFailure", "port": "lossOfSignal", "link": "linkDown"}
 
 
 def link_id(a: str, z: str) -> str:
@@ -176,51 +178,36 @@ class SimDriver:
 
     def alarms(self, element_id: str | None, state: str | None) -> list[Document]:
         with self.db.session() as session:
-            return [
-                a
-                for a in ALARMS.all(session)
-                if element_id in (None, a["element"]) and state in (None, a["state"])
-            ]
+            return stored_alarms(session, element_id, state)
 
     # --- faults and impairments ------------------------------------------------------------------
 
     def inject_fault(self, kind: FaultKind, target: str) -> Document:
         with self.db.session() as session:
-            element = _fault_element(session, kind, target)
+            _check_fault_target(session, kind, target)
             target = _normalise(kind, target)
             fault_id = f"{kind}:{target}"
             current = FAULTS.find(session, fault_id)
-            if current is not None and current["state"] == ACTIVE:
-                return ALARMS.get(session, current["alarmId"])
-            alarm = ALARMS.add(
-                session,
-                {
-                    "id": str(uuid.uuid4()),
-                    "state": "raised",
-                    "element": element,
-                    "source": fault_id,
-                    "perceivedSeverity": "CRITICAL" if kind != "port" else "MAJOR",
-                    "probableCause": {
-                        "element": "equipmentFailure",
-                        "port": "lossOfSignal",
-                        "link": "linkDown",
-                    }[kind],
-                    "raisedTime": now_iso(),
-                },
-                parent_id=element,
+            fault = {"id": fault_id, "kind": kind, "target": target, "state": ACTIVE}
+            if current is None:
+                FAULTS.add(session, fault)
+            elif current["state"] != ACTIVE:
+                FAULTS.put(session, fault)
+            deliveries = raise_alarm(
+                session, fault_id, _CAUSES[kind], "MAJOR" if kind == "port" else "CRITICAL"
             )
-            fault = {"id": fault_id, "kind": kind, "target": target, "state": ACTIVE, "alarmId": alarm["id"]}
-            FAULTS.add(session, fault) if current is None else FAULTS.put(session, fault)
-            return alarm
+            alarm = raised_alarm(session, fault_id)
+        dispatch(deliveries)
+        return alarm or {}
 
     def clear_fault(self, kind: FaultKind, target: str) -> None:
         with self.db.session() as session:
-            current = FAULTS.find(session, f"{kind}:{_normalise(kind, target)}")
-            if current is None or current["state"] != ACTIVE:
-                return
-            FAULTS.put(session, {**current, "state": CLEARED})
-            alarm = ALARMS.get(session, current["alarmId"])
-            ALARMS.put(session, {**alarm, "state": "cleared", "clearedTime": now_iso()})
+            fault_id = f"{kind}:{_normalise(kind, target)}"
+            current = FAULTS.find(session, fault_id)
+            if current is not None and current["state"] == ACTIVE:
+                FAULTS.put(session, {**current, "state": CLEARED})
+            deliveries = clear_alarm(session, fault_id)
+        dispatch(deliveries)
 
     def impair(self, target: str, impairment: Impairment) -> Document:
         with self.db.session() as session:
@@ -319,19 +306,19 @@ def _normalise(kind: FaultKind, target: str) -> str:
     return link_id(*target.split("--", 1)) if kind == "link" else target
 
 
-def _fault_element(session: Session, kind: FaultKind, target: str) -> str:
-    """The element an alarm of this fault is raised on (a link's alarm goes to its first end)."""
+def _check_fault_target(session: Session, kind: FaultKind, target: str) -> None:
+    """A fault names an element, port or link that exists (404 otherwise)."""
     if kind == "element":
-        return _element(session, target)["id"]
+        _element(session, target)
+        return
     if kind == "port":
         element_id, _, port = target.partition("/")
         if not any(p["id"] == port for p in _element(session, element_id)["ports"]):
             raise DriverError(404, f"port {target} does not exist")
-        return element_id
+        return
     a, _, z = target.partition("--")
     if not any(link["peer"] == z for link in _element(session, a)["links"]):
         raise DriverError(404, f"link {target} does not exist")
-    return min(a, z)
 
 
 def _check_configuration(element: Document, config: ElementConfiguration) -> None:
