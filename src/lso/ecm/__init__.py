@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
+from lso.ecm import alarms
 from lso.ecm.adagio import adagio_router
 from lso.ecm.drivers import sim
 from lso.entity import Entity, EntityContext
@@ -13,11 +14,11 @@ from lso.footprint import demo_footprint
 
 
 def _routers(ctx: EntityContext) -> list[APIRouter]:
-    return [adagio_router(sim.SimDriver(ctx.db))]
+    return [adagio_router(sim.SimDriver(ctx.db)), alarms.alarm_hub_router()]
 
 
 def _seed_demo(session: Session, _ctx: EntityContext) -> None:
     sim.seed(session, demo_footprint())
 
 
-ENTITY = Entity(name="ecm", routers=_routers, seed_demo=_seed_demo)
+ENTITY = Entity(name="ecm", routers=_routers, start=alarms.install, seed_demo=_seed_demo)
