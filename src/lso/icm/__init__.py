@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from lso.entity import Entity, EntityContext
 from lso.footprint import demo_footprint
-from lso.icm import topology
+from lso.icm import alarms, events, reroute, topology
 from lso.icm.adagio_client import AdagioClient
 from lso.icm.measurements import measurements_router
 from lso.icm.presto import presto_router
@@ -15,11 +15,18 @@ from lso.icm.presto import presto_router
 
 def _routers(ctx: EntityContext) -> list[APIRouter]:
     adagio = AdagioClient(ctx.client())
-    return [presto_router(ctx.db, adagio), measurements_router(ctx.db, adagio)]
+    return [
+        presto_router(ctx.db, adagio),
+        measurements_router(ctx.db, adagio),
+        events.presto_hub_router(),
+        alarms.listener(ctx.db),
+    ]
 
 
 def _seed_demo(session: Session, _ctx: EntityContext) -> None:
     topology.seed(session, demo_footprint())
 
 
-ENTITY = Entity(name="icm", routers=_routers, seed_demo=_seed_demo)
+ENTITY = Entity(
+    name="icm", routers=_routers, start=reroute.install, seed_demo=_seed_demo, recover=alarms.recover
+)
