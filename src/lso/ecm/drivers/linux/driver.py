@@ -1,0 +1,346 @@
+"""The ``linux`` driver: the ADAGIO contract of ``sim``, with the configuration applied to the kernel.
+
+The persisted model is sim's, unchanged (``SimDriver`` keeps the inventory, the configuration per
+element + service, faults and OAM sessions in the database and answers the idempotence questions), so
+both drivers agree on what an element holds; this driver then makes the kernel hold it. The database is
+written first: a crash between the two leaves the kernel behind the model, and :meth:`start` (run on
+every start, including after ``kill -9``) rebuilds what is missing and removes what is stale.
+
+What the model only computed, this driver measures: counters are read from the kernel (the policer's
+per-colour counters and the interfaces' statistics), measurements and activation tests send real frames
+between the customer-edge hosts, and faults take real interfaces down — the link monitor, not this code,
+sees them and raises the alarms ICM reroutes on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from lso.db import Database
+from lso.ecm import alarms
+from lso.ecm.drivers import (
+    BandwidthProfileFlow,
+    CounterQuery,
+    Document,
+    DriverError,
+    ElementConfiguration,
+    FaultKind,
+    Impairment,
+    ServicePort,
+    ServiceTestRequest,
+    Traffic,
+    sim,
+)
+from lso.ecm.drivers.linux import probe, sat
+from lso.ecm.drivers.linux.events import LinkMonitor
+from lso.ecm.drivers.linux.netns import Kernel
+from lso.ecm.drivers.linux.plane import DataPlane, Topology, uni_ifname
+from lso.ecm.drivers.linux.policer import ColourCounters, Policer
+from lso.mef.dates import now_iso
+from lso.mef.notifications import dispatch
+
+# A measurement (and an OAM session's reading) is a short probe run: 100 frames of 200 bytes in 0.2 s.
+MEASURE_RATE_BPS = 800_000
+MEASURE_FRAME_BYTES = 200
+MEASURE_DURATION_S = 0.2
+# How long inject_fault waits for the link monitor to raise the fault's alarm.
+ALARM_WAIT_S = 2.0
+_CAUSES = {"element": "equipmentFailure", "port": "lossOfSignal", "link": "linkDown"}
+
+
+class LinuxDriver:
+    """Elements as network namespaces of this host, behind ADAGIO."""
+
+    def __init__(self, db: Database, prefix: str, dispatch: Callable[[list[str]], Any] = dispatch) -> None:
+        self.db = db
+        self.prefix = prefix
+        self.model = sim.SimDriver(db)
+        self.kernel = Kernel(prefix)
+        self.policer = Policer(prefix)
+        self._dispatch = dispatch
+        self._plane: DataPlane | None = None
+        self._monitor: LinkMonitor | None = None
+        self._lock = threading.Lock()
+
+    # --- life cycle --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Make the kernel hold the persisted configuration (rebuild what is missing, remove the rest)."""
+        with self.db.session() as session:
+            elements = sim.ELEMENTS.all(session)
+            configurations = [c for c in sim.CONFIGURATIONS.all(session) if c["state"] == sim.CONFIGURED]
+            faults = {f["id"] for f in sim.FAULTS.all(session) if f["state"] == sim.ACTIVE}
+        plane = DataPlane(self.kernel, Topology.of(self.prefix, elements))
+        self.kernel.call(plane.reconcile, configurations, faults)
+        self._plane = plane
+        for config in configurations:
+            self._police(config)
+
+    def watch(self) -> None:
+        """Start the link monitor (once durable notifications run: its alarms are dispatched at once)."""
+        self._monitor = LinkMonitor(self.plane, self._link_changed)
+        self._monitor.start()
+
+    def stop(self) -> None:
+        """Stop watching and release the netlink sessions; the namespaces stay (a restart finds them)."""
+        if self._monitor is not None:
+            self._monitor.stop()
+        self.kernel.close()
+
+    @property
+    def plane(self) -> DataPlane:
+        if self._plane is None:
+            raise DriverError(503, "the linux data plane has not started", "serviceUnavailable")
+        return self._plane
+
+    # --- inventory and configuration -----------------------------------------------------------------
+
+    def elements(self) -> list[Document]:
+        return self.model.elements()
+
+    def element(self, element_id: str) -> Document:
+        return self.model.element(element_id)
+
+    def configure(
+        self, element_id: str, service_id: str, config: ElementConfiguration
+    ) -> tuple[Document, bool]:
+        with self._lock:
+            previous = self._held(element_id, service_id)
+            doc, changed = self.model.configure(element_id, service_id, config)
+            if previous is not None and previous["vni"] != doc["vni"]:
+                self.kernel.call(self.plane.remove, element_id, previous["vni"])
+            self.kernel.call(self.plane.apply, element_id, doc)
+            self._police(doc)
+        return doc, changed
+
+    def unconfigure(self, element_id: str, service_id: str) -> None:
+        with self._lock:
+            previous = self._held(element_id, service_id)
+            self.model.unconfigure(element_id, service_id)
+            if previous is not None:
+                ns = self.plane.topology.element_ns(element_id)
+                for port in previous["uniPorts"]:
+                    self.policer.detach(ns, uni_ifname(port["port"]))
+                self.kernel.call(self.plane.remove, element_id, previous["vni"])
+
+    def configurations(self, element_id: str) -> list[Document]:
+        return self.model.configurations(element_id)
+
+    def configuration(self, element_id: str, service_id: str) -> Document:
+        return self.model.configuration(element_id, service_id)
+
+    def _held(self, element_id: str, service_id: str) -> Document | None:
+        try:
+            return self.model.configuration(element_id, service_id)
+        except DriverError:
+            return None
+
+    def _police(self, config: Document) -> None:
+        ns = self.plane.topology.element_ns(config["element"])
+        for port in config["uniPorts"]:
+            profile = BandwidthProfileFlow(**port["ingressBandwidthProfile"])
+            self.policer.attach(ns, uni_ifname(port["port"]), profile)
+
+    # --- counters and alarms -------------------------------------------------------------------------
+
+    def counters(self, queries: list[CounterQuery]) -> list[Document]:
+        """One statistics dump and one policer dump per element asked about, whatever the query count."""
+        now = now_iso()
+        result: list[Document] = []
+        readings: dict[str, tuple[dict[str, dict[str, int]], dict[str, ColourCounters]]] = {}
+        for query in queries:
+            for config in self.model.configurations(query.element):
+                if query.serviceId not in (None, config["serviceId"]):
+                    continue
+                if query.element not in readings:
+                    ns = self.plane.topology.element_ns(query.element)
+                    stats = self.kernel.call(self.plane.kernel.statistics, self.plane.ns(query.element))
+                    readings[query.element] = (stats, self.policer.counters(ns))
+                stats, colours = readings[query.element]
+                for port in config["uniPorts"]:
+                    if query.port in (None, port["port"]):
+                        ifname = uni_ifname(port["port"])
+                        result.append(
+                            _uni_counters(config, port["port"], stats.get(ifname), colours.get(ifname), now)
+                        )
+        return result
+
+    def alarms(self, element_id: str | None, state: str | None) -> list[Document]:
+        return self.model.alarms(element_id, state)
+
+    # --- faults and impairments ------------------------------------------------------------------------
+
+    def inject_fault(self, kind: FaultKind, target: str) -> Document:
+        """Take the element, port or link really down; the link monitor raises the alarm, returned here."""
+        target = sim.link_id(*target.split("--", 1)) if kind == "link" else target
+        source = f"{kind}:{target}"
+        self._record_fault(kind, target, sim.ACTIVE)
+        acted = self.kernel.call(self.plane.set_fault, kind, target, True)
+        if kind == "element" or not acted:
+            # No interface reports an element as a whole (its neighbours see their links go down), nor
+            # a UNI port no service uses: those alarms are raised here.
+            self._report(source, up=False)
+        return self._raised_alarm(source)
+
+    def clear_fault(self, kind: FaultKind, target: str) -> None:
+        target = sim.link_id(*target.split("--", 1)) if kind == "link" else target
+        self._record_fault(kind, target, sim.CLEARED)
+        acted = self.kernel.call(self.plane.set_fault, kind, target, False)
+        with self.db.session() as session:
+            others = [f for f in sim.FAULTS.all(session) if f["state"] == sim.ACTIVE]
+        for fault in others:  # an element coming back leaves its separately failed links and ports down
+            self.kernel.call(self.plane.set_fault, fault["kind"], fault["target"], True)
+        if kind == "element" or not acted:
+            self._report(f"{kind}:{target}", up=True)
+
+    def impair(self, target: str, impairment: Impairment) -> Document:
+        raise DriverError(
+            501,
+            "the linux driver cannot impair links: this kernel has no netem (extra delay and loss)",
+            "notImplemented",
+        )
+
+    def clear_impairment(self, target: str) -> None:
+        """Nothing is ever impaired on this driver, so there is nothing to clear."""
+
+    def set_commit_latency(self, seconds: float) -> None:
+        self.model.set_commit_latency(seconds)
+
+    def set_traffic(self, element_id: str, service_id: str, port: str, traffic: Traffic) -> Document:
+        raise DriverError(
+            501,
+            "the linux driver counts real frames: send traffic from the customer-edge hosts instead",
+            "notImplemented",
+        )
+
+    def _record_fault(self, kind: str, target: str, state: str) -> None:
+        fault = {"id": f"{kind}:{target}", "kind": kind, "target": target, "state": state}
+        with self.db.session() as session:
+            current = sim.FAULTS.find(session, fault["id"])
+            if current is None:
+                if state == sim.ACTIVE:
+                    sim.FAULTS.add(session, fault)
+            elif current["state"] != state:
+                sim.FAULTS.put(session, fault)
+
+    def _link_changed(self, source: str, up: bool) -> None:
+        self._report(source, up)
+
+    def _report(self, source: str, up: bool) -> None:
+        kind = source.partition(":")[0]
+        with self.db.session() as session:
+            if up:
+                deliveries = alarms.clear_alarm(session, source)
+            else:
+                severity = "MAJOR" if kind == "port" else "CRITICAL"
+                deliveries = alarms.raise_alarm(session, source, _CAUSES[kind], severity)
+        self._dispatch(deliveries)
+
+    def _raised_alarm(self, source: str) -> Document:
+        """The alarm the monitor raised for a fault just injected (it sees the netlink event in ms)."""
+        deadline = time.monotonic() + ALARM_WAIT_S
+        while True:
+            with self.db.session() as session:
+                alarm = alarms.raised_alarm(session, source)
+            if alarm is not None:
+                return alarm
+            if time.monotonic() > deadline:
+                raise DriverError(504, f"the element reported no alarm for {source}", "timeout")
+            time.sleep(0.01)
+
+    # --- tests and OAM ---------------------------------------------------------------------------------
+
+    def endpoint(self, end: ServicePort) -> probe.Endpoint:
+        """The customer-edge host behind a UNI."""
+        topology = self.plane.topology
+        return probe.Endpoint(
+            topology.ce_ns(end.element, end.port), topology.ce_address(end.element, end.port)
+        )
+
+    def run_test(self, request: ServiceTestRequest) -> Document:
+        self.model.measure(request.serviceId, request.aEnd, request.zEnd)  # 409 unless the ends connect
+        ns = self.plane.topology.element_ns(request.aEnd.element)
+        ifname = uni_ifname(request.aEnd.port)
+
+        def green_bytes() -> int:
+            counters = self.policer.counters(ns).get(ifname)
+            return counters.green_bytes if counters else 0
+
+        result = sat.activation_test(
+            self.endpoint(request.aEnd),
+            self.endpoint(request.zEnd),
+            request.cir,
+            request.eir,
+            request.acceptance,
+            green=green_bytes,
+        )
+        return {
+            "serviceId": request.serviceId,
+            "aEnd": request.aEnd.model_dump(),
+            "zEnd": request.zEnd.model_dump(),
+            **result,
+            "completedAt": now_iso(),
+        }
+
+    def measure(self, service_id: str, a_end: ServicePort, z_end: ServicePort) -> Document:
+        # The model traces the path the configuration sets up (409 when the ends are not connected).
+        path = self.model.measure(service_id, a_end, z_end)["path"]
+        run = probe.run_probe(
+            self.endpoint(a_end),
+            self.endpoint(z_end),
+            MEASURE_RATE_BPS,
+            MEASURE_FRAME_BYTES,
+            MEASURE_DURATION_S,
+        )
+        return {
+            "frameDelayMs": round(run.delay.mean_ms, 4) if run.delay else None,
+            "frameDelayVariationMs": round(run.delay_variation_ms, 4),
+            "frameLossRatio": round(run.loss_ratio, 6),
+            "path": path,
+            "time": now_iso(),
+        }
+
+    def start_oam_session(
+        self, session_id: str, service_id: str, a_end: ServicePort, z_end: ServicePort
+    ) -> Document:
+        return self.model.start_oam_session(session_id, service_id, a_end, z_end)
+
+    def oam_session(self, session_id: str) -> Document:
+        with self.db.session() as session:
+            doc = sim.OAM_SESSIONS.get(session, session_id)
+        measurement = self.measure(doc["serviceId"], ServicePort(**doc["aEnd"]), ServicePort(**doc["zEnd"]))
+        return {**doc, "measurement": measurement}
+
+
+def _uni_counters(
+    config: Document, port: str, stats: dict[str, int] | None, colours: ColourCounters | None, now: str
+) -> Document:
+    """A UNI's counters: ingress (from the customer) by colour from the policer, egress from the veth.
+
+    The UNI veth's receive side is the customer's ingress and its transmit side the egress towards the
+    customer; ``approximate`` says the colours come from the nftables fallback, not the exact policer.
+    """
+    stats = stats or {}
+    colours = colours or ColourCounters()
+    return {
+        "element": config["element"],
+        "serviceId": config["serviceId"],
+        "port": port,
+        "periodStart": config["configuredAt"],
+        "periodEnd": now,
+        "ingress": {
+            "greenFrames": colours.green_frames,
+            "yellowFrames": colours.yellow_frames,
+            "redFrames": colours.red_frames,
+            "greenOctets": colours.green_bytes,
+            "yellowOctets": colours.yellow_bytes,
+            "redOctets": colours.red_bytes,
+            "frames": stats.get("rx_packets", 0),
+            "octets": stats.get("rx_bytes", 0),
+        },
+        "egress": {"frames": stats.get("tx_packets", 0), "octets": stats.get("tx_bytes", 0)},
+        "approximate": colours.approximate,
+    }

@@ -1,0 +1,285 @@
+"""Network namespaces and their interfaces, through one netlink session per namespace.
+
+pyroute2 opens a socket per calling thread and, for a named namespace, forks a helper to do it (≈10 ms).
+Instead every kernel call of a domain runs on one thread of its own (:class:`Kernel`): that thread enters
+a namespace only long enough to open a netlink socket there (a socket stays in the namespace it was born
+in), keeps one session per namespace, and knows each namespace's interfaces (name → index, bridge), so an
+EVC's interfaces are created with their master and state in one request each and no look-ups.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pyroute2 import IPRoute
+
+NETNS_DIR = Path("/run/netns")
+CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
+MNT_DETACH = 2
+IFF_UP = 0x1
+IFF_LOWER_UP = 0x10000
+RTMGRP_LINK = 0x1
+# Sysctls of every namespace we create: no IPv6, whose neighbour discovery would add frames that neither
+# the counters nor the probe expect.
+SYSCTLS = {
+    "ipv6/conf/all/disable_ipv6": "1",
+    "ipv6/conf/default/disable_ipv6": "1",
+}
+
+T = TypeVar("T")
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class KernelError(Exception):
+    """A namespace or interface operation the kernel refused."""
+
+
+@dataclass
+class Interface:
+    index: int
+    master: str | None = None
+    up: bool = False
+
+
+@dataclass
+class Namespace:
+    """One namespace: its netlink session and what it holds (kept in step with every change we make)."""
+
+    name: str
+    ipr: Any
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    next_index: int = 100
+
+    def index(self, ifname: str) -> int:
+        return self.interfaces[ifname].index
+
+    def allocate(self) -> int:
+        """A fresh interface index: chosen by us so no request has to look the interface up afterwards."""
+        used = {i.index for i in self.interfaces.values()}
+        while self.next_index in used:
+            self.next_index += 1
+        self.next_index += 1
+        return self.next_index - 1
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        code = ctypes.get_errno()
+        raise KernelError(f"{what}: {os.strerror(code)}")
+
+
+class Kernel:
+    """The kernel as one domain sees it: its namespaces (all named ``<prefix>-…``) and their interfaces."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{prefix}-kernel")
+        self._thread: threading.Thread | None = None
+        self._namespaces: dict[str, Namespace] = {}
+        self._host = os.open("/proc/self/ns/net", os.O_RDONLY)
+
+    # --- running on the kernel thread --------------------------------------------------------------
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn`` on the kernel thread (directly when already on it)."""
+        if threading.current_thread() is self._thread:
+            return fn(*args)
+        return self._executor.submit(self._on_thread, fn, *args).result()
+
+    def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        self._thread = threading.current_thread()
+        return fn(*args)
+
+    @contextmanager
+    def _inside(self, name: str, create: bool = False) -> Iterator[None]:
+        """The kernel thread enters namespace ``name`` (creating it) and always comes back to the host's."""
+        path = NETNS_DIR / name
+        if create:
+            NETNS_DIR.mkdir(parents=True, exist_ok=True)
+            path.touch()
+            _check(_libc.unshare(CLONE_NEWNET), f"unshare for {name}")
+        else:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
+            finally:
+                os.close(fd)
+        try:
+            if create:
+                _check(
+                    _libc.mount(b"/proc/thread-self/ns/net", str(path).encode(), b"none", MS_BIND, None),
+                    f"bind mount of {name}",
+                )
+                for key, value in SYSCTLS.items():
+                    Path("/proc/sys/net", key).write_text(value)
+            yield
+        finally:
+            _check(_libc.setns(self._host, CLONE_NEWNET), "setns back to the host namespace")
+
+    def _socket_in(self, name: str, create: bool, groups: int = 0) -> socket.socket:
+        with self._inside(name, create):
+            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW if groups else socket.SOCK_DGRAM, 0)
+        if groups:
+            sock.bind((0, groups))
+        return sock
+
+    def _session(self, name: str, create: bool) -> Namespace:
+        sock = self._socket_in(name, create)
+        ns = Namespace(name, IPRoute(fileno=sock.detach()))
+        ns.ipr.link("set", index=1, state="up")
+        if create:
+            return ns
+        for msg in ns.ipr.get_links():
+            ifname = msg.get("ifname")
+            if ifname != "lo":
+                ns.interfaces[ifname] = Interface(msg["index"], None, bool(msg["flags"] & IFF_UP))
+        by_index = {i.index: n for n, i in ns.interfaces.items()}
+        for msg in ns.ipr.get_links():
+            master = msg.get("master")
+            if msg.get("ifname") in ns.interfaces and master in by_index:
+                ns.interfaces[msg.get("ifname")].master = by_index[master]
+        return ns
+
+    # --- namespaces ------------------------------------------------------------------------------
+
+    def namespaces(self) -> list[str]:
+        """Every namespace of this prefix that exists, ours or left by an earlier process."""
+        if not NETNS_DIR.exists():
+            return []
+        return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(f"{self.prefix}-"))
+
+    def namespace(self, name: str) -> Namespace:
+        """The session of namespace ``name``, creating the namespace if it does not exist (kernel thread)."""
+        if name not in self._namespaces:
+            self._namespaces[name] = self._session(name, create=not (NETNS_DIR / name).exists())
+        return self._namespaces[name]
+
+    def existing(self, name: str) -> Namespace | None:
+        """The open session of namespace ``name``, without creating anything."""
+        return self._namespaces.get(name)
+
+    def remove_namespace(self, name: str) -> None:
+        """Delete a namespace (and with it every interface in it, and the far ends of its veths)."""
+        ns = self._namespaces.pop(name, None)
+        if ns is not None:
+            ns.ipr.close()
+        path = NETNS_DIR / name
+        if _libc.umount2(str(path).encode(), MNT_DETACH) != 0 and ctypes.get_errno() not in (
+            errno.EINVAL,
+            errno.ENOENT,
+        ):
+            raise KernelError(f"umount {path}: {os.strerror(ctypes.get_errno())}")
+        path.unlink(missing_ok=True)
+
+    def monitor_socket(self, name: str) -> socket.socket:
+        """A netlink socket in namespace ``name`` subscribed to its link events."""
+        self.namespace(name)
+        return self._socket_in(name, create=False, groups=RTMGRP_LINK)
+
+    def close(self) -> None:
+        def close_all() -> None:
+            for ns in self._namespaces.values():
+                ns.ipr.close()
+            self._namespaces.clear()
+
+        self.call(close_all)
+        self._executor.shutdown(wait=True)
+        os.close(self._host)
+
+    # --- interfaces (kernel thread) ----------------------------------------------------------------
+
+    def add_veth(
+        self, a: Namespace, a_name: str, z: Namespace, z_name: str, master: str | None = None, mtu: int = 1500
+    ) -> None:
+        """A veth pair from ``a`` to ``z``, ``a``'s end up (and enslaved to ``master``), ``z``'s end down."""
+        a_index = a.allocate()
+        extra = {"master": a.index(master)} if master else {}
+        a.ipr.link(
+            "add",
+            ifname=a_name,
+            index=a_index,
+            kind="veth",
+            mtu=mtu,
+            state="up",
+            peer={"ifname": z_name, "net_ns_fd": z.name, "mtu": mtu},
+            **extra,
+        )
+        a.interfaces[a_name] = Interface(a_index, master, True)
+        # The kernel does not take an index for the far end: ask it which one it chose.
+        z_index = z.ipr.link("get", ifname=z_name)[0]["index"]
+        z.interfaces[z_name] = Interface(z_index, None, False)
+
+    def add_bridge(self, ns: Namespace, name: str) -> None:
+        index = ns.allocate()
+        ns.ipr.link("add", ifname=name, index=index, kind="bridge", state="up", br_stp_state=0)
+        ns.interfaces[name] = Interface(index, None, True)
+
+    def add_vxlan(
+        self, ns: Namespace, name: str, vni: int, local: str, remote: str, port: int, master: str
+    ) -> None:
+        index = ns.allocate()
+        ns.ipr.link(
+            "add",
+            ifname=name,
+            index=index,
+            kind="vxlan",
+            vxlan_id=vni,
+            vxlan_local=local,
+            vxlan_group=remote,
+            vxlan_port=port,
+            vxlan_learning=0,
+            master=ns.index(master),
+            state="up",
+        )
+        ns.interfaces[name] = Interface(index, master, True)
+
+    def add_address(self, ns: Namespace, ifname: str, address: str, prefixlen: int) -> None:
+        try:
+            ns.ipr.addr("add", index=ns.index(ifname), address=address, prefixlen=prefixlen)
+        except Exception as exc:  # pyroute2 raises NetlinkError; an existing address is what we want
+            if getattr(exc, "code", None) != errno.EEXIST:
+                raise
+
+    def set_master(self, ns: Namespace, ifname: str, master: str | None) -> None:
+        ns.ipr.link("set", index=ns.index(ifname), master=ns.index(master) if master else 0)
+        ns.interfaces[ifname].master = master
+
+    def set_up(self, ns: Namespace, ifname: str, up: bool) -> None:
+        ns.ipr.link("set", index=ns.index(ifname), state="up" if up else "down")
+        ns.interfaces[ifname].up = up
+
+    def delete(self, ns: Namespace, ifname: str) -> None:
+        interface = ns.interfaces.pop(ifname, None)
+        if interface is not None:
+            ns.ipr.link("del", index=interface.index)
+
+    def flags(self, ns: Namespace, ifname: str) -> int | None:
+        """The interface's current flags from the kernel (None when it is gone)."""
+        if ifname not in ns.interfaces:
+            return None
+        try:
+            return int(ns.ipr.link("get", index=ns.index(ifname))[0]["flags"])
+        except Exception:  # the interface disappeared under us
+            return None
+
+    def statistics(self, ns: Namespace) -> dict[str, dict[str, int]]:
+        """Every interface's packet and byte counters in one dump."""
+        result = {}
+        for msg in ns.ipr.get_links():
+            stats = msg.get("stats64")
+            if stats is not None:
+                result[msg.get("ifname")] = {
+                    key: int(stats[key]) for key in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes")
+                }
+        return result

@@ -1,0 +1,254 @@
+"""What the kernel must hold for the elements' configuration, and making it so.
+
+Names and addresses are derived, never stored: from the domain's prefix, the inventory (elements and links
+sorted by id, so indexes are stable across restarts) and the configuration. Inside an element namespace:
+
+- ``l<link>``: the veth of a link (MTU 9000 so VXLAN fits), ``172.16.x.y/30`` — the lower element id gets
+  ``.1``, the other ``.2`` of the link's /30;
+- ``u<N>``: UNI ``uni-N``, a veth whose far end is ``eth0`` of namespace ``<prefix>-ce-<element>-uni-N``,
+  the customer's host, at ``10.<element>.<N/256>.<N%256>/8`` — an EVC is its own broadcast domain, so CE
+  addresses only need to differ between the elements of one service;
+- ``b<vni>``: the service's bridge; ``x<vni>-<link>``: its VXLAN to the neighbour over that link, UDP port
+  4789 + link index (the kernel allows one VXLAN device per VNI and port in a namespace).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lso.ecm.drivers import Document
+from lso.ecm.drivers.linux.netns import IFF_LOWER_UP, IFF_UP, Kernel, Namespace
+
+UNDERLAY = ipaddress.IPv4Address("172.16.0.0")
+VXLAN_PORT = 4789
+LINK_MTU = 9000
+CE_IFNAME = "eth0"
+
+
+def prefix_of(data_dir: Path) -> str:
+    """The name prefix of everything a domain creates in the kernel (unique per data directory)."""
+    return "lso" + hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:4]
+
+
+def uni_ifname(port: str) -> str:
+    return "u" + port.removeprefix("uni-")
+
+
+def bridge_ifname(vni: int) -> str:
+    return f"b{vni}"
+
+
+def vxlan_ifname(vni: int, link: int) -> str:
+    return f"x{vni}-{link}"
+
+
+@dataclass(frozen=True)
+class Link:
+    index: int
+    a: str
+    z: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.a}--{self.z}"
+
+    @property
+    def ifname(self) -> str:
+        return f"l{self.index}"
+
+    def address(self, element: str) -> str:
+        return str(UNDERLAY + 4 * self.index + (1 if element == self.a else 2))
+
+    def peer(self, element: str) -> str:
+        return self.z if element == self.a else self.a
+
+
+@dataclass
+class Topology:
+    """The inventory as the kernel names it."""
+
+    prefix: str
+    elements: list[str]
+    links: dict[frozenset[str], Link] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, prefix: str, elements: Iterable[Document]) -> Topology:
+        docs = sorted(elements, key=lambda e: e["id"])
+        ends = sorted({tuple(sorted((e["id"], link["peer"]))) for e in docs for link in e["links"]})
+        links = {frozenset((a, z)): Link(i, a, z) for i, (a, z) in enumerate(ends, start=1)}
+        return cls(prefix, [e["id"] for e in docs], links)
+
+    def element_ns(self, element: str) -> str:
+        return f"{self.prefix}-{element}"
+
+    def ce_ns(self, element: str, port: str) -> str:
+        return f"{self.prefix}-ce-{element}-{port}"
+
+    def ce_address(self, element: str, port: str) -> str:
+        number = int(port.removeprefix("uni-"))
+        return f"10.{self.elements.index(element) + 1}.{number // 256}.{number % 256}"
+
+    def link(self, a: str, z: str) -> Link:
+        return self.links[frozenset((a, z))]
+
+    def links_of(self, element: str) -> list[Link]:
+        return [link for link in self.links.values() if element in (link.a, link.z)]
+
+    def link_by_ifname(self, ifname: str) -> Link | None:
+        return next((link for link in self.links.values() if link.ifname == ifname), None)
+
+
+class DataPlane:
+    """Applies element configurations to the kernel; every method runs on the kernel thread."""
+
+    def __init__(self, kernel: Kernel, topology: Topology) -> None:
+        self.kernel = kernel
+        self.topology = topology
+        # Interfaces that carry traffic when healthy (namespace, ifname) → alarm source; the link monitor
+        # alarms on these only, so an interface being created or removed never looks like a fault.
+        self.watched: dict[tuple[str, str], str] = {}
+
+    def ns(self, element: str) -> Namespace:
+        return self.kernel.namespace(self.topology.element_ns(element))
+
+    # --- links ---------------------------------------------------------------------------------------
+
+    def build_links(self, down: set[str]) -> None:
+        """Every link's veth pair and addresses; links in ``down`` (link ids) are left down."""
+        for link in self.topology.links.values():
+            a, z = self.ns(link.a), self.ns(link.z)
+            if link.ifname not in a.interfaces or link.ifname not in z.interfaces:
+                self.kernel.delete(a, link.ifname)
+                self.kernel.delete(z, link.ifname)
+                self.kernel.add_veth(a, link.ifname, z, link.ifname, mtu=LINK_MTU)
+            for element, ns in ((link.a, a), (link.z, z)):
+                self.kernel.add_address(ns, link.ifname, link.address(element), 30)
+            self.kernel.set_up(z, link.ifname, True)
+            self.kernel.set_up(a, link.ifname, link.id not in down)
+            for ns in (a, z):
+                self.watched[(ns.name, link.ifname)] = f"link:{link.id}"
+
+    # --- services --------------------------------------------------------------------------------------
+
+    def apply(self, element: str, config: Document) -> None:
+        """Make ``element`` hold exactly ``config``'s bridge, VXLANs and UNIs (idempotent)."""
+        ns = self.ns(element)
+        bridge = bridge_ifname(config["vni"])
+        if bridge not in ns.interfaces:
+            self.kernel.add_bridge(ns, bridge)
+        vxlans = {
+            vxlan_ifname(config["vni"], self.topology.link(element, peer).index): self.topology.link(
+                element, peer
+            )
+            for peer in config["nniPeers"]
+        }
+        unis = {uni_ifname(p["port"]): p["port"] for p in config["uniPorts"]}
+        for name in [n for n, i in ns.interfaces.items() if i.master == bridge]:
+            if name not in vxlans and name not in unis:
+                self._remove_member(element, ns, name)
+        for name, link in vxlans.items():
+            if name not in ns.interfaces:
+                self.kernel.add_vxlan(
+                    ns,
+                    name,
+                    config["vni"],
+                    link.address(element),
+                    link.address(link.peer(element)),
+                    VXLAN_PORT + link.index,
+                    bridge,
+                )
+        for name, port in unis.items():
+            if name not in ns.interfaces:
+                self._add_uni(element, ns, port, bridge)
+            elif ns.interfaces[name].master != bridge:
+                self.kernel.set_master(ns, name, bridge)
+
+    def remove(self, element: str, vni: int) -> None:
+        """Take a service off ``element``: its VXLANs, its UNIs (and their CE hosts) and its bridge."""
+        ns = self.ns(element)
+        bridge = bridge_ifname(vni)
+        for name in [n for n, i in ns.interfaces.items() if i.master == bridge]:
+            self._remove_member(element, ns, name)
+        self.kernel.delete(ns, bridge)
+
+    def _add_uni(self, element: str, ns: Namespace, port: str, bridge: str) -> None:
+        ce_name = self.topology.ce_ns(element, port)
+        self.kernel.remove_namespace(ce_name)  # a CE host without its UNI is a leftover
+        ce = self.kernel.namespace(ce_name)
+        name = uni_ifname(port)
+        self.kernel.add_veth(ns, name, ce, CE_IFNAME, master=bridge)
+        self.kernel.add_address(ce, CE_IFNAME, self.topology.ce_address(element, port), 8)
+        self.kernel.set_up(ce, CE_IFNAME, True)
+        self.watched[(ns.name, name)] = f"port:{element}/{port}"
+
+    def _remove_member(self, element: str, ns: Namespace, name: str) -> None:
+        self.watched.pop((ns.name, name), None)
+        self.kernel.delete(ns, name)
+        if name.startswith("u"):
+            self.kernel.remove_namespace(self.topology.ce_ns(element, "uni-" + name[1:]))
+
+    # --- reconciliation --------------------------------------------------------------------------------
+
+    def reconcile(self, configurations: list[Document], faults: set[str]) -> None:
+        """After a start (or a kill -9): build what is missing, remove what no configuration explains."""
+        wanted_ns = {self.topology.element_ns(e) for e in self.topology.elements} | {
+            self.topology.ce_ns(c["element"], p["port"]) for c in configurations for p in c["uniPorts"]
+        }
+        for name in self.kernel.namespaces():
+            if name not in wanted_ns:
+                self.kernel.remove_namespace(name)
+        down = {f.removeprefix("link:") for f in faults if f.startswith("link:")}
+        self.build_links(down)
+        by_element: dict[str, list[Document]] = {e: [] for e in self.topology.elements}
+        for config in configurations:
+            by_element[config["element"]].append(config)
+        for element, configs in by_element.items():
+            ns = self.ns(element)
+            wanted = {link.ifname for link in self.topology.links_of(element)}
+            for config in configs:
+                wanted |= {bridge_ifname(config["vni"])} | {uni_ifname(p["port"]) for p in config["uniPorts"]}
+                wanted |= {
+                    vxlan_ifname(config["vni"], self.topology.link(element, peer).index)
+                    for peer in config["nniPeers"]
+                }
+            for name in [n for n in ns.interfaces if n not in wanted]:
+                self._remove_member(element, ns, name)
+            for config in configs:
+                self.apply(element, config)
+        for fault in faults:
+            kind, _, target = fault.partition(":")
+            if kind in ("element", "port"):
+                self.set_fault(kind, target, down=True)
+
+    # --- faults ------------------------------------------------------------------------------------------
+
+    def set_fault(self, kind: str, target: str, down: bool) -> bool:
+        """Take an element, UNI port or link down (or back up); False when it has no interface to act on."""
+        if kind == "link":
+            a, _, z = target.partition("--")
+            link = self.topology.link(a, z)
+            self.kernel.set_up(self.ns(link.a), link.ifname, not down)
+            return True
+        if kind == "port":
+            element, _, port = target.partition("/")
+            ns = self.ns(element)
+            if uni_ifname(port) not in ns.interfaces:
+                return False
+            self.kernel.set_up(ns, uni_ifname(port), not down)
+            return True
+        ns = self.ns(target)
+        for name in [n for n in ns.interfaces if n.startswith(("l", "u"))]:
+            self.kernel.set_up(ns, name, not down)
+        return True
+
+    def operational(self, namespace: str, ifname: str) -> bool | None:
+        """Whether a watched interface is up with carrier now (None when it no longer exists)."""
+        ns = self.kernel.existing(namespace)
+        flags = None if ns is None else self.kernel.flags(ns, ifname)
+        if flags is None:
+            return None
+        return bool(flags & IFF_UP) and bool(flags & IFF_LOWER_UP)
