@@ -22,7 +22,7 @@ _APIS = (product_catalog, geographic_address, geographic_site, poq, quote, order
 
 
 def routers(ctx: EntityContext) -> list[APIRouter]:
-    return [*(api.router(ctx) for api in _APIS), partners.router(ctx), partners.catalog_listener()]
+    return [*(api.router(ctx) for api in _APIS), partners.router(ctx), partners.listeners()]
 
 
 def start(ctx: EntityContext) -> None:

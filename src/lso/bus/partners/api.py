@@ -1,4 +1,4 @@
-"""The operator's partner API (``/admin/partners``) and our listener of partners' catalog notifications.
+"""The operator's partner API (``/admin/partners``) and our listeners of partners' notifications.
 
 The admin API is not a MEF API — MEF leaves partner on-boarding to be defined — so it lives outside
 ``/mefApi`` and answers only the domain's administrator: the ``lso-admin`` client, whose secret BUS writes
@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from lso.bus.partners import onboarding
+from lso.bus.partners import onboarding, ordering
 from lso.bus.partners.registry import PARTNERS, PartnerRegistration, new_partner, public
 from lso.entity import EntityContext
 from lso.mef.body import JsonBody, parse_model
@@ -98,8 +98,11 @@ def router(ctx: EntityContext) -> APIRouter:
     return api
 
 
-def catalog_listener() -> APIRouter:
-    return listener_router(CATALOG_NOTIFICATIONS, dict.fromkeys(CATALOG_EVENTS, on_catalog_event))
+def listeners() -> APIRouter:
+    """Our listeners of partners' notifications: catalog changes and the orders we placed with them."""
+    router = listener_router(CATALOG_NOTIFICATIONS, dict.fromkeys(CATALOG_EVENTS, on_catalog_event))
+    router.include_router(ordering.order_listener())
+    return router
 
 
 def on_catalog_event(body: Document) -> None:

@@ -1,0 +1,157 @@
+"""Ordering the partner's share of an EPL over SONATA and waiting for it (MEF 55.0.1 §10.2 step 6).
+
+``partnerOrder:<our order id>:<our item id>`` is a durable workflow that places the partner's product order
+(its ``externalId`` is that key, so a step re-run after a crash finds the order it placed rather than
+placing a second one), records the partner's order and item ids on a link kept under the partner's order
+id, then waits durably: the partner's order notifications, delivered to our listener and deduplicated by
+eventId, only wake it (``DBOS.send``); after every wake-up or timeout it reads the partner order back, so a
+repeated, late or forged event cannot move it, and a lost one only delays it until the next read.
+The customer's order fulfilment starts this workflow as a child and completes only when it does.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dbos import DBOS, SetWorkflowID, WorkflowHandle
+from fastapi import APIRouter
+
+from lso.bus.partners.offnet import OVC_ITEM, PartnerSite, access_items, order_body
+from lso.bus.partners.onboarding import retryable, sonata
+from lso.bus.partners.registry import PARTNERS
+from lso.mef import runtime
+from lso.mef.notifications import NotificationApi, listener_router
+from lso.mef.store import Document, Store
+
+log = logging.getLogger(__name__)
+
+PARTNER_ORDERS = Store("bus.partnerOrder", "partnerOrder")
+"""Our record of each partner order, keyed by the partner's order id: which of our items it serves."""
+
+ORDER_NOTIFICATIONS = NotificationApi("sonata", "productOrderingNotification", "v11")
+ORDER_EVENTS = ("productOrderStateChangeEvent", "productOrderItemStateChangeEvent")
+WAKE_TOPIC = "partnerOrder"
+WAIT_S = 5.0
+MAX_WAITS = 1440  # two hours of silence from the partner fail our item rather than leave it waiting
+FINAL_STATES = {"completed", "failed", "partial", "rejected", "cancelled"}
+
+
+def workflow_id(order_id: str, item_id: str) -> str:
+    return f"partnerOrder:{order_id}:{item_id}"
+
+
+def start_partner_order(
+    order_id: str, item_id: str, partner_id: str, site_id: str, cir_mbps: float, eir_mbps: float, due: str
+) -> WorkflowHandle[Document]:
+    """Start (at most once per item) the partner order of our item; a child workflow when called from
+    the customer's order fulfilment."""
+    with SetWorkflowID(workflow_id(order_id, item_id)):
+        return DBOS.start_workflow(
+            order_partner_share, order_id, item_id, partner_id, site_id, cir_mbps, eir_mbps, due
+        )
+
+
+@DBOS.workflow()
+def order_partner_share(
+    order_id: str, item_id: str, partner_id: str, site_id: str, cir_mbps: float, eir_mbps: float, due: str
+) -> Document:
+    """Place the partner order and wait for it to end; returns our link with the partner's final state."""
+    try:
+        order = place_partner_order(order_id, item_id, partner_id, site_id, cir_mbps, eir_mbps, due)
+    except Exception as exc:  # refused, or the partner unreachable after every retry
+        log.warning("order %s item %s: partner order not placed: %s", order_id, item_id, exc)
+        return {"state": "failed", "reason": f"the partner order could not be placed: {exc}"}
+    waits = 0
+    while order["state"] not in FINAL_STATES and waits < MAX_WAITS:
+        DBOS.recv(WAKE_TOPIC, timeout_seconds=WAIT_S)
+        order = read_partner_order(partner_id, order["id"])
+        waits += 1
+    return order
+
+
+@DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=1.0, should_retry=retryable)
+def place_partner_order(
+    order_id: str, item_id: str, partner_id: str, site_id: str, cir_mbps: float, eir_mbps: float, due: str
+) -> Document:
+    db = runtime.current().db
+    with db.read() as session:
+        partner = PARTNERS.get(session, partner_id)
+    external_id = workflow_id(order_id, item_id)
+    where = PartnerSite(partner, {"id": site_id})
+    client = sonata(partner)
+    try:
+        placed = client.order_by_external_id(external_id)
+        if placed is None:
+            items = access_items(where, cir_mbps, eir_mbps, "productOrderItemRelationship", "1000BASE_LX")
+            body = order_body(items, external_id, runtime.current().settings.name, None, due)
+            placed = client.create_order(body)
+    finally:
+        client.close()
+    link = _link(placed, partner_id, order_id, item_id)
+    with db.session() as session:
+        if PARTNER_ORDERS.find(session, link["id"]) is None:
+            PARTNER_ORDERS.add(session, link)
+    return link
+
+
+def _link(order: Document, partner_id: str, order_id: str, item_id: str) -> Document:
+    """Our record of a partner order: its ids, its state as last read, and the item of ours it serves."""
+    items = {i.get("id"): i for i in order.get("productOrderItem") or []}
+    ovc = items.get(OVC_ITEM) or {}
+    return {
+        "id": order["id"],
+        "state": order.get("state"),
+        "partnerId": partner_id,
+        "productOrderId": order_id,
+        "productOrderItemId": item_id,
+        "partnerOrderItem": [{"id": i, "state": item.get("state")} for i, item in items.items()],
+        "partnerProductId": (ovc.get("product") or {}).get("id"),
+        "reason": _reason(order),
+    }
+
+
+def _reason(order: Document) -> str | None:
+    errors = [
+        e.get("reason") or e.get("value") for e in order.get("terminationError") or [] if isinstance(e, dict)
+    ]
+    for item in order.get("productOrderItem") or []:
+        errors += [e.get("reason") or e.get("value") for e in item.get("terminationError") or []]
+    return "; ".join(str(e) for e in errors if e) or None
+
+
+@DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=1.0, should_retry=retryable)
+def read_partner_order(partner_id: str, partner_order_id: str) -> Document:
+    db = runtime.current().db
+    with db.read() as session:
+        partner = PARTNERS.get(session, partner_id)
+        link = PARTNER_ORDERS.get(session, partner_order_id)
+    client = sonata(partner)
+    try:
+        order = client.get_order(partner_order_id)
+    finally:
+        client.close()
+    read = _link(order, partner_id, link["productOrderId"], link["productOrderItemId"])
+    if read != link:
+        with db.session() as session:
+            PARTNER_ORDERS.put(session, read)
+    return read
+
+
+def order_listener() -> APIRouter:
+    return listener_router(ORDER_NOTIFICATIONS, dict.fromkeys(ORDER_EVENTS, on_partner_order_event))
+
+
+def on_partner_order_event(body: Document) -> None:
+    """Wake the workflow waiting for this partner order; an order we do not know is ignored."""
+    event = body.get("event")
+    partner_order_id = event.get("id") if isinstance(event, dict) else None
+    if not isinstance(partner_order_id, str):
+        return
+    with runtime.current().db.read() as session:
+        link = PARTNER_ORDERS.find(session, partner_order_id)
+    if link is not None:
+        DBOS.send(
+            workflow_id(link["productOrderId"], link["productOrderItemId"]),
+            str(body.get("eventType")),
+            topic=WAKE_TOPIC,
+        )
