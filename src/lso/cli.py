@@ -31,9 +31,12 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="Seed demo catalog, footprint and customers")] = False,
     name: Annotated[str, typer.Option(help="Domain name (also the DBOS application name)")] = "lso",
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    footprint: Annotated[
+        str, typer.Option(help="The demo footprint to seed: demo (the provider) or partner")
+    ] = "demo",
 ) -> None:
-    """Run a provider domain: CANTATA, LEGATO, PRESTO and ADAGIO on one server."""
-    settings = Settings.load(data_dir, port=port, demo=demo, name=name, host=host)
+    """Run a provider domain: CANTATA, SONATA, LEGATO, PRESTO and ADAGIO on one server."""
+    settings = Settings.load(data_dir, port=port, demo=demo, name=name, host=host, footprint=footprint)
     domain = Domain(settings)
     typer.echo(f"lso domain {settings.name} at {settings.base_url}", err=False)
     uvicorn.run(domain.app(), host=host, port=port, log_level="warning")

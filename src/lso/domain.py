@@ -34,6 +34,8 @@ ENTITIES: list[Entity] = [ecm.ENTITY, icm.ENTITY, sof.ENTITY, bus.ENTITY]
 THREADS = 256
 
 DEMO_CUSTOMERS = {"acme": "acme-secret", "globex": "globex-secret"}
+DEMO_BUYERS = {"carrier-x": "carrier-x-secret"}
+"""Providers that buy from the demo domain over SONATA (role ``buyer``)."""
 
 
 def _dbos_sqlite_engine(url: str) -> Engine:
@@ -70,6 +72,8 @@ class Domain:
             if self.settings.demo:
                 for client_id, secret in DEMO_CUSTOMERS.items():
                     register_client(session, client_id, secret, client_id, "customer")
+                for client_id, secret in DEMO_BUYERS.items():
+                    register_client(session, client_id, secret, client_id, "buyer")
                 for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
                     entity.seed_demo(session, ctx)
         for entity, ctx in zip(ENTITIES, self.contexts, strict=True):

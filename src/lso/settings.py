@@ -23,6 +23,8 @@ class Settings:
     name: str = "lso"
     network: str = "sim"
     demo: bool = False
+    footprint: str = "demo"
+    """Which shipped footprint (:data:`lso.footprint.FOOTPRINTS`) the entities seed with ``--demo``."""
     database_url: str = ""
     jwt_secret: str = field(default="", repr=False)
     sls_period_s: float = 60.0

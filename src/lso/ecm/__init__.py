@@ -10,15 +10,15 @@ from lso.ecm import alarms
 from lso.ecm.adagio import adagio_router
 from lso.ecm.drivers import sim
 from lso.entity import Entity, EntityContext
-from lso.footprint import demo_footprint
+from lso.footprint import named_footprint
 
 
 def _routers(ctx: EntityContext) -> list[APIRouter]:
     return [adagio_router(sim.SimDriver(ctx.db)), alarms.alarm_hub_router()]
 
 
-def _seed_demo(session: Session, _ctx: EntityContext) -> None:
-    sim.seed(session, demo_footprint())
+def _seed_demo(session: Session, ctx: EntityContext) -> None:
+    sim.seed(session, named_footprint(ctx.settings.footprint))
 
 
 ENTITY = Entity(name="ecm", routers=_routers, start=alarms.install, seed_demo=_seed_demo)

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from lso.entity import Entity, EntityContext
-from lso.footprint import demo_footprint
+from lso.footprint import named_footprint
 from lso.icm import alarms, events, reroute, topology
 from lso.icm.adagio_client import AdagioClient
 from lso.icm.measurements import measurements_router
@@ -23,8 +23,8 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
     ]
 
 
-def _seed_demo(session: Session, _ctx: EntityContext) -> None:
-    topology.seed(session, demo_footprint())
+def _seed_demo(session: Session, ctx: EntityContext) -> None:
+    topology.seed(session, named_footprint(ctx.settings.footprint))
 
 
 ENTITY = Entity(
