@@ -1,4 +1,4 @@
-"""Business Applications (BUS): serves CANTATA (and later SONATA), consumes LEGATO."""
+"""Business Applications (BUS): serves CANTATA and SONATA (as seller), consumes LEGATO."""
 
 from lso.bus import api
 from lso.entity import Entity

@@ -1,11 +1,11 @@
-"""The CANTATA APIs BUS serves, gathered for the domain."""
+"""The seller APIs BUS serves — the same implementation on CANTATA and on SONATA — gathered for the domain."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
-from lso.bus import context
+from lso.bus import context, sonata
 from lso.bus.cantata import (
     geographic_address,
     geographic_site,
@@ -15,6 +15,8 @@ from lso.bus.cantata import (
     product_catalog,
     quote,
 )
+from lso.bus.irp import SELLER_IRPS
+from lso.bus.order import legato_listener
 from lso.bus.partners import api as partners
 from lso.entity import EntityContext
 
@@ -22,7 +24,8 @@ _APIS = (product_catalog, geographic_address, geographic_site, poq, quote, order
 
 
 def routers(ctx: EntityContext) -> list[APIRouter]:
-    return [*(api.router(ctx) for api in _APIS), partners.router(ctx), partners.listeners()]
+    sellers = [api.router(ctx, irp) for irp in SELLER_IRPS for api in _APIS]
+    return [*sellers, legato_listener.router(), partners.router(ctx), partners.listeners()]
 
 
 def start(ctx: EntityContext) -> None:
@@ -38,3 +41,4 @@ def recover(ctx: EntityContext) -> None:
 def seed_demo(session: Session, ctx: EntityContext) -> None:
     product_catalog.seed_demo(session, ctx)
     geographic_site.seed_demo(session, ctx)
+    sonata.seed_demo(session, ctx)

@@ -14,11 +14,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from lso.bus.irp import SellerIrp
 from lso.footprint import Footprint, Site
 from lso.mef.store import Document, Store
-
-ADDRESS_PATH = "/mefApi/cantata/geographicAddressManagement/v2/geographicAddress"
-SITE_PATH = "/mefApi/cantata/geographicSiteManagement/v8/geographicSite"
 
 addresses = Store("bus.geographicAddress", "geographicAddress")
 sites = Store("bus.geographicSite", "geographicSite")
@@ -96,12 +94,15 @@ def _site_doc(site: Site, provider: str) -> Document:
     }
 
 
-def with_href(doc: Document, base_url: str) -> Document:
-    """A stored address or site as served: ``href``s are absolute and the base URL is the server's own."""
-    path = ADDRESS_PATH if doc["@type"] == "GeographicAddress" else SITE_PATH
-    served = {**doc, "href": f"{base_url}{path}/{doc['id']}"}
+def with_href(doc: Document, base_url: str, irp: SellerIrp) -> Document:
+    """A stored address or site as served on ``irp``: ``href``s are absolute and the base URL is the
+    server's own."""
+    addresses = f"{base_url}{irp.path('geographicAddressManagement')}/geographicAddress"
+    is_address = doc["@type"] == "GeographicAddress"
+    path = addresses if is_address else f"{base_url}{irp.path('geographicSiteManagement')}/geographicSite"
+    served = {**doc, "href": f"{path}/{doc['id']}"}
     if "place" in doc:
-        served["place"] = {**doc["place"], "href": f"{base_url}{ADDRESS_PATH}/{doc['place']['id']}"}
+        served["place"] = {**doc["place"], "href": f"{addresses}/{doc['place']['id']}"}
     return served
 
 

@@ -1,4 +1,5 @@
-"""The catalog's price rules: what an EPL, an EVPL or a UNI costs, by bandwidth, distance and term.
+"""The catalog's price rules: what an EPL, an EVPL, an Access E-Line OVC or a UNI costs, by bandwidth,
+distance and term.
 
 One table serves both sides: the catalog shows it as ``productOfferingTerm``/``productOfferingPrice``
 entries, and quotes apply it to the buyer's configuration. An EVC's monthly recurring charge (MRC) is a
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lso.bus.products import EPL_EVC, EVPL_EVC, SUBSCRIBER_UNI
+from lso.bus.products import ACCESS_ELINE_OVC, EPL_EVC, EVPL_EVC, UNI_TYPES
 
 CURRENCY = "GBP"
 TERMS_MONTHS = (12, 24, 36)
@@ -38,6 +39,8 @@ class UniRule:
 EVC_RULES = {
     EPL_EVC: EvcRule(base_mrc=300.0, mrc_per_mbps=2.0, mrc_per_km=1.5, nrc=1500.0),
     EVPL_EVC: EvcRule(base_mrc=200.0, mrc_per_mbps=1.6, mrc_per_km=1.2, nrc=1000.0),
+    # Wholesale (SONATA): the buyer provider carries the service to its own customer past the ENNI.
+    ACCESS_ELINE_OVC: EvcRule(base_mrc=150.0, mrc_per_mbps=1.0, mrc_per_km=0.8, nrc=600.0),
 }
 UNI_RULE = UniRule(mrc_by_speed_mbps={100: 80.0, 1000: 150.0, 10000: 400.0}, nrc=750.0)
 DEFAULT_UNI_SPEED_MBPS = 1000
@@ -118,7 +121,7 @@ def _offering_prices(product_type: str, months: int, last_update: str) -> list[d
             price["unitOfMeasure"] = unit
         return price
 
-    if product_type == SUBSCRIBER_UNI:
+    if product_type in UNI_TYPES:
         prices = [
             recurring(f"Monthly charge of a {speed} Mbit/s UNI port", _money(amount * mrc), "port")
             for speed, amount in UNI_RULE.mrc_by_speed_mbps.items()

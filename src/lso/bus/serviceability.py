@@ -1,9 +1,11 @@
 """Pre-order items and their serviceability, shared by POQ and quote (MEF 55.0.1 §10.2 steps 2-3c).
 
 A POQ or quote names products the MEF way: a UNI item has a place of role ``INSTALL_LOCATION``; an EVC
-item relates to its two UNI items with ``CONNECTS_TO_UNI``. :func:`parse_items` checks that shape when
-the request arrives (a 422 with property paths, nothing stored); :func:`assess` later resolves each UNI's
-place to one of our sites and asks SOF over LEGATO whether the EVC between them can be delivered.
+item relates to its two UNI items with ``CONNECTS_TO_UNI``; an Access E-Line OVC (SONATA) to one UNI item
+with ``CONNECTS_TO_UNI`` and to the buyer's ENNI product in inventory with ``CONNECTS_TO_ENNI``.
+:func:`parse_items` checks that shape when the request arrives (a 422 with property paths, nothing
+stored); :func:`assess` later resolves each UNI's place to one of our sites (an ENNI's: the site of its
+element) and asks SOF over LEGATO whether the connection between them can be delivered.
 """
 
 from __future__ import annotations
@@ -16,10 +18,16 @@ from sqlalchemy.orm import Session
 
 from lso.bus import places
 from lso.bus.cantata.product_catalog import OFFERINGS
+from lso.bus.irp import SellerIrp
 from lso.bus.legato_client import LegatoClient, LegatoError
+from lso.bus.order.records import PRODUCTS
 from lso.bus.products import (
+    ACCESS_ELINE_OVC,
+    ENNI,
     EVC_TYPES,
+    AccessElineOvcConfiguration,
     EvcConfiguration,
+    OperatorUniConfiguration,
     ProductConfiguration,
     SubscriberUniConfiguration,
     validate_configuration,
@@ -29,6 +37,7 @@ from lso.mef.errors import Issue, unprocessable
 
 INSTALL_LOCATION = "INSTALL_LOCATION"
 CONNECTS_TO_UNI = "CONNECTS_TO_UNI"
+CONNECTS_TO_ENNI = "CONNECTS_TO_ENNI"
 # A UNI on its own at an on-net site needs a port patched, nothing more.
 UNI_INSTALLATION = {"amount": 10, "units": "businessDays"}
 
@@ -73,13 +82,15 @@ class PreorderItem:
     configuration: ProductConfiguration
     install_place: dict[str, Any] | None = None
     uni_item_ids: tuple[str, ...] = ()
+    enni_product_id: str | None = None
 
     @property
     def is_evc(self) -> bool:
-        return isinstance(self.configuration, EvcConfiguration)
+        """An EVC or an OVC: a connection whose serviceability SOF judges between its end points."""
+        return isinstance(self.configuration, EvcConfiguration | AccessElineOvcConfiguration)
 
 
-def parse_items(raw: list[Any], items_key: str, relationship_key: str) -> list[PreorderItem]:
+def parse_items(raw: list[Any], items_key: str, relationship_key: str, irp: SellerIrp) -> list[PreorderItem]:
     """The items of a create request, or a MEF 422 naming the offending property."""
     parsed = [parse_model(_Item, item, f"/{items_key}/{i}") for i, item in enumerate(raw)]
     ids = [item.id for item in parsed]
@@ -93,7 +104,10 @@ def parse_items(raw: list[Any], items_key: str, relationship_key: str) -> list[P
         configuration = validate_configuration(
             item.product.productConfiguration, f"{at}/product/productConfiguration"
         )
-        _check_offering(item, configuration, at)
+        _check_offering(item, configuration, at, irp)
+        if configuration.type == ACCESS_ELINE_OVC:
+            items.append(_ovc_item(item, configuration, data, at, relationship_key, ids))
+            continue
         if item.product.productRelationship:
             raise unprocessable(
                 Issue(
@@ -128,9 +142,48 @@ def parse_items(raw: list[Any], items_key: str, relationship_key: str) -> list[P
     return items
 
 
-def _check_offering(item: _Item, configuration: ProductConfiguration, at: str) -> None:
+def _ovc_item(
+    item: _Item,
+    configuration: ProductConfiguration,
+    data: Any,
+    at: str,
+    relationship_key: str,
+    ids: list[str],
+) -> PreorderItem:
+    """An Access E-Line OVC: one UNI item of this request and one ENNI product of the buyer."""
+    related = [_Relationship.model_validate(r) for r in (data.get(relationship_key) or [])]
+    unis = tuple(r.id for r in related if r.relationshipType == CONNECTS_TO_UNI)
+    if len(unis) != 1 or unis[0] not in ids:
+        raise unprocessable(
+            Issue(
+                f"{at}/{relationship_key}",
+                "an Access E-Line OVC item CONNECTS_TO_UNI one UNI item of this request",
+            )
+        )
+    products = [_Relationship.model_validate(r) for r in item.product.productRelationship or []]
+    ennis = [r.id for r in products if r.relationshipType == CONNECTS_TO_ENNI]
+    if len(ennis) != 1 or len(products) != 1:
+        raise unprocessable(
+            Issue(
+                f"{at}/product/productRelationship",
+                "an Access E-Line OVC CONNECTS_TO_ENNI one ENNI product of yours (see productInventory)",
+            )
+        )
+    return PreorderItem(item.id, configuration, uni_item_ids=unis, enni_product_id=ennis[0])
+
+
+def _check_offering(item: _Item, configuration: ProductConfiguration, at: str, irp: SellerIrp) -> None:
+    sold = {o.urn for o in OFFERINGS.values() if o.irp == irp}
+    if configuration.type not in sold:
+        raise unprocessable(
+            Issue(
+                f"{at}/product/productConfiguration/@type",
+                f"{configuration.type} is not sold over {irp.name.upper()}; see its productCatalog",
+            )
+        )
     offering = item.product.productOffering
-    if offering is not None and OFFERINGS.get(offering.id, (None, None))[1] != configuration.type:
+    known = OFFERINGS.get(offering.id) if offering is not None else None
+    if offering is not None and (known is None or known.urn != configuration.type or known.irp != irp):
         raise unprocessable(
             Issue(
                 f"{at}/product/productOffering/id",
@@ -162,10 +215,14 @@ def assess(session_factory: Any, legato: LegatoClient, items: list[PreorderItem]
     """
     with session_factory() as session:
         result = {item.id: _assess_uni(session, item) for item in items if not item.is_evc}
+        ennis = {
+            item.id: _assess_enni(session, item.enni_product_id) for item in items if item.enni_product_id
+        }
     for item in items:
         if item.is_evc:
             unis_on_net = all(result[uni].serviceable for uni in item.uni_item_ids)
-            result[item.id] = _assess_evc(legato, item, [result[uni] for uni in item.uni_item_ids])
+            ends = [result[uni] for uni in item.uni_item_ids] + ([ennis[item.id]] if item.id in ennis else [])
+            result[item.id] = _assess_evc(legato, item, ends)
             if not unis_on_net:
                 continue  # the EVC fails for an off-net UNI; the other UNI can still be delivered alone
             for uni in item.uni_item_ids:
@@ -182,6 +239,14 @@ def _assess_uni(session: Session, item: PreorderItem) -> Assessment:
     if site is None:
         return Assessment("red", reason)
     return Assessment("green", site_id=site)
+
+
+def _assess_enni(session: Session, enni_product_id: str | None) -> Assessment:
+    """An ENNI end point is at the site of the element that terminates it (the place of its product)."""
+    product = PRODUCTS.find(session, enni_product_id) if enni_product_id else None
+    if product is None or product.get("productConfiguration", {}).get("@type") != ENNI:
+        return Assessment("red", f"no ENNI product {enni_product_id} in your inventory")
+    return Assessment("green", site_id=product["place"][0]["place"]["id"])
 
 
 def _site_of(session: Session, place: dict[str, Any]) -> tuple[str | None, str]:
@@ -206,7 +271,7 @@ def _assess_evc(legato: LegatoClient, item: PreorderItem, unis: list[Assessment]
     off_net = [uni.reason for uni in unis if not uni.serviceable]
     if off_net:
         return Assessment("red", "; ".join(r for r in off_net if r))
-    assert isinstance(item.configuration, EvcConfiguration)
+    assert isinstance(item.configuration, EvcConfiguration | AccessElineOvcConfiguration)
     cir, eir = item.configuration.ingress_cir_mbps(), item.configuration.ingress_eir_mbps()
     try:
         answer = legato.check_feasibility([str(uni.site_id) for uni in unis], cir, eir)
@@ -225,7 +290,7 @@ def _assess_evc(legato: LegatoClient, item: PreorderItem, unis: list[Assessment]
 def uni_speed_mbps(item: PreorderItem) -> int | None:
     return (
         item.configuration.port_speed_mbps()
-        if isinstance(item.configuration, SubscriberUniConfiguration)
+        if isinstance(item.configuration, SubscriberUniConfiguration | OperatorUniConfiguration)
         else None
     )
 

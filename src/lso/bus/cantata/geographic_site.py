@@ -1,5 +1,5 @@
-"""CANTATA Geographic Site Management v8: the provider's sites (from the footprint), searched by the
-address they are at and read by id."""
+"""CANTATA and SONATA Geographic Site Management v8: the provider's sites (from the footprint), searched
+by the address they are at and read by id."""
 
 from __future__ import annotations
 
@@ -10,16 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lso.bus import places
+from lso.bus.irp import SellerIrp
 from lso.entity import EntityContext
-from lso.footprint import demo_footprint
+from lso.footprint import named_footprint
 from lso.mef.body import JsonBody, parse_model
 from lso.mef.errors import Issue, unprocessable
 from lso.mef.http import MefResponse
 from lso.mef.paging import page_of, page_response
 from lso.mef.store import Document
 from lso.security.tokens import CallerDep
-
-PREFIX = "/mefApi/cantata/geographicSiteManagement/v8"
 
 
 class SiteQuery(BaseModel):
@@ -41,8 +40,12 @@ class AddressRef(BaseModel):
     id: str
 
 
-def router(ctx: EntityContext) -> APIRouter:
-    api = APIRouter(prefix=PREFIX, tags=["CANTATA geographicSiteManagement"])
+def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
+    api = APIRouter(
+        prefix=irp.path("geographicSiteManagement"),
+        tags=[irp.tag("geographicSiteManagement")],
+        dependencies=irp.dependencies(),
+    )
 
     @api.post("/geographicSite")
     def list_geographic_site(request: Request, body: JsonBody, _caller: CallerDep) -> MefResponse:
@@ -50,14 +53,14 @@ def router(ctx: EntityContext) -> APIRouter:
         query = parse_model(SiteQuery, body)
         with ctx.db.read() as session:
             found = [s for s in _sites_at(session, query.place) if _selected(s, query)]
-        items = [places.with_href(site, ctx.settings.base_url) for site in found]
+        items = [places.with_href(site, ctx.settings.base_url, irp) for site in found]
         return page_response(items[page.offset : page.offset + page.limit], len(items), page)
 
     @api.get("/geographicSite/{site_id}")
     def retrieve_geographic_site(site_id: str, _caller: CallerDep) -> MefResponse:
         with ctx.db.read() as session:
             site = places.sites.get(session, site_id)
-        return MefResponse(places.with_href(site, ctx.settings.base_url))
+        return MefResponse(places.with_href(site, ctx.settings.base_url, irp))
 
     return api
 
@@ -84,4 +87,4 @@ def _selected(site: Document, query: SiteQuery) -> bool:
 
 
 def seed_demo(session: Session, ctx: EntityContext) -> None:
-    places.seed(session, demo_footprint(), ctx.settings.name)
+    places.seed(session, named_footprint(ctx.settings.footprint), ctx.settings.name)

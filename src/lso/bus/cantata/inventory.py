@@ -1,4 +1,4 @@
-"""CANTATA Product Inventory v2 (Kylie): the buyer's products, list with filters and get.
+"""CANTATA Product Inventory v2 and SONATA v8 (Kylie): the buyer's products, list with filters and get.
 
 Products are created by completed product orders (:mod:`lso.bus.order.inventory`); a buyer sees only its
 own. Filters on arrays (places, relationships, order items) are matched on the documents.
@@ -11,7 +11,8 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 
 from lso.bus import places
-from lso.bus.order.records import INVENTORY_PATH, PRODUCTS, matching_page
+from lso.bus.irp import SellerIrp
+from lso.bus.order.records import PRODUCTS, matching_page
 from lso.entity import EntityContext
 from lso.mef.dates import normalise
 from lso.mef.errors import MefError
@@ -48,8 +49,12 @@ _SUMMARY = (
 )
 
 
-def router(ctx: EntityContext) -> APIRouter:
-    api = APIRouter(prefix=INVENTORY_PATH, tags=["product"])
+def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
+    api = APIRouter(
+        prefix=irp.path("productInventory"),
+        tags=[irp.tag("productInventory")],
+        dependencies=irp.dependencies(),
+    )
 
     @api.get("/product")
     def list_product(request: Request, caller: CallerDep) -> MefResponse:

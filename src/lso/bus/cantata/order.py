@@ -1,4 +1,5 @@
-"""CANTATA Product Ordering Management v6 (Kylie, MEF 57.2): productOrder create/list/get and hub.
+"""CANTATA Product Ordering Management v6 and SONATA v11 (Kylie, MEF 57.2): productOrder create/list/get
+and hub.
 
 A product order is checked in full before it is acknowledged — its shape, every configuration, the
 relationships and places of its items — and is answered 422 with every problem (nothing stored) or 201
@@ -15,14 +16,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from lso.bus.order import fulfilment, legato_listener
+from lso.bus.irp import SellerIrp
+from lso.bus.order import fulfilment
 from lso.bus.order.inventory import mark_changing
 from lso.bus.order.model import ProductOrderCreate
 from lso.bus.order.records import (
     ITEM_STATES,
-    ORDER_NOTIFICATIONS,
     ORDER_STATES,
-    ORDERING_PATH,
     ORDERS,
     matching_page,
     order_href,
@@ -77,17 +77,21 @@ _NOT_OFFERED = {
 }
 
 
-def router(ctx: EntityContext) -> APIRouter:
-    api = APIRouter(prefix=ORDERING_PATH, tags=["productOrder"])
+def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
+    api = APIRouter(
+        prefix=irp.path("productOrderingManagement"),
+        tags=[irp.tag("productOrder")],
+        dependencies=irp.dependencies(),
+    )
 
     @api.post("/productOrder", status_code=201)
     def create_product_order(body: JsonBody, caller: CallerDep) -> MefResponse:
         request_model = parse_model(ProductOrderCreate, body)
         with ctx.db.session() as session:
-            plan = analyse(session, caller.party_id, request_model)
+            plan = analyse(session, caller.party_id, request_model, irp)
             if plan.issues:
                 raise unprocessable(*plan.issues)
-            order = _acknowledged(request_model)
+            order = _acknowledged(request_model, irp)
             ORDERS.add(session, order, party=caller.party_id)
             stored_plan = plan.document(order["id"])
             fulfilment.PLANS.add(session, stored_plan, party=caller.party_id)
@@ -121,11 +125,9 @@ def router(ctx: EntityContext) -> APIRouter:
     for (method, path), operation in _NOT_OFFERED.items():
         api.add_api_route(path, _not_offered(operation), methods=[method], tags=["not offered"])
 
-    api.include_router(hub_router(ORDER_NOTIFICATIONS, "events subscription"))
-    gathered = APIRouter()
-    gathered.include_router(api)
-    gathered.include_router(legato_listener.router())
-    return gathered
+    notifications = irp.notifications("productOrderingNotification")
+    api.include_router(hub_router(notifications, irp.tag("events subscription")))
+    return api
 
 
 def recover(ctx: EntityContext) -> None:
@@ -142,10 +144,10 @@ def recover(ctx: EntityContext) -> None:
         fulfilment.start_fulfilment(order_id)
 
 
-def _acknowledged(request_model: ProductOrderCreate) -> Document:
+def _acknowledged(request_model: ProductOrderCreate, irp: SellerIrp) -> Document:
     order: Document = request_model.model_dump(mode="json", by_alias=True, exclude_none=True)
     order["id"] = ORDERS.new_id()
-    order["href"] = order_href(order["id"])
+    order["href"] = order_href(order["id"], irp)
     order["orderDate"] = now_iso()
     for item, item_model in zip(order["productOrderItem"], request_model.productOrderItem, strict=True):
         item["requestedCompletionDate"] = _utc(item_model.requestedCompletionDate)

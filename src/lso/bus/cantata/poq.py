@@ -1,6 +1,7 @@
-"""CANTATA Product Offering Qualification Management v8 (MEF 55.0.1 §10.2 steps 2-3c).
+"""CANTATA and SONATA Product Offering Qualification Management v8 (MEF 55.0.1 §10.2 steps 2-3c, 3d).
 
-A buyer asks whether we can deliver EPL/EVPL EVCs and UNIs at given places. An immediate request
+A buyer asks whether we can deliver EPL/EVPL EVCs (CANTATA) or Access E-Line OVCs (SONATA) and UNIs at
+given places. An immediate request
 (``instantSyncQualification``) is answered ``done`` in the 201 itself; a deferred one is ``acknowledged``
 and a DBOS workflow takes it through ``inProgress`` to ``done``, notifying the buyer's hubs of every
 POQ and item state change. The answer per item comes from :mod:`lso.bus.serviceability` (SOF's
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lso.bus import context, serviceability
+from lso.bus.irp import SellerIrp, named
 from lso.bus.legato_client import LegatoClient
 from lso.bus.serviceability import Assessment, PreorderItem
 from lso.entity import EntityContext
@@ -25,14 +27,12 @@ from lso.mef import runtime
 from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import iso, later, now_iso
 from lso.mef.http import MefResponse
-from lso.mef.notifications import NotificationApi, dispatch, hub_router, publish
+from lso.mef.notifications import dispatch, hub_router, publish
 from lso.mef.paging import page_of, page_response
 from lso.mef.statemachine import StateMachine
 from lso.mef.store import Document, Store
 from lso.security.tokens import CallerDep
 
-PREFIX = "/mefApi/cantata/productOfferingQualification/v8"
-NOTIFICATIONS = NotificationApi("cantata", "productOfferingQualificationNotification", "v8")
 ITEMS = "productOfferingQualificationItem"
 GUARANTEED_DAYS = 30
 SELLER_CONTACT = {
@@ -78,13 +78,17 @@ class PoqCreate(BaseModel):
     requestedPOQCompletionDate: datetime | None = None
 
 
-def router(ctx: EntityContext) -> APIRouter:
-    api = APIRouter(prefix=PREFIX, tags=["CANTATA productOfferingQualificationManagement"])
+def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
+    api = APIRouter(
+        prefix=irp.path("productOfferingQualification"),
+        tags=[irp.tag("productOfferingQualificationManagement")],
+        dependencies=irp.dependencies(),
+    )
 
     @api.post("/productOfferingQualification", status_code=201)
     def create_product_offering_qualification(body: JsonBody, caller: CallerDep) -> MefResponse:
         create = parse_model(PoqCreate, body)
-        items = serviceability.parse_items(body[ITEMS], ITEMS, "qualificationItemRelationship")
+        items = serviceability.parse_items(body[ITEMS], ITEMS, "qualificationItemRelationship", irp)
         doc = _acknowledged(body, create)
         if create.instantSyncQualification:
             legato = LegatoClient(ctx.client())
@@ -96,8 +100,8 @@ def router(ctx: EntityContext) -> APIRouter:
             poqs.add(session, doc, party=caller.party_id)
         if not create.instantSyncQualification:
             with SetWorkflowID(f"poq:{doc['id']}"):
-                DBOS.start_workflow(qualify, doc["id"])
-        return MefResponse(_served(doc, ctx.settings.base_url), status_code=201)
+                DBOS.start_workflow(qualify, doc["id"], irp.name)
+        return MefResponse(_served(doc, ctx.settings.base_url, irp), status_code=201)
 
     @api.get("/productOfferingQualification")
     def list_product_offering_qualification(request: Request, caller: CallerDep) -> MefResponse:
@@ -117,16 +121,19 @@ def router(ctx: EntityContext) -> APIRouter:
             "externalId",
             "projectId",
         )
-        found = [{k: v for k, v in _served(d, ctx.settings.base_url).items() if k in fields} for d in docs]
+        found = [
+            {k: v for k, v in _served(d, ctx.settings.base_url, irp).items() if k in fields} for d in docs
+        ]
         return page_response(found, total, page)
 
     @api.get("/productOfferingQualification/{poq_id}")
     def retrieve_product_offering_qualification(poq_id: str, caller: CallerDep) -> MefResponse:
         with ctx.db.read() as session:
             doc = poqs.get(session, poq_id, caller.party_id)
-        return MefResponse(_served(doc, ctx.settings.base_url))
+        return MefResponse(_served(doc, ctx.settings.base_url, irp))
 
-    api.include_router(hub_router(NOTIFICATIONS, "CANTATA productOfferingQualificationManagement"))
+    notifications = irp.notifications("productOfferingQualificationNotification")
+    api.include_router(hub_router(notifications, irp.tag("productOfferingQualificationManagement")))
     return api
 
 
@@ -166,37 +173,40 @@ def _record(item: Document, assessment: Assessment) -> None:
         item["guaranteedUntilDate"] = later(days=GUARANTEED_DAYS)
 
 
-def _served(doc: Document, base_url: str) -> Document:
-    return {**doc, "href": f"{base_url}{PREFIX}/productOfferingQualification/{doc['id']}"}
+def _served(doc: Document, base_url: str, irp: SellerIrp) -> Document:
+    path = irp.path("productOfferingQualification")
+    return {**doc, "href": f"{base_url}{path}/productOfferingQualification/{doc['id']}"}
 
 
 @DBOS.workflow()
-def qualify(poq_id: str) -> None:
+def qualify(poq_id: str, irp_name: str) -> None:
     """acknowledged → inProgress → (serviceability) → done; each transition notified after it commits."""
-    dispatch(advance(poq_id, "inProgress", {}))
-    found = assess_items(poq_id)
-    dispatch(advance(poq_id, "done", found))
+    dispatch(advance(poq_id, "inProgress", {}, irp_name))
+    found = assess_items(poq_id, irp_name)
+    dispatch(advance(poq_id, "done", found, irp_name))
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=1.0, backoff_rate=2.0)
-def assess_items(poq_id: str) -> dict[str, dict[str, Any]]:
+def assess_items(poq_id: str, irp_name: str) -> dict[str, dict[str, Any]]:
     """Ask SOF (LEGATO feasibility) about every item; repeating the question is harmless."""
     rt = runtime.current()
     with rt.db.session() as session:
-        items = _items_of(session, poq_id)
+        items = _items_of(session, poq_id, named(irp_name))
     found = serviceability.assess(rt.db.session, context.legato(), items)
     return {item_id: serviceability.assessment_json(a) for item_id, a in found.items()}
 
 
 @DBOS.step()
-def advance(poq_id: str, state: str, found: dict[str, dict[str, Any]]) -> list[str]:
+def advance(poq_id: str, state: str, found: dict[str, dict[str, Any]], irp_name: str) -> list[str]:
     """Move the POQ and its items to ``state`` (recording ``found`` answers on ``done``) and queue the
     events; a re-run finds the states already there and queues nothing new."""
     rt = runtime.current()
+    irp = named(irp_name)
+    notifications = irp.notifications("productOfferingQualificationNotification")
     with rt.db.session() as session:
         doc = poqs.get(session, poq_id)
         party = poqs.party_of(session, poq_id)
-        href = _served(doc, rt.settings.base_url)["href"]
+        href = _served(doc, rt.settings.base_url, irp)["href"]
         deliveries: list[str] = []
         for item in doc[ITEMS]:
             if POQ_ITEM.move(item, state):
@@ -205,7 +215,7 @@ def advance(poq_id: str, state: str, found: dict[str, dict[str, Any]]) -> list[s
                 event = {"id": poq_id, "href": href, "poqItemId": item["id"], "state": state}
                 deliveries += publish(
                     session,
-                    NOTIFICATIONS,
+                    notifications,
                     party,
                     "poqItemStateChangeEvent",
                     event,
@@ -214,12 +224,12 @@ def advance(poq_id: str, state: str, found: dict[str, dict[str, Any]]) -> list[s
         if POQ.move(doc, state):
             event = {"id": poq_id, "href": href, "state": state}
             deliveries += publish(
-                session, NOTIFICATIONS, party, "poqStateChangeEvent", event, f"{poq_id}:{state}"
+                session, notifications, party, "poqStateChangeEvent", event, f"{poq_id}:{state}"
             )
         poqs.put(session, doc)
     return deliveries
 
 
-def _items_of(session: Session, poq_id: str) -> list[PreorderItem]:
+def _items_of(session: Session, poq_id: str, irp: SellerIrp) -> list[PreorderItem]:
     doc = poqs.get(session, poq_id)
-    return serviceability.parse_items(doc[ITEMS], ITEMS, "qualificationItemRelationship")
+    return serviceability.parse_items(doc[ITEMS], ITEMS, "qualificationItemRelationship", irp)

@@ -1,6 +1,6 @@
-"""CANTATA Quote Management v4 (MEF 55.0.1 §10.2 step 3e).
+"""CANTATA Quote Management v4 and SONATA v10 (MEF 55.0.1 §10.2 step 3e).
 
-Item prices come from the catalog's rules (:mod:`lso.bus.pricing`): an EVC by its CIR, its term and the
+Item prices come from the catalog's rules (:mod:`lso.bus.pricing`): an EVC or OVC by its CIR, its term and the
 distance between its two sites that SOF's feasibility check measured; a UNI by its port speed and term.
 A budgetary request is ``answered``; a firm one, checked for serviceability, is ``approved.orderable``;
 an item we cannot deliver is ``unableToProvide`` with the reason. ``instantSyncQuote`` answers in the 201;
@@ -18,8 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lso.bus import context, pricing, serviceability
+from lso.bus.irp import SellerIrp, named
 from lso.bus.legato_client import LegatoClient
-from lso.bus.products import EvcConfiguration
+from lso.bus.products import AccessElineOvcConfiguration, EvcConfiguration
 from lso.bus.serviceability import Assessment, PreorderItem
 from lso.entity import EntityContext
 from lso.mef import runtime
@@ -27,14 +28,12 @@ from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import iso, later, now_iso
 from lso.mef.errors import Issue, unprocessable
 from lso.mef.http import MefResponse
-from lso.mef.notifications import NotificationApi, dispatch, hub_router, publish
+from lso.mef.notifications import dispatch, hub_router, publish
 from lso.mef.paging import page_of, page_response
 from lso.mef.statemachine import StateMachine
 from lso.mef.store import Document, Store
 from lso.security.tokens import CallerDep
 
-PREFIX = "/mefApi/cantata/quoteManagement/v4"
-NOTIFICATIONS = NotificationApi("cantata", "quoteNotification", "v4")
 ITEMS = "quoteItem"
 RELATIONSHIPS = "quoteItemRelationship"
 VALID_DAYS = 30
@@ -84,14 +83,16 @@ class QuoteOperation(BaseModel):
     reason: str | None = None
 
 
-def router(ctx: EntityContext) -> APIRouter:
-    api = APIRouter(prefix=PREFIX, tags=["CANTATA quoteManagement"])
+def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
+    api = APIRouter(
+        prefix=irp.path("quoteManagement"), tags=[irp.tag("quoteManagement")], dependencies=irp.dependencies()
+    )
     url = ctx.settings.base_url
 
     @api.post("/quote", status_code=201)
     def create_quote(body: JsonBody, caller: CallerDep) -> MefResponse:
         create = parse_model(QuoteCreate, body)
-        items = serviceability.parse_items(body[ITEMS], ITEMS, RELATIONSHIPS)
+        items = serviceability.parse_items(body[ITEMS], ITEMS, RELATIONSHIPS, irp)
         for i, raw in enumerate(body[ITEMS]):
             _term_months(raw, i)
         doc = _acknowledged(body, create)
@@ -105,8 +106,8 @@ def router(ctx: EntityContext) -> APIRouter:
             quotes.add(session, doc, party=caller.party_id)
         if not create.instantSyncQuote:
             with SetWorkflowID(f"quote:{doc['id']}"):
-                DBOS.start_workflow(prepare_quote, doc["id"])
-        return MefResponse(_served(doc, url), status_code=201)
+                DBOS.start_workflow(prepare_quote, doc["id"], irp.name)
+        return MefResponse(_served(doc, url, irp), status_code=201)
 
     @api.get("/quote")
     def list_quote(request: Request, caller: CallerDep) -> MefResponse:
@@ -118,27 +119,27 @@ def router(ctx: EntityContext) -> APIRouter:
             )
         fields = allowed | {"id", "href"}
         return page_response(
-            [{k: v for k, v in _served(d, url).items() if k in fields} for d in docs], total, page
+            [{k: v for k, v in _served(d, url, irp).items() if k in fields} for d in docs], total, page
         )
 
     @api.get("/quote/{quote_id}")
     def retrieve_quote(quote_id: str, caller: CallerDep) -> MefResponse:
         with ctx.db.read() as session:
-            return MefResponse(_served(quotes.get(session, quote_id, caller.party_id), url))
+            return MefResponse(_served(quotes.get(session, quote_id, caller.party_id), url, irp))
 
     @api.post("/cancelQuote")
     def cancel_quote(body: JsonBody, caller: CallerDep) -> MefResponse:
         """The buyer withdraws a request the seller has not answered yet."""
         operation = parse_model(QuoteOperation, body)
-        return _close(ctx, caller.party_id, operation, "cancelled", "abandoned")
+        return _close(ctx, irp, caller.party_id, operation, "cancelled", "abandoned")
 
     @api.post("/declineQuote")
     def decline_quote(body: JsonBody, caller: CallerDep) -> MefResponse:
         """The buyer turns down an answered quote."""
         operation = parse_model(QuoteOperation, body)
-        return _close(ctx, caller.party_id, operation, "declined", None)
+        return _close(ctx, irp, caller.party_id, operation, "declined", None)
 
-    api.include_router(hub_router(NOTIFICATIONS, "CANTATA quoteManagement"))
+    api.include_router(hub_router(irp.notifications("quoteNotification"), irp.tag("quoteManagement")))
     return api
 
 
@@ -216,14 +217,19 @@ def _answer(
 
 
 def _charges(item: PreorderItem, assessment: Assessment, months: int) -> pricing.Charges:
-    if isinstance(item.configuration, EvcConfiguration):
+    if isinstance(item.configuration, EvcConfiguration | AccessElineOvcConfiguration):
         cir = item.configuration.ingress_cir_mbps()
         return pricing.evc_charges(item.configuration.type, cir, assessment.distance_km or 0.0, months)
     return pricing.uni_charges(serviceability.uni_speed_mbps(item), months)
 
 
 def _close(
-    ctx: EntityContext, party: str, operation: QuoteOperation, state: str, item_state: str | None
+    ctx: EntityContext,
+    irp: SellerIrp,
+    party: str,
+    operation: QuoteOperation,
+    state: str,
+    item_state: str | None,
 ) -> MefResponse:
     with ctx.db.session() as session:
         doc = quotes.find(session, operation.quoteId, party)
@@ -240,16 +246,16 @@ def _close(
                 QUOTE_ITEM.move(item, item_state, reason=operation.reason)
                 changed.append(item["id"])
         quotes.put(session, doc)
-        deliveries = _publish(session, doc, party, changed, ctx.settings.base_url)
+        deliveries = _publish(session, doc, party, changed, ctx.settings.base_url, irp)
     dispatch(deliveries)
     result = {"quoteId": doc["id"], "reason": operation.reason}
     return MefResponse(result)
 
 
 def _publish(
-    session: Session, doc: Document, party: str | None, changed: list[str], base_url: str
+    session: Session, doc: Document, party: str | None, changed: list[str], base_url: str, irp: SellerIrp
 ) -> list[str]:
-    href = _served(doc, base_url)["href"]
+    href = _served(doc, base_url, irp)["href"]
     deliveries = []
     states = {item["id"]: item["state"] for item in doc[ITEMS]}
     for item_id in changed:
@@ -259,24 +265,24 @@ def _publish(
         else:
             event = {"id": doc["id"], "href": href, "state": doc["state"]}
             key, event_type = f"{doc['id']}:{doc['state']}", "quoteStateChangeEvent"
-        deliveries += publish(session, NOTIFICATIONS, party, event_type, event, key)
+        deliveries += publish(session, irp.notifications("quoteNotification"), party, event_type, event, key)
     return deliveries
 
 
-def _served(doc: Document, base_url: str) -> Document:
-    return {**doc, "href": f"{base_url}{PREFIX}/quote/{doc['id']}"}
+def _served(doc: Document, base_url: str, irp: SellerIrp) -> Document:
+    return {**doc, "href": f"{base_url}{irp.path('quoteManagement')}/quote/{doc['id']}"}
 
 
 @DBOS.workflow()
-def prepare_quote(quote_id: str) -> None:
+def prepare_quote(quote_id: str, irp_name: str) -> None:
     """acknowledged → inProgress → (serviceability and prices) → the answer; notified after each commit."""
-    dispatch(start_quote(quote_id))
-    found = assess_quote(quote_id)
-    dispatch(answer_quote(quote_id, found))
+    dispatch(start_quote(quote_id, irp_name))
+    found = assess_quote(quote_id, irp_name)
+    dispatch(answer_quote(quote_id, found, irp_name))
 
 
 @DBOS.step()
-def start_quote(quote_id: str) -> list[str]:
+def start_quote(quote_id: str, irp_name: str) -> list[str]:
     rt = runtime.current()
     with rt.db.session() as session:
         doc = quotes.get(session, quote_id)
@@ -284,27 +290,30 @@ def start_quote(quote_id: str) -> list[str]:
         if QUOTE.move(doc, "inProgress"):
             changed.append("")
         quotes.put(session, doc)
-        return _publish(session, doc, quotes.party_of(session, quote_id), changed, rt.settings.base_url)
+        party = quotes.party_of(session, quote_id)
+        return _publish(session, doc, party, changed, rt.settings.base_url, named(irp_name))
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=1.0, backoff_rate=2.0)
-def assess_quote(quote_id: str) -> dict[str, dict[str, Any]]:
+def assess_quote(quote_id: str, irp_name: str) -> dict[str, dict[str, Any]]:
     rt = runtime.current()
     with rt.db.session() as session:
-        items = serviceability.parse_items(quotes.get(session, quote_id)[ITEMS], ITEMS, RELATIONSHIPS)
+        raw = quotes.get(session, quote_id)[ITEMS]
+        items = serviceability.parse_items(raw, ITEMS, RELATIONSHIPS, named(irp_name))
     found = serviceability.assess(rt.db.session, context.legato(), items)
     return {item_id: serviceability.assessment_json(a) for item_id, a in found.items()}
 
 
 @DBOS.step()
-def answer_quote(quote_id: str, found: dict[str, dict[str, Any]]) -> list[str]:
+def answer_quote(quote_id: str, found: dict[str, dict[str, Any]], irp_name: str) -> list[str]:
     rt = runtime.current()
     with rt.db.session() as session:
         doc = quotes.get(session, quote_id)
         if doc["state"] != "inProgress":
             return []  # already answered (a re-run) or cancelled meanwhile
-        items = serviceability.parse_items(doc[ITEMS], ITEMS, RELATIONSHIPS)
+        items = serviceability.parse_items(doc[ITEMS], ITEMS, RELATIONSHIPS, named(irp_name))
         assessments = {k: serviceability.assessment_of(v) for k, v in found.items()}
         changed = _answer(doc, items, assessments, history=True)
         quotes.put(session, doc)
-        return _publish(session, doc, quotes.party_of(session, quote_id), changed, rt.settings.base_url)
+        party = quotes.party_of(session, quote_id)
+        return _publish(session, doc, party, changed, rt.settings.base_url, named(irp_name))

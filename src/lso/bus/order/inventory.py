@@ -1,4 +1,4 @@
-"""The products a completed order puts in the buyer's CANTATA product inventory (MEF 55.0.1 §10.2 step 14).
+"""The products a completed order puts in the buyer's product inventory (MEF 55.0.1 §10.2 step 14).
 
 Product ids derive from the order and item ids, so a completion step that runs again finds the products
 it already created instead of creating them twice. ``startDate`` is the moment the product became active:
@@ -12,8 +12,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lso.bus.cantata.product_catalog import OFFERINGS, offering_for
-from lso.bus.order.records import PRODUCTS, REALIZATIONS, order_href, product_href
+from lso.bus.cantata.product_catalog import offering_for, specification_for
+from lso.bus.irp import irp_of
+from lso.bus.order.records import PRODUCTS, REALIZATIONS, product_href
 from lso.mef.dates import now_iso
 from lso.mef.store import Document
 
@@ -90,7 +91,7 @@ def settle_changes(session: Session, order: Document, plan: Document, done: set[
             product.setdefault("productOrderItem", []).append(
                 {
                     "productOrderId": order["id"],
-                    "productOrderHref": order_href(order["id"]),
+                    "productOrderHref": order["href"],
                     "productOrderItemId": step["id"],
                 }
             )
@@ -107,9 +108,10 @@ def _move(product: Document, status: str) -> None:
 def _product(ident: str, order: Document, item: Document, step: Document) -> Document:
     ordered = item["product"]
     now = now_iso()
+    irp = irp_of(order["href"])
     product: dict[str, Any] = {
         "id": ident,
-        "href": product_href(ident),
+        "href": product_href(ident, irp),
         "startDate": now,
         "lastUpdateDate": now,
         "status": "active",
@@ -118,16 +120,16 @@ def _product(ident: str, order: Document, item: Document, step: Document) -> Doc
         "productOrderItem": [
             {
                 "productOrderId": order["id"],
-                "productOrderHref": order_href(order["id"]),
+                "productOrderHref": order["href"],
                 "productOrderItemId": item["id"],
             }
         ],
     }
     schema = ordered["productConfiguration"]["@type"]
-    offering = ordered.get("productOffering") or {"id": offering_for(schema)}
+    offering = ordered.get("productOffering") or {"id": offering_for(schema, irp)}
     if offering["id"]:
         product["productOffering"] = {"id": offering["id"]}
-    specification = next((spec for spec, urn, *_ in OFFERINGS.values() if urn == schema), None)
+    specification = specification_for(schema)
     if specification:
         product["productSpecification"] = {"id": specification}
     if step.get("siteId"):
@@ -141,9 +143,9 @@ def _product(ident: str, order: Document, item: Document, step: Document) -> Doc
             "relationshipType": "CONNECTS_TO_UNI",
         }
         for uni in step["uni"]
-    ]
+    ] + [{"id": enni, "relationshipType": "CONNECTS_TO_ENNI"} for enni in step.get("enni", [])]
     if relations:
-        product["productRelationship"] = [{**r, "href": product_href(r["id"])} for r in relations]
+        product["productRelationship"] = [{**r, "href": product_href(r["id"], irp)} for r in relations]
     for name in ("billingAccount", "relatedContactInformation", "agreementName"):
         if item.get(name):
             product[name] = item[name]

@@ -1,7 +1,8 @@
-"""Where BUS keeps product orders and products, their state machines, and the CANTATA events they raise.
+"""Where BUS keeps product orders and products, their state machines, and the events they raise.
 
 Every state change of an order or item goes through :func:`move_order` / :func:`move_item`, which write
-the ``stateChange`` history and queue the CANTATA notification in the same transaction; event ids derive
+the ``stateChange`` history and queue the notification in the same transaction, on the IRP (CANTATA or
+SONATA) the order was placed on; event ids derive
 from the order, item and state, so a step that runs again publishes nothing new.
 """
 
@@ -11,15 +12,12 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from lso.bus.irp import SellerIrp, irp_of
 from lso.mef import runtime
 from lso.mef.dates import now_iso
 from lso.mef.notifications import NotificationApi, publish
 from lso.mef.statemachine import StateMachine
 from lso.mef.store import Document, Store
-
-ORDERING_PATH = "/mefApi/cantata/productOrderingManagement/v6"
-INVENTORY_PATH = "/mefApi/cantata/productInventory/v2"
-ORDER_NOTIFICATIONS = NotificationApi("cantata", "productOrderingNotification", "v6")
 
 ORDERS = Store("bus.productOrder", "productOrder")
 PRODUCTS = Store("bus.product", "product")
@@ -59,12 +57,18 @@ ITEM_STATES = StateMachine(
 )
 
 
-def order_href(order_id: str) -> str:
-    return f"{runtime.current().settings.base_url}{ORDERING_PATH}/productOrder/{order_id}"
+def order_href(order_id: str, irp: SellerIrp) -> str:
+    path = irp.path("productOrderingManagement")
+    return f"{runtime.current().settings.base_url}{path}/productOrder/{order_id}"
 
 
-def product_href(product_id: str) -> str:
-    return f"{runtime.current().settings.base_url}{INVENTORY_PATH}/product/{product_id}"
+def product_href(product_id: str, irp: SellerIrp) -> str:
+    return f"{runtime.current().settings.base_url}{irp.path('productInventory')}/product/{product_id}"
+
+
+def order_notifications(order: Document) -> NotificationApi:
+    """The notification API of the IRP ``order`` was placed on."""
+    return irp_of(order["href"]).notifications("productOrderingNotification")
 
 
 def item_of(order: Document, item_id: str) -> Document:
@@ -72,7 +76,7 @@ def item_of(order: Document, item_id: str) -> Document:
 
 
 def move_order(session: Session, order: Document, state: str, reason: str | None = None) -> list[str]:
-    """Move ``order`` to ``state`` (keeping its dates right); the deliveries of its CANTATA event."""
+    """Move ``order`` to ``state`` (keeping its dates right); the deliveries of its event."""
     if not ORDER_STATES.move(order, state, reason=reason):
         return []
     if state == "completed":
@@ -80,7 +84,7 @@ def move_order(session: Session, order: Document, state: str, reason: str | None
     event = {"id": order["id"], "href": order["href"], "state": state}
     return publish(
         session,
-        ORDER_NOTIFICATIONS,
+        order_notifications(order),
         ORDERS.party_of(session, order["id"]),
         "productOrderStateChangeEvent",
         event,
@@ -101,7 +105,7 @@ def move_item(
     event = {"id": order["id"], "href": order["href"], "orderItemId": item["id"], "state": state}
     return publish(
         session,
-        ORDER_NOTIFICATIONS,
+        order_notifications(order),
         ORDERS.party_of(session, order["id"]),
         "productOrderItemStateChangeEvent",
         event,
@@ -117,7 +121,7 @@ def set_expected_completion(session: Session, order: Document, item: Document, d
     event = {"id": order["id"], "href": order["href"], "orderItemId": item["id"]}
     return publish(
         session,
-        ORDER_NOTIFICATIONS,
+        order_notifications(order),
         ORDERS.party_of(session, order["id"]),
         "productOrderItemExpectedCompletionDateSetEvent",
         event,

@@ -3,11 +3,11 @@
 A UNI item carries one place of role ``INSTALL_LOCATION`` that names a site of the provider's footprint;
 an EVC item connects exactly two UNIs with ``CONNECTS_TO_UNI`` — UNI items of the same order
 (``productOrderItemRelationship``) or active UNI products of the buyer (``productRelationship``). The
-first UNI related is the EVC's End Point A, the second its End Point Z. A modify or delete item names an
-active product of the buyer by ``product.id`` (MEF 55.0.1 §10.3; see :func:`_change`). Every problem found
-is reported
-with the JSON pointer of the offending property, and the result is a :class:`Plan` the fulfilment turns
-into services.
+first UNI related is the EVC's End Point A, the second its End Point Z. An Access E-Line OVC (SONATA)
+connects one operator UNI the same way and one ENNI product of the buyer with ``CONNECTS_TO_ENNI``. A
+modify or delete item names an active product of the buyer by ``product.id`` (MEF 55.0.1 §10.3; see
+:func:`_change`). Every problem found is reported with the JSON pointer of the offending property, and
+the result is a :class:`Plan` the fulfilment turns into services.
 """
 
 from __future__ import annotations
@@ -19,11 +19,17 @@ from sqlalchemy.orm import Session
 
 from lso.bus import places
 from lso.bus.cantata.product_catalog import offering_for
+from lso.bus.irp import SellerIrp
 from lso.bus.order.model import GeographicAddressRef, GeographicSiteRef, ProductOrderCreate
 from lso.bus.order.records import PRODUCTS, REALIZATIONS
 from lso.bus.products import (
+    ACCESS_ELINE_OVC,
+    ENNI,
     EVC_TYPES,
+    OPERATOR_UNI,
     SUBSCRIBER_UNI,
+    UNI_TYPES,
+    AccessElineOvcConfiguration,
     EvcConfiguration,
     validate_configuration,
 )
@@ -32,7 +38,10 @@ from lso.mef.store import Document
 
 INSTALL_LOCATION = "INSTALL_LOCATION"
 CONNECTS_TO_UNI = "CONNECTS_TO_UNI"
+CONNECTS_TO_ENNI = "CONNECTS_TO_ENNI"
 EVC_END_POINTS = 2
+CONNECTION_TYPES = EVC_TYPES | {ACCESS_ELINE_OVC}
+"""What connects UNIs (and ENNIs): the products a UNI cannot be deleted under."""
 _FIXED_IN_SERVICE = ("maximumFrameSize", "listOfCosNames")
 """What a modify must leave as it is: the network reconfigures an EVC's bandwidth profiles in service."""
 
@@ -55,10 +64,11 @@ class ItemPlan:
     unis: list[UniRef] = field(default_factory=list)
     action: str = "add"
     product_id: str | None = None
+    ennis: list[str] = field(default_factory=list)
 
     @property
     def is_uni(self) -> bool:
-        return self.schema == SUBSCRIBER_UNI
+        return self.schema in UNI_TYPES
 
 
 @dataclass
@@ -78,13 +88,14 @@ class Plan:
                     "uni": [{"itemId": u.item_id, "productId": u.product_id} for u in p.unis],
                     "action": p.action,
                     "productId": p.product_id,
+                    "enni": p.ennis,
                 }
                 for p in self.items
             ],
         }
 
 
-def analyse(session: Session, party: str, order: ProductOrderCreate) -> Plan:
+def analyse(session: Session, party: str, order: ProductOrderCreate, irp: SellerIrp) -> Plan:
     """Check ``order`` item by item; a :class:`Plan` with no issues can be fulfilled."""
     issues: list[Issue] = []
     plans: list[ItemPlan] = []
@@ -125,7 +136,18 @@ def analyse(session: Session, party: str, order: ProductOrderCreate) -> Plan:
         except MefError as error:
             issues.extend(error.issues)
             continue
-        if isinstance(model, EvcConfiguration) and model.ingress_cir_mbps() <= 0:
+        if offering_for(configuration["@type"], irp) is None:
+            issues.append(
+                Issue(
+                    f"{pointer}/product/productConfiguration/@type",
+                    f"{configuration['@type']} is not sold over {irp.name.upper()} (see productCatalog)",
+                )
+            )
+            continue
+        if (
+            isinstance(model, EvcConfiguration | AccessElineOvcConfiguration)
+            and model.ingress_cir_mbps() <= 0
+        ):
             issues.append(
                 Issue(
                     f"{pointer}/product/productConfiguration/evcEndPointA/"
@@ -136,7 +158,7 @@ def analyse(session: Session, party: str, order: ProductOrderCreate) -> Plan:
             )
             continue
         offering = item.product.productOffering
-        if offering is not None and offering_for(configuration["@type"]) != offering.id:
+        if offering is not None and offering_for(configuration["@type"], irp) != offering.id:
             issues.append(
                 Issue(
                     f"{pointer}/product/productOffering/id",
@@ -151,7 +173,10 @@ def analyse(session: Session, party: str, order: ProductOrderCreate) -> Plan:
                 session, item.product.place or [], f"{pointer}/product/place", issues
             )
         elif plan.schema in EVC_TYPES:
-            plan.unis = _connected_unis(session, party, item, schemas, pointer, issues)
+            plan.unis = _connected_unis(session, party, item, schemas, pointer, issues, SUBSCRIBER_UNI)
+        elif plan.schema == ACCESS_ELINE_OVC:
+            plan.unis = _connected_unis(session, party, item, schemas, pointer, issues, OPERATOR_UNI)
+            plan.ennis = _connected_ennis(session, party, item, pointer, issues)
         plans.append(plan)
     first_adds = order.productOrderItem[0].action == "add"
     for index, item in enumerate(order.productOrderItem):
@@ -212,7 +237,7 @@ def _change(
     schema = product["productConfiguration"]["@type"]
     if item.action == "modify":
         _check_modification(item, product, f"{pointer}/product/productConfiguration", issues)
-    elif schema == SUBSCRIBER_UNI:
+    elif schema in UNI_TYPES:
         users = [evc for evc in _evcs_on(session, party, product_id) if evc not in deleting]
         if users:
             issues.append(
@@ -273,7 +298,7 @@ def _evcs_on(session: Session, party: str, uni_product_id: str) -> list[str]:
         p["id"]
         for p in products
         if p.get("status") != "terminated"
-        and p["productConfiguration"]["@type"] in EVC_TYPES
+        and p["productConfiguration"]["@type"] in CONNECTION_TYPES
         and any(r["id"] == uni_product_id for r in p.get("productRelationship", []))
     ]
 
@@ -322,6 +347,33 @@ def site_of(session: Session, place: Any) -> str | None:
     return site["id"] if site else None
 
 
+def _connected_ennis(session: Session, party: str, item: Any, pointer: str, issues: list[Issue]) -> list[str]:
+    """The one ENNI (a product in the buyer's inventory) an Access E-Line OVC reaches the buyer through."""
+    ennis = []
+    for index, relation in enumerate(item.product.productRelationship or []):
+        if relation.relationshipType != CONNECTS_TO_ENNI:
+            continue
+        path = f"{pointer}/product/productRelationship/{index}"
+        product = PRODUCTS.find(session, relation.id, party)
+        if product is None or product.get("productConfiguration", {}).get("@type") != ENNI:
+            issues.append(
+                Issue(f"{path}/id", f"no ENNI product {relation.id!r} in your inventory", "referenceNotFound")
+            )
+        elif product.get("status") != "active":
+            issues.append(Issue(f"{path}/id", f"ENNI {relation.id!r} is {product.get('status')}, not active"))
+        else:
+            ennis.append(relation.id)
+    if len(ennis) != 1 and not any(i.property_path.startswith(pointer + "/") for i in issues):
+        issues.append(
+            Issue(
+                f"{pointer}/product/productRelationship",
+                f"an Access E-Line OVC connects exactly one ENNI ({CONNECTS_TO_ENNI}); {len(ennis)} given",
+                "missingProperty",
+            )
+        )
+    return ennis
+
+
 def _connected_unis(
     session: Session,
     party: str,
@@ -329,7 +381,11 @@ def _connected_unis(
     schemas: dict[str, str | None],
     pointer: str,
     issues: list[Issue],
+    uni_type: str,
 ) -> list[UniRef]:
+    """The UNIs an EVC (two subscriber UNIs) or an OVC (one operator UNI) connects to."""
+    wanted = EVC_END_POINTS if uni_type == SUBSCRIBER_UNI else 1
+    kind = "subscriber UNI" if uni_type == SUBSCRIBER_UNI else "operator UNI"
     unis: list[UniRef] = []
     for index, relation in enumerate(item.productOrderItemRelationship or []):
         path = f"{pointer}/productOrderItemRelationship/{index}"
@@ -339,30 +395,32 @@ def _connected_unis(
             issues.append(
                 Issue(f"{path}/id", f"no other item {relation.id!r} in this order", "referenceNotFound")
             )
-        elif schemas[relation.id] != SUBSCRIBER_UNI:
-            issues.append(Issue(f"{path}/id", f"item {relation.id!r} is not a subscriber UNI"))
+        elif schemas[relation.id] != uni_type:
+            issues.append(Issue(f"{path}/id", f"item {relation.id!r} is not a {kind}"))
         else:
             unis.append(UniRef(item_id=relation.id))
     for index, relation in enumerate(item.product.productRelationship or []):
         path = f"{pointer}/product/productRelationship/{index}"
         product = PRODUCTS.find(session, relation.id, party)
+        if relation.relationshipType == CONNECTS_TO_ENNI and uni_type == OPERATOR_UNI:
+            continue  # see _connected_ennis
         if relation.relationshipType != CONNECTS_TO_UNI:
             issues.append(Issue(f"{path}/relationshipType", f"an EVC relates to UNIs by {CONNECTS_TO_UNI}"))
         elif product is None:
             issues.append(
                 Issue(f"{path}/id", f"no product {relation.id!r} in your inventory", "referenceNotFound")
             )
-        elif product.get("productConfiguration", {}).get("@type") != SUBSCRIBER_UNI:
-            issues.append(Issue(f"{path}/id", f"product {relation.id!r} is not a subscriber UNI"))
+        elif product.get("productConfiguration", {}).get("@type") != uni_type:
+            issues.append(Issue(f"{path}/id", f"product {relation.id!r} is not a {kind}"))
         elif product.get("status") != "active":
             issues.append(Issue(f"{path}/id", f"UNI {relation.id!r} is {product.get('status')}, not active"))
         else:
             unis.append(UniRef(product_id=relation.id))
-    if len(unis) != EVC_END_POINTS and not any(i.property_path.startswith(pointer + "/") for i in issues):
+    if len(unis) != wanted and not any(i.property_path.startswith(pointer + "/") for i in issues):
         issues.append(
             Issue(
                 f"{pointer}/productOrderItemRelationship",
-                f"a point-to-point EVC connects exactly two UNIs ({CONNECTS_TO_UNI}); {len(unis)} given",
+                f"connects exactly {wanted} {kind}(s) ({CONNECTS_TO_UNI}); {len(unis)} given",
                 "missingProperty",
             )
         )

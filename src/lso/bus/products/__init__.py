@@ -2,7 +2,8 @@
 
 A MEF product carries its configuration as ``productConfiguration: {"@type": <schema URN>, ...}``; this
 package is the one place that knows which URNs we accept and what a valid configuration of each is (MEF
-Grace product schemas for EPL, EVPL and the Carrier Ethernet Subscriber UNI). Ordering, POQ and quote all
+Grace product schemas for EPL, EVPL and the Carrier Ethernet Subscriber UNI sold over CANTATA, the Access
+E-Line OVC and the Carrier Ethernet Operator UNI sold over SONATA). Ordering, POQ and quote all
 validate through :func:`validate_configuration`, so a configuration is judged the same way everywhere.
 """
 
@@ -19,17 +20,34 @@ from lso.bus.products.evc import (
     EvcConfiguration,
     EvplEvcConfiguration,
 )
+from lso.bus.products.ovc import (
+    ACCESS_ELINE_OVC,
+    ENNI,
+    OPERATOR_UNI,
+    AccessElineOvcConfiguration,
+    OperatorUniConfiguration,
+)
 from lso.bus.products.uni import SUBSCRIBER_UNI, SubscriberUniConfiguration
 from lso.mef.errors import Issue, from_validation_error, unprocessable
 
-ProductConfiguration = EplEvcConfiguration | EvplEvcConfiguration | SubscriberUniConfiguration
+ProductConfiguration = (
+    EplEvcConfiguration
+    | EvplEvcConfiguration
+    | SubscriberUniConfiguration
+    | AccessElineOvcConfiguration
+    | OperatorUniConfiguration
+)
+UniConfiguration = SubscriberUniConfiguration | OperatorUniConfiguration
 
 CONFIGURATIONS: dict[str, type[ProductConfiguration]] = {
     EPL_EVC: EplEvcConfiguration,
     EVPL_EVC: EvplEvcConfiguration,
     SUBSCRIBER_UNI: SubscriberUniConfiguration,
+    ACCESS_ELINE_OVC: AccessElineOvcConfiguration,
+    OPERATOR_UNI: OperatorUniConfiguration,
 }
 EVC_TYPES = frozenset({EPL_EVC, EVPL_EVC})
+UNI_TYPES = frozenset({SUBSCRIBER_UNI, OPERATOR_UNI})
 
 
 def validate_configuration(data: Any, pointer: str) -> ProductConfiguration:
@@ -60,16 +78,23 @@ def configuration_json(configuration: ProductConfiguration) -> dict[str, Any]:
 
 
 __all__ = [
+    "ACCESS_ELINE_OVC",
     "CONFIGURATIONS",
+    "ENNI",
     "EPL_EVC",
     "EVC_TYPES",
     "EVPL_EVC",
+    "OPERATOR_UNI",
     "SUBSCRIBER_UNI",
+    "UNI_TYPES",
+    "AccessElineOvcConfiguration",
     "EplEvcConfiguration",
     "EvcConfiguration",
     "EvplEvcConfiguration",
+    "OperatorUniConfiguration",
     "ProductConfiguration",
     "SubscriberUniConfiguration",
+    "UniConfiguration",
     "configuration_json",
     "validate_configuration",
 ]
