@@ -165,6 +165,21 @@ def summarize(
     return record
 
 
+def delay_variations(
+    sent_us: Sequence[int] | np.ndarray, delays_us: Sequence[int] | np.ndarray, delta_tau_us: int
+) -> np.ndarray:
+    """|d_a − d_b| for every pair of delivered frames a, b whose ingress times are exactly Δτ apart
+    (MEF 10.4 §8.8.5): the samples :func:`summarize` bins for inter-frame delay variation."""
+    sent = np.asarray(sent_us, dtype=np.int64)
+    delays = np.asarray(delays_us, dtype=np.int64)
+    order = np.argsort(sent, kind="stable")
+    sent, delays = sent[order], delays[order]
+    later = np.searchsorted(sent, sent + delta_tau_us)
+    found = later < len(sent)
+    found[found] = sent[later[found]] == sent[found] + delta_tau_us
+    return np.abs(delays[later[found]] - delays[found])
+
+
 def _bin_counts(values: np.ndarray, lower_bounds: tuple[int, ...]) -> np.ndarray:
     index = np.searchsorted(np.asarray(lower_bounds), values, side="right") - 1
     return np.bincount(index, minlength=len(lower_bounds))

@@ -1,0 +1,122 @@
+"""The measurement series store: round trip, idempotent re-ingest, day blocks, profiles, compactness —
+on SQLite, and on PostgreSQL when LSO_TEST_POSTGRES_URL is set (which also checks migration 0002 there)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from lso.db import Database, migrate
+from lso.sof.assurance import series
+from lso.sof.assurance.series import DAY_S, MeasurementBlock, MeasurementProfile, SeriesKey
+from tests.conftest import _fresh_database, require
+
+PROFILE = MeasurementProfile.for_objectives(60, 10, 0.5, fd_objectives_us=[5_000])
+KEY = SeriesKey("svc-1", "uni-a", "uni-b", "H")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    if request.param == "sqlite":
+        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'series.db'}"])
+    else:
+        admin_url = os.environ.get("LSO_TEST_POSTGRES_URL", "")
+        require(bool(admin_url), "LSO_TEST_POSTGRES_URL is not set")
+        urls = _fresh_database(admin_url)
+    for url in urls:
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)  # psycopg 3, as Settings does
+        migrate(url)
+        db = Database(url)
+        yield db
+        db.dispose()
+
+
+def minutes(start: int, count: int, delivered: int = 1000) -> np.ndarray:
+    return np.concatenate(
+        [
+            series.summarize(PROFILE, start + 60 * i, 1000, delivered, [1_000 + i, 7_000], [50], [False] * 6)
+            for i in range(count)
+        ]
+    )
+
+
+def test_round_trip_keeps_every_field(database: Database) -> None:
+    records = minutes(0, 30)
+    with database.session() as session:
+        assert series.ingest(session, PROFILE, [(KEY, records)]) == 30
+    with database.read() as session:
+        found = series.read(session, KEY, 0, DAY_S)
+    assert found is not None and found.profile == PROFILE
+    assert found.records.tobytes() == records.tobytes()
+    # The 2nd minute's delays 1001 µs and 7000 µs: sum, min, max exact; one sample below 5001 µs.
+    second = found.records[1]
+    assert (second["fd_sum_us"], second["fd_min_us"], second["fd_max_us"]) == (8_001, 1_001, 7_000)
+    assert second["fd_bins"][: PROFILE.fd_bins_us.index(5_001)].sum() == 1
+
+
+def test_reingest_replaces_the_interval(database: Database) -> None:
+    with database.session() as session:
+        series.ingest(session, PROFILE, [(KEY, minutes(0, 10))])
+    with database.session() as session:  # a retried fetch of minutes 5-14, now with loss
+        series.ingest(session, PROFILE, [(KEY, minutes(300, 10, delivered=900))])
+    with database.read() as session:
+        found = series.read(session, KEY, 0, DAY_S)
+    assert found is not None
+    assert found.records["start"].tolist() == [60 * i for i in range(15)]
+    assert found.records["delivered"].tolist() == [1000] * 5 + [900] * 10
+
+
+def test_days_are_separate_blocks_read_as_one_period(database: Database) -> None:
+    other = SeriesKey("svc-1", "uni-b", "uni-a", "H")
+    with database.session() as session:
+        series.ingest(session, PROFILE, [(KEY, minutes(DAY_S - 120, 4)), (other, minutes(0, 2))])
+    with database.read() as session:
+        blocks = session.scalar(select(func.count()).select_from(MeasurementBlock))
+        window = series.read(session, KEY, DAY_S - 60, DAY_S + 60)
+        everything = series.read_service(session, "svc-1", 0, 2 * DAY_S)
+        nothing = series.read(session, KEY, 10 * DAY_S, 11 * DAY_S)
+    assert blocks == 3  # KEY on day 0 and day 1, the other pair on day 0
+    assert window is not None and window.records["start"].tolist() == [DAY_S - 60, DAY_S]
+    assert [s.key for s in everything] == sorted([KEY, other])
+    assert nothing is None
+
+
+def test_records_of_another_profile_are_refused(database: Database) -> None:
+    other = MeasurementProfile(60, 10, 0.1)
+    with database.session() as session, pytest.raises(ValueError, match="profile"):
+        series.ingest(session, other, [(KEY, minutes(0, 1))])
+
+
+def test_a_period_measured_under_two_profiles_is_refused(database: Database) -> None:
+    other = MeasurementProfile(60, 10, 0.1)
+    with database.session() as session:
+        series.ingest(session, PROFILE, [(KEY, minutes(0, 1))])
+        day_one = series.empty(other, 1)
+        day_one["start"] = DAY_S
+        series.ingest(session, other, [(KEY, day_one)])
+    with database.read() as session, pytest.raises(ValueError, match="several profiles"):
+        series.read(session, KEY, 0, 2 * DAY_S)
+
+
+def test_a_day_of_minutes_is_compact(database: Database) -> None:
+    # 1440 one-minute records of a steady service: the raw records are 1440 × itemsize bytes; the block
+    # keeps them compressed to under a fifth of that.
+    with database.session() as session:
+        series.ingest(session, PROFILE, [(KEY, minutes(0, 1440))])
+    with database.read() as session:
+        stored = session.scalar(select(func.length(MeasurementBlock.data)))
+    raw = 1440 * series.interval_dtype(PROFILE).itemsize
+    assert stored is not None and stored < raw / 5
+
+
+def test_summarize_checks_its_input() -> None:
+    with pytest.raises(ValueError, match="multiple"):
+        series.summarize(PROFILE, 30, 0, 0, [], [], [False] * 6)
+    with pytest.raises(ValueError, match="6 Δt"):
+        series.summarize(PROFILE, 60, 0, 0, [], [], [False] * 5)
+    assert MeasurementProfile.from_json(PROFILE.to_json()) == PROFILE
