@@ -118,6 +118,9 @@ def activate_service_order(order_id: str) -> str:
         dispatch(fail(order_id, item_id, f"ICM did not answer: {exc.errors[-1] if exc.errors else exc}"))
         return "failed"
     dispatch(complete(order_id))
+    from lso.sof.assurance import sls  # here, not at the top: the assessment builds on this module's steps
+
+    sls.watch_order(order_id)
     return "completed"
 
 

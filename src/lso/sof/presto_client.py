@@ -214,6 +214,17 @@ class PrestoClient:
         out = self._call("lso-start-performance-monitoring", {"service-id-or-name": uuid})
         return list(out.get("session", []))
 
+    def reroute_connectivity_service(
+        self, uuid: str, avoid_links: Sequence[str] = (), *, avoid_current_path: bool = False
+    ) -> ConnectivityService:
+        """Move the service onto another path that avoids ``avoid_links`` (``A--Z`` link ids) or every
+        link of its current path; a 409/422 :class:`PrestoError` when ICM finds no such path."""
+        body: dict[str, Any] = {"uuid": uuid, "avoidCurrentPath": avoid_current_path}
+        if avoid_links:
+            body["avoidLink"] = list(avoid_links)
+        output = self._call("lso-reroute-connectivity-service", body)
+        return _service(output.get("service", output))
+
     def _call(self, rpc: str, body: dict[str, Any] | None) -> dict[str, Any]:
         payload = {} if body is None else {"input": body}
         response = self.http.post(f"/restconf/operations/{rpc}/", json=payload)

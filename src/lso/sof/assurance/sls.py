@@ -1,0 +1,198 @@
+"""SLS assessment (MEF 55.0.1 §10.6): a durable periodic workflow per active EVC service with an SLS.
+
+Each run measures the service over PRESTO (step 1), compares the measurement with the SLS objectives
+(step 3), opens a degradation when they are broken and waits for its resolution (steps 3-6,
+``degradation.py``), and closes a degradation that waited for a person once the SLS is met again. Between
+runs the workflow waits durably (``DBOS.recv``) for ``settings.sls_period_s``; a TCA or alarm pushed up from
+ICM (:func:`trigger`) ends the wait at once.
+
+The workflow id is the service's plus a generation: after ``RUNS_PER_GENERATION`` runs a workflow starts
+its successor and ends, so no workflow's checkpoint history grows without bound. ``sof.slsAssessment``
+keeps the current generation and the last assessment, so a restart resumes the right workflow and a
+TCA reaches it. The assessment ends when the service is no longer active (terminated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dbos import DBOS, SetWorkflowID
+from dbos._error import DBOSMaxStepRetriesExceeded
+from sqlalchemy.orm import Session
+
+from lso.entity import EntityContext
+from lso.mef import runtime
+from lso.mef.dates import now_iso
+from lso.mef.notifications import dispatch
+from lso.mef.store import Document, Store
+from lso.sof import activation, records
+from lso.sof.assurance import degradation
+from lso.sof.assurance.objectives import breaches, objectives_of, sls_of
+from lso.sof.presto_client import PrestoError
+
+ASSESSMENTS = Store("sof.slsAssessment", "slsAssessment")
+RUNS_PER_GENERATION = 100
+TCA_TOPIC = "tca"
+ASSESSING, ENDED = "assessing", "ended"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one run found: the service gone, the SLS met or broken, and the degradation still open."""
+
+    active: bool
+    breach: list[Document] = field(default_factory=list)
+    open_degradation: str | None = None
+    open_degradation_state: str | None = None
+
+
+def workflow_id(service_id: str, generation: int) -> str:
+    return f"sof-sls:{service_id}:{generation}"
+
+
+def assessable(service: Document) -> bool:
+    return service.get("state") == "active" and bool(objectives_of(service))
+
+
+def watch(service_id: str) -> None:
+    """Start the assessment of ``service_id`` unless it runs already (ids are business keys)."""
+    with runtime.current().db.read() as session:
+        record = ASSESSMENTS.find(session, service_id)
+    if record is not None and record["state"] == ENDED:
+        return
+    generation = int(record["generation"]) if record else 0
+    with SetWorkflowID(workflow_id(service_id, generation)):
+        DBOS.start_workflow(assess_service_level, service_id, generation)
+
+
+def watch_order(order_id: str) -> None:
+    """Assess every service a completed service order made that has an SLS."""
+    with runtime.current().db.read() as session:
+        order = records.ORDERS.get(session, order_id)
+        ids = [activation.service_id(order_id, item["id"]) for item in order["serviceOrderItem"]]
+        made = [s for s in (records.SERVICES.find(session, i) for i in ids) if s and assessable(s)]
+    for service in made:
+        watch(service["id"])
+
+
+def recover(_ctx: EntityContext) -> None:
+    """At start: assess every active service with an SLS (a running assessment is not started twice)."""
+    with runtime.current().db.read() as session:
+        active, _ = records.SERVICES.list(
+            session, party=None, filters={"state": "active", "serviceType": "EVC"}, offset=0, limit=100_000
+        )
+    for service in active:
+        if sls_of(service) is not None:
+            watch(service["id"])
+
+
+def trigger(service_id: str) -> bool:
+    """A TCA or alarm concerns the service: run its assessment now. False when it is not assessed."""
+    with runtime.current().db.read() as session:
+        record = ASSESSMENTS.find(session, service_id)
+    if record is None or record["state"] == ENDED:
+        return False
+    DBOS.send(workflow_id(service_id, int(record["generation"])), now_iso(), TCA_TOPIC)
+    return True
+
+
+def service_of_connectivity(session: Session, connectivity_uuid: str) -> str | None:
+    """The EVC service SOF built on a PRESTO connectivity service (how an ICM event names it)."""
+    found, _ = records.SERVICES.list(
+        session,
+        party=None,
+        filters={"state": "active", "serviceType": "EVC"},
+        offset=0,
+        limit=100_000,
+    )
+    return next(
+        (
+            s["id"]
+            for s in found
+            if any(
+                c["name"] == "connectivityService" and c["value"] == connectivity_uuid
+                for c in s.get("serviceCharacteristic", [])
+            )
+        ),
+        None,
+    )
+
+
+@DBOS.workflow(name="sof.assess_service_level")
+def assess_service_level(service_id: str, generation: int) -> str:
+    begin_generation(service_id, generation)
+    period = runtime.current().settings.sls_period_s
+    for _ in range(RUNS_PER_GENERATION):
+        try:
+            outcome = assess(service_id)
+        except DBOSMaxStepRetriesExceeded:
+            outcome = Outcome(active=True)  # ICM unreachable this time: try again next period
+        if not outcome.active:
+            end(service_id)
+            return ENDED
+        if outcome.breach and outcome.open_degradation is None:
+            degradation_id, deliveries = degradation.open_degradation(service_id, outcome.breach)
+            dispatch(deliveries)
+            degradation.resolve(degradation_id)
+        elif outcome.open_degradation is not None and outcome.open_degradation_state == degradation.MANUAL:
+            if not outcome.breach:
+                dispatch(degradation.resolved_by_assessment(outcome.open_degradation))
+        elif outcome.open_degradation is not None:
+            degradation.resolve(outcome.open_degradation)  # a crash stopped its resolution: finish it
+        DBOS.recv(TCA_TOPIC, timeout_seconds=period)
+    with SetWorkflowID(workflow_id(service_id, generation + 1)):
+        DBOS.start_workflow(assess_service_level, service_id, generation + 1)
+    return "continued"
+
+
+@DBOS.step(name="sof.begin_sls_generation")
+def begin_generation(service_id: str, generation: int) -> None:
+    with runtime.current().db.session() as session:
+        record = ASSESSMENTS.find(session, service_id)
+        if record is None:
+            party = records.SERVICES.party_of(session, service_id)
+            ASSESSMENTS.add(
+                session,
+                {"id": service_id, "state": ASSESSING, "generation": generation, "since": now_iso()},
+                party=party,
+                parent_id=service_id,
+            )
+        elif int(record["generation"]) < generation:
+            ASSESSMENTS.put(session, {**record, "generation": generation})
+
+
+@activation.remote_step("sof.assess_sls")
+def assess(service_id: str) -> Outcome:
+    """Measure the service and compare with its SLS; the result is kept as the last assessment."""
+    with runtime.current().db.read() as session:
+        service = records.SERVICES.get(session, service_id)
+        current = degradation.unresolved(session, service_id)
+    if not assessable(service):
+        return Outcome(active=False)
+    try:
+        measured = degradation.measure(service)
+        found = breaches(measured, objectives_of(service))
+        last: Document = {"measurement": [m.wire() for m in measured], "breach": found}
+    except PrestoError as exc:
+        if exc.status >= 500:
+            raise
+        found, last = [], {"error": exc.reason or exc.code}  # nothing measured: no verdict either way
+    with runtime.current().db.session() as session:
+        record = ASSESSMENTS.get(session, service_id)
+        verdict = "error" if "error" in last else ("breached" if found else "met")
+        record["lastAssessment"] = {"date": now_iso(), "verdict": verdict, **last}
+        record["runs"] = int(record.get("runs", 0)) + 1
+        ASSESSMENTS.put(session, record)
+    return Outcome(
+        active=True,
+        breach=found,
+        open_degradation=current["id"] if current else None,
+        open_degradation_state=current["state"] if current else None,
+    )
+
+
+@DBOS.step(name="sof.end_sls_assessment")
+def end(service_id: str) -> None:
+    with runtime.current().db.session() as session:
+        record = ASSESSMENTS.get(session, service_id)
+        ASSESSMENTS.put(session, {**record, "state": ENDED, "ended": now_iso()})
