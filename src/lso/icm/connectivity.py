@@ -114,6 +114,7 @@ def element_configurations(doc: Document) -> dict[str, Document]:
         peers = [route[i] for i in (index - 1, index + 1) if 0 <= i < len(route)]
         unis = [
             {"port": ep["port"], "ceVlanIds": ep["ceVlanIds"], "ingressBandwidthProfile": ep["bwp"]}
+            | ({"sVlanId": ep["sVlanId"]} if ep.get("sVlanId") else {})  # an OVC End Point at an ENNI
             for ep in doc["endPoints"]
             if ep["element"] == element
         ]
@@ -178,7 +179,7 @@ def _end_point(ep: EndPoint, sip: Document, flow: BwpFlow, index: int) -> Docume
         "port": sip["port"],
         "ceVlanIds": [v.vlan_id for v in vlans.vlan_id] if vlans.vlan_id_mapping_type == "LIST" else [],
         "bwp": flow.adagio(),
-    }
+    } | ({"sVlanId": sip["sVlanId"]} if sip.get("sVlanId") else {})
 
 
 def _requested_flow(end_point: EndPoint | None, capacity: Any) -> BwpFlow | None:

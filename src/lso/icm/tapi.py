@@ -164,7 +164,11 @@ def sip(doc: Document) -> Document:
     return {
         "uuid": doc["id"],
         "name": _names(
-            site_id=doc["siteId"], element=doc["element"], port=doc["port"], allocation_state=doc["state"]
+            site_id=doc["siteId"],
+            element=doc["element"],
+            port=doc["port"],
+            s_vlan_id=doc.get("sVlanId"),  # only at an ENNI
+            allocation_state=doc["state"],
         ),
         "layer-protocol-name": ["ETH"],
         "administrative-state": "UNLOCKED",

@@ -1,4 +1,5 @@
-"""ICM's view of the network: elements, links with capacity and distance, and UNI ports as SIPs.
+"""ICM's view of the network: elements, links with capacity and distance, UNI ports as SIPs, and ENNIs
+with partner networks as one SIP per S-VLAN ID (the S-VLAN an OVC End Point at the ENNI is mapped to).
 
 Seeded from a footprint into ``icm.*`` resources; the graph for path computation is rebuilt from them
 per request so bandwidth reserved by one service is seen by the next.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 import networkx as nx
 from sqlalchemy.orm import Session
 
-from lso.footprint import Footprint
+from lso.footprint import Enni, Footprint
 from lso.mef.store import Document, Store
 
 NODES = Store("icm.node", "node")
@@ -58,6 +59,8 @@ def seed(session: Session, footprint: Footprint) -> None:
                     },
                     parent_id=sites.get(element.id),  # allocation looks ports up by site
                 )
+    for enni in footprint.ennis:
+        seed_enni(session, enni)
     for link in footprint.links:
         ident = link_id(link.a, link.z)
         if LINKS.find(session, ident) is None:
@@ -71,6 +74,29 @@ def seed(session: Session, footprint: Footprint) -> None:
                     "distanceKm": link.distance_km,
                     "reservations": {},
                 },
+            )
+
+
+def seed_enni(session: Session, enni: Enni) -> None:
+    """An ENNI's S-VLAN IDs as SIPs of its port, kept under the ENNI's id as ports are under a site's, so
+    allocating a SIP "at" the ENNI hands out a free S-VLAN ID the same way a UNI port is handed out."""
+    for vlan in enni.vlans:
+        sip_id = sip_uuid(enni.element, f"{enni.port}.{vlan}")
+        if SIPS.find(session, sip_id) is None:
+            SIPS.add(
+                session,
+                {
+                    "id": sip_id,
+                    "state": AVAILABLE,
+                    "element": enni.element,
+                    "port": enni.port,
+                    "sVlanId": vlan,
+                    "enni": enni.id,
+                    "index": vlan,
+                    "siteId": enni.id,
+                    "speedMbps": enni.capacity_mbps,
+                },
+                parent_id=enni.id,
             )
 
 

@@ -40,6 +40,9 @@ class UniPortConfiguration(_Model):
     port: str
     ceVlanIds: list[int] = Field(default_factory=list, description="empty = all-to-one")
     ingressBandwidthProfile: BandwidthProfileFlow
+    sVlanId: int | None = Field(
+        default=None, ge=1, le=4094, description="at an ENNI port: the S-VLAN ID of the OVC End Point"
+    )
 
 
 class ElementConfiguration(_Model):

@@ -77,6 +77,11 @@ def seed(session: Session, footprint: Footprint) -> None:
             {"id": uni_port(i), "kind": "UNI", "speedMbps": element.uni_port_speed_mbps}
             for i in range(1, element.uni_ports + 1)
         ] + [{"id": f"nni-{link['peer']}", "kind": "NNI", "peer": link["peer"]} for link in links]
+        ports += [
+            {"id": enni.port, "kind": "ENNI", "speedMbps": enni.capacity_mbps, "enni": enni.id}
+            for enni in footprint.ennis
+            if enni.element == element.id
+        ]
         ELEMENTS.add(session, {"id": element.id, "role": element.role, "ports": ports, "links": links})
 
 
@@ -323,9 +328,14 @@ def _check_fault_target(session: Session, kind: FaultKind, target: str) -> None:
 
 def _check_configuration(element: Document, config: ElementConfiguration) -> None:
     unis = {p["id"] for p in element["ports"] if p["kind"] == "UNI"}
+    ennis = {p["id"] for p in element["ports"] if p["kind"] == "ENNI"}
     peers = {link["peer"] for link in element["links"]}
     for port in config.uniPorts:
-        if port.port not in unis:
+        if port.port in ennis and port.sVlanId is None:
+            raise DriverError(
+                422, f"{element['id']}/{port.port} is an ENNI: an S-VLAN ID is needed", "invalidValue"
+            )
+        if port.port not in unis | ennis:
             raise DriverError(422, f"{element['id']} has no UNI port {port.port}", "invalidValue")
     for peer in config.nniPeers:
         if peer not in peers:
