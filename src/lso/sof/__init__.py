@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from lso.entity import Entity, EntityContext
 from lso.sof import activation, change
-from lso.sof.assurance import sls
+from lso.sof.assurance import mounts, sls
 from lso.sof.legato import service_feasibility, service_function_testing, service_inventory, service_ordering
 from lso.sof.presto_client import PrestoClient
 
@@ -15,6 +15,7 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
         service_inventory.router(),
         service_function_testing.router(),
         service_feasibility.router(lambda: PrestoClient(ctx.client())),
+        *mounts.routers(),
     ]
 
 

@@ -225,6 +225,17 @@ class PrestoClient:
         output = self._call("lso-reroute-connectivity-service", body)
         return _service(output.get("service", output))
 
+    def get_performance_measurements(self, uuid: str) -> list[dict[str, Any]]:
+        """What the service's OAM sessions measure now, per ordered pair of end points."""
+        out = self._call("lso-get-performance-measurements", {"service-id-or-name": uuid})
+        return list(out.get("measurement", []))
+
+    def get_alarms(self, connectivity_service_id: str | None = None) -> list[dict[str, Any]]:
+        """ICM's alarms (raised and cleared), optionally only those affecting one connectivity service."""
+        body = {} if connectivity_service_id is None else {"connectivityServiceId": connectivity_service_id}
+        out = self._call("lso-get-alarms", body)
+        return list(out.get("alarm", []))
+
     def _call(self, rpc: str, body: dict[str, Any] | None) -> dict[str, Any]:
         payload = {} if body is None else {"input": body}
         response = self.http.post(f"/restconf/operations/{rpc}/", json=payload)
