@@ -1,8 +1,18 @@
 """Business Applications (BUS): serves CANTATA and SONATA (as seller), consumes LEGATO."""
 
-from lso.bus import api
-from lso.entity import Entity
+from fastapi import APIRouter
 
-ENTITY = Entity(
-    name="bus", routers=api.routers, start=api.start, seed_demo=api.seed_demo, recover=api.recover
-)
+from lso.bus import api, assurance
+from lso.entity import Entity, EntityContext
+
+
+def _routers(ctx: EntityContext) -> list[APIRouter]:
+    return [*api.routers(ctx), assurance.router(ctx)]
+
+
+def _recover(ctx: EntityContext) -> None:
+    api.recover(ctx)
+    assurance.recover(ctx)
+
+
+ENTITY = Entity(name="bus", routers=_routers, start=api.start, seed_demo=api.seed_demo, recover=_recover)

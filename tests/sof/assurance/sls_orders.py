@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.bus.test_order_bodies import epl_order as product_epl_order
 from tests.sof.orders import epl_order
 
 PAIR = [{"fromCarrierEthernetServiceEndPoint": "A", "toCarrierEthernetServiceEndPoint": "Z"}]
@@ -39,4 +40,12 @@ def epl_order_with_sls(frame_delay_ms: float, **sites: str) -> dict[str, Any]:
     order = epl_order(**sites)
     evc = next(item for item in order["serviceOrderItem"] if item["id"] == "evc")
     evc["service"]["serviceConfiguration"]["carrierEthernetServiceLevelSpecification"] = sls(frame_delay_ms)
+    return order
+
+
+def epl_product_order_with_sls(frame_delay_ms: float, site_a: str, site_z: str) -> dict[str, Any]:
+    """A CANTATA product order for an EPL whose product carries the SLS (``carrierEthernetSls``)."""
+    order = product_epl_order(site_a, site_z)
+    evc = next(item for item in order["productOrderItem"] if item["id"] == "evc")
+    evc["product"]["productConfiguration"]["carrierEthernetSls"] = [sls(frame_delay_ms)]
     return order

@@ -59,7 +59,9 @@ def active_epl(bus: httpx.Client) -> dict[str, Any]:
 
 def degradation_in(bus: httpx.Client, service_id: str, *states: str) -> dict[str, Any] | None:
     service = bus.get(f"{INVENTORY}/service/{service_id}").json()
-    found = next((c["value"] for c in service["serviceCharacteristic"] if c["name"] == "slsDegradation"), None)
+    found = next(
+        (c["value"] for c in service["serviceCharacteristic"] if c["name"] == "slsDegradation"), None
+    )
     return found if found and found["state"] in states else None
 
 
