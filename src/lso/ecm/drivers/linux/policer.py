@@ -206,7 +206,7 @@ class Policer:
         if not (NETNS_DIR / netns).exists():  # the namespace went, and its interfaces and filters with it
             shutil.rmtree(pins)
             return
-        _run(_in_netns(netns, "tc", "filter", "del", "dev", ifname, "ingress", *_FILTER), check=False)
+        _run(_in_netns(netns, "tc", "filter", "del", "dev", ifname, "ingress", *_FILTER, "bpf"), check=False)
         ifindex = {name: index for index, name in _ifnames(netns).items()}.get(ifname)
         if ifindex is not None:
             key = _hex(struct.pack("<I", ifindex))
@@ -228,7 +228,7 @@ def clean(prefix: str) -> None:
                 names = _ifnames(pins.name)
                 for ifindex in _keys(pins / _PROFILES):
                     if ifindex in names:
-                        command = ["tc", "filter", "del", "dev", names[ifindex], "ingress", *_FILTER]
+                        command = ["tc", "filter", "del", "dev", names[ifindex], "ingress", *_FILTER, "bpf"]
                         _run(_in_netns(pins.name, *command), check=False)
         shutil.rmtree(root)
     if NETNS_DIR.is_dir() and shutil.which("nft"):

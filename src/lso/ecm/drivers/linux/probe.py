@@ -11,6 +11,7 @@ well-known tool between the same endpoints when it is installed.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ipaddress
 import itertools
@@ -41,7 +42,7 @@ Document = dict[str, Any]
 
 
 class ProbeError(RuntimeError):
-    """A probe could not open its sockets or send."""
+    """A probe could not open its sockets, or iperf3 failed."""
 
 
 @dataclass(frozen=True)
@@ -231,10 +232,10 @@ def _send(
         if wait > 0:
             time.sleep(wait / 1e9)  # pacing the offered load
         sent_at = time.time_ns()
-        try:
+        # A frame the local stack refuses (link down, no route) was offered and lost: that is what
+        # an outage looks like from the customer's host.
+        with contextlib.suppress(OSError):
             sender.sendto(_HEADER.pack(seq, sent_at) + padding, target)
-        except OSError as error:  # the local stack refused: the frame never left
-            raise ProbeError(f"send failed at frame {seq}: {error}") from error
         send_times[seq] = sent_at
     return send_times
 
@@ -358,7 +359,7 @@ def _until_listening(
     """Retry the client while the freshly started server is not listening yet (connection refused)."""
     for _ in range(attempts):
         done = attempt()
-        if done.returncode == 0 or "refused" not in done.stdout + done.stderr:
+        if "refused" not in done.stdout + done.stderr:  # iperf3 -J exits 0 even when refused
             return done
         time.sleep(0.02)  # back-off between connection attempts
     return done
