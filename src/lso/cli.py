@@ -22,6 +22,31 @@ def _root() -> None:
 
 
 DataDir = Annotated[Path, typer.Option("--data-dir", help="Where the embedded database and secrets live")]
+Network = Annotated[
+    str,
+    typer.Option(
+        "--network",
+        envvar="LSO_NETWORK",
+        help="Network driver: sim (modelled elements) or linux (namespaces of this host; root)",
+    ),
+]
+lab = typer.Typer(help="The kernel objects of the linux network driver", no_args_is_help=True)
+app.add_typer(lab, name="lab")
+
+
+def _check_network(network: str) -> None:
+    """Stop with the reason when the chosen driver cannot run here (before anything starts)."""
+    if network not in ("sim", "linux"):
+        raise typer.BadParameter(f"unknown network driver {network!r}: sim or linux", param_hint="--network")
+    if network == "linux":
+        from lso.ecm.drivers.linux import capabilities  # probes the kernel: only when asked for
+
+        found = capabilities.detect()
+        if not found.ok:
+            typer.echo(found.explain(), err=True)
+            raise typer.Exit(2)
+        for note in found.notes:
+            typer.echo(f"note: {note}", err=True)
 
 
 @app.command()
@@ -34,9 +59,13 @@ def serve(
     footprint: Annotated[
         str, typer.Option(help="The demo footprint to seed: demo (the provider) or partner")
     ] = "demo",
+    network: Network = "sim",
 ) -> None:
     """Run a provider domain: CANTATA, SONATA, LEGATO, PRESTO and ADAGIO on one server."""
-    settings = Settings.load(data_dir, port=port, demo=demo, name=name, host=host, footprint=footprint)
+    _check_network(network)
+    settings = Settings.load(
+        data_dir, port=port, demo=demo, name=name, host=host, footprint=footprint, network=network
+    )
     domain = Domain(settings)
     typer.echo(f"lso domain {settings.name} at {settings.base_url}", err=False)
     uvicorn.run(domain.app(), host=host, port=port, log_level="warning")
@@ -49,11 +78,33 @@ def demo(
     keep_running: Annotated[
         bool, typer.Option("--keep-running", help="Leave the provider domain up after the summary")
     ] = False,
+    network: Network = "sim",
 ) -> None:
     """Start a provider domain on loopback and let the demo customers order EPLs through CANTATA."""
     from lso import demo as demo_thread  # the demo's imports are only needed by this command
 
-    raise typer.Exit(demo_thread.run(port=port, orders=orders, keep_running=keep_running))
+    _check_network(network)
+    raise typer.Exit(demo_thread.run(port=port, orders=orders, keep_running=keep_running, network=network))
+
+
+@lab.command("clean")
+def lab_clean(
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="The domain whose kernel objects to remove")
+    ] = None,
+    prefix: Annotated[
+        str | None, typer.Option("--prefix", help="Or the name prefix itself (lsoXXXX)")
+    ] = None,
+) -> None:
+    """Remove every namespace, interface, eBPF pin and nftables table of a domain (also after kill -9)."""
+    from lso.ecm.drivers.linux import lab as kernel_lab
+    from lso.ecm.drivers.linux.plane import prefix_of
+
+    if (data_dir is None) == (prefix is None):
+        raise typer.BadParameter("give either --data-dir or --prefix")
+    name = prefix or prefix_of((data_dir or Path()).expanduser())
+    removed = kernel_lab.clean(name)
+    typer.echo(f"{name}: removed {len(removed)} namespace(s)")
 
 
 def main() -> None:
