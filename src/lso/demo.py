@@ -73,9 +73,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def provider_domain(data_dir: Path, port: int) -> Iterator[tuple[Settings, uvicorn.Server]]:
-    """A demo provider domain (sim network) served by uvicorn in a thread of this process."""
-    settings = Settings.load(data_dir, port=port or _free_port(), demo=True, name="provider")
+def provider_domain(
+    data_dir: Path, port: int, network: str = "sim"
+) -> Iterator[tuple[Settings, uvicorn.Server]]:
+    """A demo provider domain served by uvicorn in a thread of this process; on the linux network its
+    namespaces are removed when it stops (its data directory is temporary, nothing could reuse them)."""
+    settings = Settings.load(data_dir, port=port or _free_port(), demo=True, name="provider", network=network)
     server = uvicorn.Server(uvicorn.Config(Domain(settings).app(), port=settings.port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -89,6 +92,11 @@ def provider_domain(data_dir: Path, port: int) -> Iterator[tuple[Settings, uvico
     finally:
         server.should_exit = True
         thread.join(timeout=60)
+        if network == "linux":
+            from lso.ecm.drivers.linux import lab
+            from lso.ecm.drivers.linux.plane import prefix_of
+
+            lab.clean(prefix_of(data_dir))
 
 
 def _contact(customer: str) -> Json:
@@ -323,14 +331,20 @@ def summary(orders: list[DemoOrder]) -> Table:
     return table
 
 
-def run(port: int = 0, orders: int = 4, keep_running: bool = False, console: Console | None = None) -> int:
+def run(
+    port: int = 0,
+    orders: int = 4,
+    keep_running: bool = False,
+    console: Console | None = None,
+    network: str = "sim",
+) -> int:
     """Play the ordering thread; 0 when every order completed."""
     console = console or Console(width=max(Console().width, 150))
     with (
         tempfile.TemporaryDirectory(prefix="lso-demo-") as tmp,
-        provider_domain(Path(tmp), port) as (settings, _),
+        provider_domain(Path(tmp), port, network) as (settings, _),
     ):
-        console.print(f"[bold]Provider domain[/] at {settings.base_url} (sim network, data in {tmp})")
+        console.print(f"[bold]Provider domain[/] at {settings.base_url} ({network} network, data in {tmp})")
         clients = {
             name: CantataClient(settings.base_url, name, secret) for name, secret in DEMO_CUSTOMERS.items()
         }
