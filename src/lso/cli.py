@@ -8,12 +8,13 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from lso import partner_cli
+from lso import partner_cli, sim_cli
 from lso.domain import Domain
 from lso.settings import Settings
 
 app = typer.Typer(help="lso — MEF LSO lifecycle service orchestration", no_args_is_help=True)
 app.add_typer(partner_cli.app, name="partner")
+app.add_typer(sim_cli.app, name="sim")
 
 
 @app.callback()

@@ -145,31 +145,34 @@ def test_without_another_route_the_service_is_disabled_until_the_fault_clears(
             assert disabled
             assert presto.get_connectivity_service(service.uuid).route == route
             assert [a["state"] for a in presto.get_alarms(service.uuid)] == ["raised"]
-            assert wait_until(lambda: events.about("connectivityServiceOperationalStateChanged", service.uuid))
+            assert wait_until(
+                lambda: events.about("connectivityServiceOperationalStateChanged", service.uuid)
+            )
             [change] = events.about("connectivityServiceOperationalStateChanged", service.uuid)
             assert change["event"]["operationalState"] == "DISABLED"
             alarm_id = ecm_alarm["id"]
-        enabled = wait_until(lambda: presto.get_connectivity_service(service.uuid).operational_state == "ENABLED")
+        enabled = wait_until(
+            lambda: presto.get_connectivity_service(service.uuid).operational_state == "ENABLED"
+        )
         assert enabled
         assert presto.get_alarms(service.uuid)[0]["id"] == alarm_id
         assert presto.get_alarms(service.uuid)[0]["state"] == "cleared"
 
 
 def test_a_duplicate_alarm_changes_nothing(presto: PrestoClient, icm: httpx.Client, domain: Settings) -> None:
-    with epl(presto, LDN_MAN) as service:
-        with fault(icm, "link", "p-ldn--p-man") as ecm_alarm:
-            assert icm.put(f"{ADAGIO}/admin/faults/link/p-ldn--p-man").json()["id"] == ecm_alarm["id"]
-            assert wait_until(lambda: presto.get_connectivity_service(service.uuid).route == VIA_BIR)
-            before = reserved(icm)
-            # The same alarm delivered again under another event id (e.g. re-sent by a restarted ECM).
-            body = {"eventId": str(uuid.uuid4()), "eventType": "alarmRaised", "event": ecm_alarm}
-            listener = f"{domain.base_url}/mefApi/adagio/alarmNotification/v1/listener/alarmRaised"
-            assert httpx.post(listener, json=body).status_code == 204
-            assert len(presto.get_alarms(service.uuid)) == 1
-            assert presto.get_connectivity_service(service.uuid).route == VIA_BIR
-            assert reserved(icm) == before
-            raised = icm.get(f"{ADAGIO}/alarms", params={"state": "raised"}).json()
-            assert [a["source"] for a in raised].count("link:p-ldn--p-man") == 1
+    with epl(presto, LDN_MAN) as service, fault(icm, "link", "p-ldn--p-man") as ecm_alarm:
+        assert icm.put(f"{ADAGIO}/admin/faults/link/p-ldn--p-man").json()["id"] == ecm_alarm["id"]
+        assert wait_until(lambda: presto.get_connectivity_service(service.uuid).route == VIA_BIR)
+        before = reserved(icm)
+        # The same alarm delivered again under another event id (e.g. re-sent by a restarted ECM).
+        body = {"eventId": str(uuid.uuid4()), "eventType": "alarmRaised", "event": ecm_alarm}
+        listener = f"{domain.base_url}/mefApi/adagio/alarmNotification/v1/listener/alarmRaised"
+        assert httpx.post(listener, json=body).status_code == 204
+        assert len(presto.get_alarms(service.uuid)) == 1
+        assert presto.get_connectivity_service(service.uuid).route == VIA_BIR
+        assert reserved(icm) == before
+        raised = icm.get(f"{ADAGIO}/alarms", params={"state": "raised"}).json()
+        assert [a["source"] for a in raised].count("link:p-ldn--p-man") == 1
 
 
 def test_reroute_on_request_avoids_the_current_path_and_refuses_bad_input(

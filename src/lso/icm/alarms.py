@@ -2,8 +2,9 @@
 
 ECM notifies ``alarmRaised``/``alarmCleared`` to ICM's listener (docs/adagio.md). On a raise, one
 transaction marks the element, link or UNI operationally down (path computation then avoids it), records
-the alarm with the connectivity services whose route uses the resource, and tells SOF; then a reroute
-workflow starts per affected service, straight from the listener so no poll delays the switch-over. A
+the alarm with the connectivity services whose route uses the resource, plans their new routes and tells
+SOF; then a reroute workflow per affected service configures the elements, started straight from the
+listener so no poll and no further transaction delays the switch-over. A
 clear marks the resource usable again (services are not moved back) and re-enables services that were
 disabled only by it. Both are idempotent per alarm id: a duplicate or late event changes nothing.
 """
@@ -52,6 +53,8 @@ def on_raised(db: Database, body: Document) -> None:
         record = {**_record(alarm), "state": RAISED, "affectedConnectivityService": affected}
         ALARMS.add(session, record)
         deliveries = events.announce(session, events.ALARM_RAISED, record, f"{record['id']}:{RAISED}")
+        for service_id in affected:  # planned here, the workflows start straight with the elements
+            deliveries += _plan_reroute(session, service_id, f"alarm-{record['id']}")
     _start_reroutes(record)
     dispatch(deliveries)
 
@@ -95,6 +98,13 @@ def query(db: Database, service_id: str | None, state: str | None) -> list[Docum
         for a in found
         if state in (None, a["state"]) and service_id in (None, *a["affectedConnectivityService"])
     ]
+
+
+def _plan_reroute(session: Session, service_id: str, key: str) -> list[str]:
+    try:
+        return reroute.plan(session, service_id, key, [], False, on_alarm=True)[1]
+    except reroute.RerouteBusy:
+        return []  # its workflow waits for the reroute under way, then plans
 
 
 def _start_reroutes(record: Document) -> None:

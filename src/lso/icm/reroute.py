@@ -3,8 +3,9 @@
 The cause is an alarm (``alarm-<id>``: move off what broke) or a PRESTO request (``request-<hash>``:
 avoid given links or the current path). Steps, in the order that keeps the outage shortest:
 
-1. plan — in one transaction: the shortest working route with the service's bandwidth free (what the
-   service already holds counts as free for it), bandwidth reserved on it, kept as ``pendingRoute``;
+1. plan — in one transaction (the alarm handler's own, for an alarm): the shortest working route with
+   the service's bandwidth free (what the service already holds counts as free for it), bandwidth
+   reserved on it, kept as ``pendingRoute``;
 2. configure — PUT the service on the elements new to it, then on the elements that stay but whose
    neighbours change (this is when traffic moves); every PUT is keyed and idempotent;
 3. commit — the new route becomes the service's route, the old links' bandwidth is released, SOF is told;
@@ -92,16 +93,16 @@ def reroute(
     service_id: str, key: str, avoid_links: list[str], avoid_current: bool, on_alarm: bool
 ) -> Document:
     try:
-        plan = plan_reroute(service_id, key, avoid_links, avoid_current, on_alarm)
-    except DBOSMaxStepRetriesExceeded:
-        return {"outcome": FAILED, "reason": f"another reroute of {service_id} did not finish"}
-    dispatch(plan["deliveries"])
-    if plan["outcome"] != PLANNED:
-        return {"outcome": plan["outcome"]}
-    refusal = configure_route(service_id, key)
-    if refusal is not None:
+        moved = move_service(service_id, key, avoid_links, avoid_current, on_alarm)
+    except DBOSMaxStepRetriesExceeded as exc:
         dispatch(undo_route(service_id, key, on_alarm))
-        return {"outcome": FAILED, "reason": refusal}
+        return {"outcome": FAILED, "reason": f"reroute of {service_id} did not finish: {exc}"}
+    dispatch(moved["deliveries"])
+    if moved["outcome"] != PLANNED:
+        return {"outcome": moved["outcome"]}
+    if moved["refusal"] is not None:
+        dispatch(undo_route(service_id, key, on_alarm))
+        return {"outcome": FAILED, "reason": moved["refusal"]}
     done = commit_route(service_id, key)
     dispatch(done["deliveries"])
     unconfigure_elements(service_id, done["removedElements"])
@@ -109,40 +110,62 @@ def reroute(
 
 
 @DBOS.step(retries_allowed=True, max_attempts=50, interval_seconds=0.2, backoff_rate=1.0)
-def plan_reroute(
+def move_service(
     service_id: str, key: str, avoid_links: list[str], avoid_current: bool, on_alarm: bool
 ) -> Document:
-    with runtime.current().db.session(serialize=resources.LOCK) as session:
+    """Plan (unless the alarm handler already did, or a re-run finds it done), then configure the new
+    route: one step, so the switch-over waits for no checkpoint. An element's refusal is returned, not
+    retried, so the workflow undoes the plan; a concurrent reroute of the service is waited for."""
+    db = runtime.current().db
+    with db.read() as session:
         doc = SERVICES.find(session, service_id)
-        if doc is None or doc["state"] != INSTALLED:
-            return {"outcome": GONE, "deliveries": []}
-        pending = doc.get("pendingRoute")
-        if pending is not None:
-            if pending["key"] == key:
-                return {"outcome": PLANNED, "deliveries": []}
-            raise RerouteBusy(service_id)
-        if on_alarm and route_is_up(session, doc):
-            return {"outcome": UNCHANGED, "deliveries": []}  # an earlier reroute already moved it
-        route = best_route(session, doc, frozenset(avoid_links), avoid_current)
-        if route is None or list(route.links) == doc["links"]:
-            deliveries = set_service_state(session, doc, DISABLED, key) if on_alarm else []
-            unchanged = route is not None and not avoid_current
-            return {"outcome": UNCHANGED if unchanged else NO_ROUTE, "deliveries": deliveries}
-        resources.reserve_bandwidth(session, route, service_id, doc["demandMbps"])
-        planned = {"key": key, "route": list(route.elements), "links": list(route.links)}
-        SERVICES.put(session, {**doc, "pendingRoute": {**planned, "distanceKm": route.distance_km}})
-    return {"outcome": PLANNED, "deliveries": []}
+        planned = doc is not None and (doc.get("pendingRoute") or {}).get("key") == key
+    outcome, deliveries = PLANNED, list[str]()
+    if not planned:
+        with db.session(serialize=resources.LOCK) as session:
+            outcome, deliveries = plan(session, service_id, key, avoid_links, avoid_current, on_alarm)
+    if outcome != PLANNED:
+        return {"outcome": outcome, "deliveries": deliveries, "refusal": None}
+    return {"outcome": PLANNED, "deliveries": deliveries, "refusal": _configure(service_id, key)}
 
 
-@DBOS.step(retries_allowed=True, max_attempts=3, interval_seconds=0.2, backoff_rate=2.0)
-def configure_route(service_id: str, key: str) -> str | None:
-    """Configure the new route; an element's refusal is returned (not retried) so the plan is undone."""
+def plan(
+    session: Session, service_id: str, key: str, avoid_links: list[str], avoid_current: bool, on_alarm: bool
+) -> tuple[str, list[str]]:
+    """In the caller's transaction: reserve the best new route as the service's ``pendingRoute``.
+
+    Returns the outcome (PLANNED, UNCHANGED, NO_ROUTE, GONE) and the deliveries of any event it queued.
+    """
+    doc = SERVICES.find(session, service_id)
+    if doc is None or doc["state"] != INSTALLED:
+        return GONE, []
+    pending = doc.get("pendingRoute")
+    if pending is not None:
+        if pending["key"] == key:
+            return PLANNED, []
+        raise RerouteBusy(service_id)
+    if on_alarm and route_is_up(session, doc):
+        return UNCHANGED, []  # an earlier reroute already moved it
+    route = best_route(session, doc, frozenset(avoid_links), avoid_current)
+    if route is None or list(route.links) == doc["links"]:
+        deliveries = set_service_state(session, doc, DISABLED, key) if on_alarm else []
+        unchanged = route is not None and not avoid_current
+        return (UNCHANGED if unchanged else NO_ROUTE), deliveries
+    resources.reserve_bandwidth(session, route, service_id, doc["demandMbps"])
+    planned = {"key": key, "route": list(route.elements), "links": list(route.links)}
+    SERVICES.put(session, {**doc, "pendingRoute": {**planned, "distanceKm": route.distance_km}})
+    return PLANNED, []
+
+
+def _configure(service_id: str, key: str) -> str | None:
+    """Configure the new route: elements new to it first, then those whose neighbours change (this is
+    when traffic moves). Every PUT is keyed and idempotent; an element's refusal is returned."""
     old, new = _configurations(service_id, key)
     adagio = _adagio()
     joining = {e: c for e, c in new.items() if e not in old}
     changing = {e: c for e, c in new.items() if e in old and old[e] != c}
     try:
-        for phase in (joining, changing):  # new elements first, so the switch-over is one step
+        for phase in (joining, changing):
             _in_parallel(lambda element, config: adagio.configure(element, service_id, config), phase)
     except AdagioError as exc:
         return exc.message
