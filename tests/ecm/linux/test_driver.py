@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from lso.ecm.drivers import ServicePort
+import subprocess
+
+import pytest
+
+from lso.db import Database
+from lso.ecm.drivers import CounterQuery, DriverError, Impairment, ServicePort
 from lso.ecm.drivers.linux.driver import LinuxDriver
+from lso.ecm.drivers.linux.policer import BPF_FS
 from lso.ecm.drivers.linux.probe import run_probe
-from tests.ecm.linux.conftest import epl
+from tests.ecm.linux.conftest import epl, leftovers
+from tests.harness import wait_until
 
 A = ServicePort(element="pe-ldn-1", port="uni-1")
 Z = ServicePort(element="pe-bri-1", port="uni-2")
@@ -19,3 +26,93 @@ def test_an_epl_carries_probe_traffic_between_its_ce_hosts(driver: LinuxDriver) 
     measurement = driver.measure("svc-1", A, Z)
     assert measurement["path"] == ["pe-ldn-1", "p-ldn", "pe-bri-1"]
     assert measurement["frameLossRatio"] == 0
+
+
+def _interfaces(driver: LinuxDriver, element: str) -> set[str]:
+    ns = driver.plane.ns(element)
+    return {m.get("ifname") for m in driver.kernel.call(ns.ipr.get_links)}
+
+
+def test_counters_agree_with_what_the_probe_sent_and_received(driver: LinuxDriver) -> None:
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    query = [CounterQuery(element="pe-ldn-1", serviceId="svc-1"), CounterQuery(element="pe-bri-1")]
+    before = {c["element"]: c for c in driver.counters(query)}
+    result = run_probe(driver.endpoint(A), driver.endpoint(Z), 2_000_000, 500, 0.5)
+    after = {c["element"]: c for c in driver.counters(query)}
+    assert result.frames_received == result.frames_sent > 0
+
+    def delta(element: str, side: str, key: str) -> int:
+        return int(after[element][side][key] - before[element][side][key])
+
+    # Beyond the probe's frames only the CE hosts' ARP exchange may pass (a few frames).
+    ingress = delta("pe-ldn-1", "ingress", "greenFrames") + delta("pe-ldn-1", "ingress", "yellowFrames")
+    assert result.frames_sent <= ingress <= result.frames_sent + 4
+    assert result.frames_sent <= delta("pe-ldn-1", "ingress", "frames") <= result.frames_sent + 4
+    assert result.frames_received <= delta("pe-bri-1", "egress", "frames") <= result.frames_received + 4
+    assert delta("pe-ldn-1", "ingress", "redFrames") == 0
+
+
+def test_a_link_failure_is_seen_from_netlink_and_alarmed_then_cleared(driver: LinuxDriver) -> None:
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    alarm = driver.inject_fault("link", "p-ldn--pe-ldn-1")
+    assert alarm["source"] == "link:p-ldn--pe-ldn-1"
+    assert alarm["state"] == "raised"
+    assert run_probe(driver.endpoint(A), driver.endpoint(Z), 1_000_000, 500, 0.2).frames_received == 0
+    driver.clear_fault("link", "pe-ldn-1--p-ldn")
+    wait_until(lambda: driver.alarms(None, "cleared"), timeout=5)
+    assert driver.alarms(None, "raised") == []
+    wait_until(lambda: run_probe(driver.endpoint(A), driver.endpoint(Z), 1_000_000, 500, 0.1).loss_ratio == 0)
+
+
+def test_the_service_follows_its_configured_path(driver: LinuxDriver) -> None:
+    """Moving the service onto another path (as ICM's reroute does) moves the traffic with it."""
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    driver.inject_fault("link", "pe-ldn-1--p-ldn")
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-bir"], ("pe-bri-1", "uni-2"))
+    driver.unconfigure("p-ldn", "svc-1")
+    result = run_probe(driver.endpoint(A), driver.endpoint(Z), 1_000_000, 500, 0.3)
+    assert result.frames_received == result.frames_sent > 0
+    assert driver.measure("svc-1", A, Z)["path"] == ["pe-ldn-1", "p-bir", "pe-bri-1"]
+    assert "b5001" not in _interfaces(driver, "p-ldn")
+
+
+def test_teardown_leaves_no_interface_map_or_namespace(driver: LinuxDriver) -> None:
+    before = {e: _interfaces(driver, e) for e in ("pe-ldn-1", "p-ldn", "pe-bri-1")}
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    assert "b5001" in _interfaces(driver, "p-ldn")
+    assert driver.policer.counters(driver.plane.topology.element_ns("pe-ldn-1"))
+    for element in ("pe-ldn-1", "p-ldn", "pe-bri-1"):
+        driver.unconfigure(element, "svc-1")
+    assert {e: _interfaces(driver, e) for e in before} == before
+    assert not [n for n in leftovers(driver.prefix) if "-ce-" in n]
+    assert not driver.policer.counters(driver.plane.topology.element_ns("pe-ldn-1"))
+    assert not (BPF_FS / driver.prefix / driver.plane.topology.element_ns("pe-ldn-1")).exists()
+
+
+def test_a_restart_rebuilds_what_is_missing_and_removes_what_is_stale(
+    database: Database, driver: LinuxDriver
+) -> None:
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    driver.stop()  # as after kill -9: the kernel keeps what it had, the process forgets
+    subprocess.run(["ip", "netns", "del", f"{driver.prefix}-p-ldn"], check=True)  # lost
+    stale = f"{driver.prefix}-ce-pe-man-1-uni-9"
+    subprocess.run(["ip", "netns", "add", stale], check=True)  # nobody configured it
+    subprocess.run(
+        ["ip", "-n", f"{driver.prefix}-pe-bri-1", "link", "add", "b777", "type", "bridge"], check=True
+    )
+    restarted = LinuxDriver(database, driver.prefix, dispatch=lambda _ids: None)
+    restarted.start()
+    try:
+        assert stale not in leftovers(driver.prefix)
+        assert "b777" not in _interfaces(restarted, "pe-bri-1")
+        result = run_probe(restarted.endpoint(A), restarted.endpoint(Z), 1_000_000, 500, 0.3)
+        assert result.frames_received == result.frames_sent > 0
+    finally:
+        restarted.stop()
+
+
+def test_impairments_are_refused_clearly(driver: LinuxDriver) -> None:
+    with pytest.raises(DriverError) as refused:
+        driver.impair("p-ldn", Impairment(extraDelayMs=5))
+    assert refused.value.status == 501
+    assert "netem" in refused.value.message

@@ -188,6 +188,10 @@ class Kernel:
         return self._socket_in(name, create=False, groups=RTMGRP_LINK)
 
     def close(self) -> None:
+        """Close every session and stop the kernel thread (again: nothing to do)."""
+        if self._host < 0:
+            return
+
         def close_all() -> None:
             for ns in self._namespaces.values():
                 ns.ipr.close()
@@ -196,6 +200,7 @@ class Kernel:
         self.call(close_all)
         self._executor.shutdown(wait=True)
         os.close(self._host)
+        self._host = -1
 
     # --- interfaces (kernel thread) ----------------------------------------------------------------
 
