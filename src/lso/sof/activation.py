@@ -1,6 +1,7 @@
 """Service activation (MEF 55.0.1 §10.2 steps 8-13): one durable workflow per service order.
 
-validate → design (a SIP per UNI, then the EVC as a PRESTO connectivity service) → service activation
+validate → design (a SIP per UNI — and per ENNI end of an OVC: an S-VLAN there —, then the EVC as a
+PRESTO connectivity service) → service activation
 test → performance monitoring → services active, items and order completed. Any refusal (ICM, an element,
 a failed test) runs compensation so nothing stays configured, then fails the items with the reason.
 
@@ -29,6 +30,7 @@ from lso.mef.notifications import dispatch
 from lso.mef.store import Document
 from lso.sof import records, testing
 from lso.sof.configuration import (
+    CONNECTS_TO_ENNI,
     CONNECTS_TO_UNI,
     UNI_TYPE,
     Decomposition,
@@ -88,6 +90,11 @@ def allocation_key(order_id: str, item_id: str) -> str:
     return f"{order_id}:{item_id}"
 
 
+def enni_end(item_id: str, enni: str) -> str:
+    """The allocation name of an OVC item's end at an ENNI (its S-VLAN there)."""
+    return f"{item_id}@{enni}"
+
+
 @DBOS.workflow(name="sof.activate_service_order")
 def activate_service_order(order_id: str) -> str:
     plan = validate(order_id)
@@ -104,6 +111,7 @@ def activate_service_order(order_id: str) -> str:
         for evc in plan.components.evcs:
             item_id = evc.item_id
             ends = [sips[ref] for ref in evc.uni_items + evc.uni_services]
+            ends += [allocate_enni_sip(order_id, evc, enni) for enni in evc.ennis]
             create_connectivity_service(order_id, evc, ends)
             passed = run_activation_test(order_id, evc)
             if not passed:
@@ -128,6 +136,8 @@ def compensate(order_id: str, plan: Plan) -> None:
     """Undo the design in reverse: connectivity services first (they use the SIPs), then the SIPs."""
     for evc in plan.components.evcs:
         delete_connectivity_service(order_id, evc.item_id)
+        for enni in evc.ennis:
+            release_sip(order_id, enni_end(evc.item_id, enni))
     for uni in plan.components.unis:
         release_sip(order_id, uni.item_id)
 
@@ -253,7 +263,7 @@ def _service_of(order: Document, item: Document, plan: Plan) -> Document:
         service["serviceRelationship"] = [
             {"relationshipType": CONNECTS_TO_UNI, "service": {"id": ref, "href": records.service_href(ref)}}
             for ref in related
-        ]
+        ] + [{"relationshipType": CONNECTS_TO_ENNI, "service": {"id": enni}} for enni in evc.ennis]
     return service
 
 
@@ -266,6 +276,24 @@ def allocate_sip(order_id: str, uni: UniComponent) -> str:
         records.characteristic(service, "serviceInterfacePoint", sip.uuid)
         records.characteristic(service, "element", sip.element)
         records.characteristic(service, "port", sip.port)
+        records.SERVICES.put(session, service)
+    return sip.uuid
+
+
+@remote_step("sof.allocate_enni_sip")
+def allocate_enni_sip(order_id: str, evc: EvcComponent, enni: str) -> str:
+    """A free S-VLAN ID on the ENNI for the OVC's end there, recorded on the OVC's service."""
+    with refusals_fail(evc.item_id):
+        sip = presto().allocate_sip(
+            enni, allocation_key(order_id, enni_end(evc.item_id, enni)), max(1, round(evc.cir_mbps))
+        )
+    with runtime.current().db.session() as session:
+        service = records.SERVICES.get(session, service_id(order_id, evc.item_id))
+        records.characteristic(service, "enniServiceInterfacePoint", sip.uuid)
+        records.characteristic(service, "enniElement", sip.element)
+        records.characteristic(service, "enniPort", sip.port)
+        if sip.s_vlan_id is not None:
+            records.characteristic(service, "sVlanId", sip.s_vlan_id)
         records.SERVICES.put(session, service)
     return sip.uuid
 
@@ -304,7 +332,11 @@ def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
     evc_service = service_id(order_id, evc.item_id)
     with runtime.current().db.session() as session:
         service = records.SERVICES.get(session, evc_service)
-        ends = [rel["service"]["id"] for rel in service.get("serviceRelationship", [])]
+        ends = [
+            rel["service"]["id"]
+            for rel in service.get("serviceRelationship", [])
+            if rel["relationshipType"] == CONNECTS_TO_UNI
+        ]
         job = testing.open_activation_test(session, evc_service, ends, evc)
         records.characteristic(service, "testJob", job["id"])
         records.SERVICES.put(session, service)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 UNI_TYPE = "urn:mef:lso:spec:service:carrier-ethernet-subscriber-uni:v1.0.0:all"
 EVC_TYPE = "urn:mef:lso:spec:service:carrier-ethernet-evc:v1.0.0:all"
 CONNECTS_TO_UNI = "CONNECTS_TO_UNI"
+CONNECTS_TO_ENNI = "CONNECTS_TO_ENNI"
 INSTALL_LOCATION = "INSTALL_LOCATION"
 DEFAULT_PORT_SPEED_MBPS = 1000
 
@@ -113,7 +114,10 @@ class UniComponent:
 
 @dataclass(frozen=True)
 class EvcComponent:
-    """The EVC forwarding construct; ``uni_items`` are order item ids, ``uni_services`` inventory ids."""
+    """The EVC forwarding construct; ``uni_items`` are order item ids, ``uni_services`` inventory ids.
+
+    An OVC (an Access E-Line sold over SONATA) is the same construct with one end at a UNI and the other
+    at an ENNI with a partner network: ``ennis`` names the ENNI (ICM's id of it, ``CONNECTS_TO_ENNI``)."""
 
     item_id: str
     cir_mbps: float
@@ -123,6 +127,7 @@ class EvcComponent:
     maximum_frame_size: int
     uni_items: tuple[str, ...] = ()
     uni_services: tuple[str, ...] = ()
+    ennis: tuple[str, ...] = ()
 
 
 @dataclass
@@ -208,8 +213,14 @@ def _evc(item: dict[str, Any], path: str) -> EvcComponent:
         for rel in service.get("serviceRelationship") or []
         if rel.get("relationshipType") == CONNECTS_TO_UNI
     )
+    ennis = tuple(
+        rel["service"]["id"]
+        for rel in service.get("serviceRelationship") or []
+        if rel.get("relationshipType") == CONNECTS_TO_ENNI
+    )
     return EvcComponent(
         item_id=item["id"],
+        ennis=ennis,
         cir_mbps=bwp.cir.mbps,
         eir_mbps=bwp.eir.mbps if bwp.eir else 0.0,
         cbs_bytes=bwp.cbs.bytes if bwp.cbs else 0,
@@ -248,13 +259,14 @@ def _check_relationships(
                     )
                 )
         ends = [unis[ref] for ref in evc.uni_items] + [known_unis[ref] for ref in evc.uni_services]
-        if len(ends) != 2:
+        if len(ends) + len(evc.ennis) != 2 or not ends:
             raise Invalid(
                 TerminationError(
                     evc.item_id,
                     f"{path}/serviceOrderItemRelationship",
-                    f"a POINT_TO_POINT EVC connects exactly two UNIs, not {len(ends)}",
-                    "missingProperty" if len(ends) < 2 else "invalidValue",
+                    "a POINT_TO_POINT EVC connects exactly two UNIs (or a UNI and an ENNI), "
+                    f"not {len(ends)} UNIs and {len(evc.ennis)} ENNIs",
+                    "missingProperty" if len(ends) + len(evc.ennis) < 2 else "invalidValue",
                 )
             )
         if any(end.maximum_frame_size < evc.maximum_frame_size for end in ends):

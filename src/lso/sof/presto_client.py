@@ -69,6 +69,8 @@ class ServiceInterfacePoint:
     element: str
     port: str
     speed_mbps: int
+    s_vlan_id: int | None = None
+    """At an ENNI: the S-VLAN ID this SIP stands for."""
 
 
 @dataclass(frozen=True)
@@ -314,6 +316,7 @@ def _sip(raw: dict[str, Any]) -> ServiceInterfacePoint:
         element=names.get("element", ""),
         port=names.get("port", ""),
         speed_mbps=int(size.get("value", 0)),
+        s_vlan_id=int(names["s-vlan-id"]) if names.get("s-vlan-id") else None,
     )
 
 

@@ -6,14 +6,24 @@ service that realises the product (``service.id``); a modify carries the EVC's n
 add, a subscriber UNI product becomes a
 ``carrier-ethernet-subscriber-uni`` service installed at its site; an EPL/EVPL product becomes a
 ``carrier-ethernet-evc`` service whose ingress bandwidth profile is the product's committed and excess
-rates, related to its UNIs as the product is.
+rates, related to its UNIs as the product is. Over SONATA, an operator UNI becomes the same UNI service
+(at the service layer a UNI is a UNI), and an Access E-Line OVC an EVC service whose ingress bandwidth
+profile is the one at its UNI End Point, related ``CONNECTS_TO_UNI`` to its UNI and ``CONNECTS_TO_ENNI``
+to the ENNI (the ENNI product's id is the network's name for it), where SOF allocates its S-VLAN.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from lso.bus.products import EvcConfiguration, SubscriberUniConfiguration, validate_configuration
+from lso.bus.products import (
+    AccessElineOvcConfiguration,
+    EvcConfiguration,
+    OperatorUniConfiguration,
+    SubscriberUniConfiguration,
+    validate_configuration,
+)
+from lso.bus.products.common import BandwidthProfilePerClassOfServiceName
 from lso.mef.store import Document
 
 SERVICE_UNI = "urn:mef:lso:spec:service:carrier-ethernet-subscriber-uni:v1.0.0:all"
@@ -21,12 +31,16 @@ SERVICE_EVC = "urn:mef:lso:spec:service:carrier-ethernet-evc:v1.0.0:all"
 DEFAULT_CBS_KBYTES = 64
 
 
-def service_order(order: Document, plan: Document, services: dict[str, str]) -> dict[str, Any]:
+def service_order(
+    order: Document, plan: Document, services: dict[str, str], customer: str | None = None
+) -> dict[str, Any]:
     """The LEGATO ``ServiceOrder_Create`` for ``order``; ``services`` maps inventory UNI products to the
-    services that realise them."""
+    services that realise them. ``customer`` (the ordering party) is named as the contact of role
+    ``customer`` whose ``organization`` is the party id: how SOF knows whose services it serves on ALLEGRO
+    (docs/assurance.md)."""
     items = {item["id"]: item for item in order["productOrderItem"]}
     completion = max(item["requestedCompletionDate"] for item in order["productOrderItem"])
-    return {
+    body: dict[str, Any] = {
         "externalId": order["id"],
         "description": f"Fulfilment of product order {order['id']}",
         "requestedStartDate": order["orderDate"],
@@ -35,6 +49,10 @@ def service_order(order: Document, plan: Document, services: dict[str, str]) -> 
             _service_item(order["id"], items[step["id"]], step, services) for step in plan["item"]
         ],
     }
+    contacts = order.get("relatedContactInformation") or []
+    if customer and contacts:
+        body["relatedContactInformation"] = [{**contacts[0], "role": "customer", "organization": customer}]
+    return body
 
 
 def _service_item(order_id: str, item: Document, step: Document, services: dict[str, str]) -> dict[str, Any]:
@@ -48,7 +66,7 @@ def _service_item(order_id: str, item: Document, step: Document, services: dict[
         changed = {"id": services[step["productId"]], "serviceConfiguration": _evc(configuration, None)}
         return {"id": item["id"], "action": "modify", "service": changed}
     name = f"{order_id[:8]}-{item['id']}"[:40]
-    if isinstance(configuration, SubscriberUniConfiguration):
+    if isinstance(configuration, SubscriberUniConfiguration | OperatorUniConfiguration):
         return {
             "id": item["id"],
             "action": "add",
@@ -62,13 +80,13 @@ def _service_item(order_id: str, item: Document, step: Document, services: dict[
                 "serviceConfiguration": _uni(configuration, f"UNI-{name}"),
             },
         }
-    assert isinstance(configuration, EvcConfiguration)
+    assert isinstance(configuration, EvcConfiguration | AccessElineOvcConfiguration)
     service: dict[str, Any] = {"serviceConfiguration": _evc(configuration, f"EVC-{name}")}
     related = [
         {"relationshipType": "CONNECTS_TO_UNI", "service": {"id": services[uni["productId"]]}}
         for uni in step["uni"]
         if uni.get("productId")
-    ]
+    ] + [{"relationshipType": "CONNECTS_TO_ENNI", "service": {"id": enni}} for enni in step.get("enni", [])]
     if related:
         service["serviceRelationship"] = related
     body: dict[str, Any] = {"id": item["id"], "action": "add", "service": service}
@@ -82,13 +100,20 @@ def _service_item(order_id: str, item: Document, step: Document, services: dict[
     return body
 
 
-def _uni(configuration: SubscriberUniConfiguration, identifier: str) -> dict[str, Any]:
+def _uni(
+    configuration: SubscriberUniConfiguration | OperatorUniConfiguration, identifier: str
+) -> dict[str, Any]:
     uni: dict[str, Any] = {
         "@type": SERVICE_UNI,
         "identifier": identifier,
         "maximumFrameSize": configuration.maximumServiceFrameSize or 1522,
     }
-    links = [link for link in configuration.listOfPhyLinks or [] if link.physicalLink]
+    given = (
+        configuration.listOfPhyLinks
+        if isinstance(configuration, SubscriberUniConfiguration)
+        else configuration.listOfPhysicalLinks
+    )
+    links = [link for link in given or [] if link.physicalLink]
     if links:
         uni["listOfPhyLinks"] = [
             {"id": link.id or f"link-{n}", "physicalLink": link.physicalLink}
@@ -97,11 +122,10 @@ def _uni(configuration: SubscriberUniConfiguration, identifier: str) -> dict[str
     return uni
 
 
-def _evc(configuration: EvcConfiguration, identifier: str | None) -> dict[str, Any]:
-    flows = [
-        profile.bwpFlow
-        for profile in configuration.evcEndPointA.ingressBandwidthProfilePerClassofServiceName or []
-    ]
+def _evc(
+    configuration: EvcConfiguration | AccessElineOvcConfiguration, identifier: str | None
+) -> dict[str, Any]:
+    flows = [profile.bwpFlow for profile in _ingress_profiles(configuration)]
     first = flows[0] if flows else None
     cbs = first.cbs if first and first.cbs else None
     ebs = first.ebs if first and first.ebs else None
@@ -121,11 +145,25 @@ def _evc(configuration: EvcConfiguration, identifier: str | None) -> dict[str, A
             else {"dataSizeValue": 0, "dataSizeUnits": "KBYTES"},
         },
     }
-    if configuration.listOfCosNames:
-        evc["listOfCosNames"] = configuration.listOfCosNames
+    cos_names = (
+        configuration.listOfCosNames
+        if isinstance(configuration, EvcConfiguration)
+        else configuration.listOfClassOfServiceNames
+    )
+    if cos_names:
+        evc["listOfCosNames"] = cos_names
     if configuration.carrierEthernetSls:  # MEF 101 names the product's SLS this way on the service
         sls = configuration.carrierEthernetSls[0].model_dump(mode="json", exclude_none=True)
         evc["carrierEthernetServiceLevelSpecification"] = sls
     if identifier is None:
         evc.pop("identifier")
     return evc
+
+
+def _ingress_profiles(
+    configuration: EvcConfiguration | AccessElineOvcConfiguration,
+) -> list[BandwidthProfilePerClassOfServiceName]:
+    """The ingress bandwidth profile the network polices: at End Point A of an EVC, at the UNI of an OVC."""
+    if isinstance(configuration, EvcConfiguration):
+        return configuration.evcEndPointA.ingressBandwidthProfilePerClassofServiceName or []
+    return configuration.uniEp.ingressBandwidthProfilePerClassOfServiceName or []
