@@ -1,0 +1,168 @@
+"""The domain as a SONATA seller (MEF 55.0.1 §10.2 steps 3d and 6, partner side): a buyer provider finds
+our Access E-Line offering and its ENNI with us, qualifies and orders an OVC from an operator UNI to that
+ENNI, and the OVC is active in our network with the UNI and an S-VLAN on the ENNI configured."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from lso.bus.products import ACCESS_ELINE_OVC, ENNI, EPL_EVC
+from lso.settings import Settings
+from tests.bus.sonata.bodies import (
+    CATALOG,
+    ENNI_ID,
+    INVENTORY,
+    ORDERING,
+    POQ,
+    SITES,
+    access_eline_order,
+    access_eline_poq,
+)
+from tests.bus.test_order_bodies import evc_item, uni_item
+from tests.harness import wait_until
+from tests.network import element_configurations
+
+FINAL = {"completed", "failed", "partial", "rejected"}
+
+
+def _final(client: httpx.Client, order_id: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        order: dict[str, Any] = client.get(f"{ORDERING}/productOrder/{order_id}").json()
+        return order if order["state"] in FINAL else None
+
+    found: dict[str, Any] = wait_until(done, timeout=120)
+    return found
+
+
+def test_the_sonata_catalog_sells_access_eline_and_operator_uni_only(
+    carrier_x: httpx.Client, acme: httpx.Client
+) -> None:
+    sonata = {o["id"] for o in carrier_x.get(f"{CATALOG}/productOffering").json()}
+    assert sonata == {"lso-access-eline", "lso-operator-uni"}
+    offering = carrier_x.get(f"{CATALOG}/productOffering/lso-access-eline").json()
+    assert offering["productOfferingSpecificationSchema"]["schemaLocation"] == ACCESS_ELINE_OVC
+    assert offering["channel"] == ["SONATA"] and offering["href"].endswith(
+        f"{CATALOG}/productOffering/lso-access-eline"
+    )
+    relations = {c["relationshipType"] for c in offering["productRelationshipConstraint"]}
+    assert relations == {"CONNECTS_TO_UNI", "CONNECTS_TO_ENNI"}
+    assert carrier_x.get(f"{CATALOG}/productOffering/lso-epl").status_code == 404
+    cantata = {o["id"] for o in acme.get("/mefApi/cantata/productCatalog/v4/productOffering").json()}
+    assert "lso-access-eline" not in cantata and "lso-epl" in cantata
+
+
+def test_the_buyer_finds_its_enni_in_its_sonata_inventory(
+    carrier_x: httpx.Client, carrier_y: httpx.Client
+) -> None:
+    [enni] = carrier_x.get(
+        f"{INVENTORY}/product", params={"productSpecificationId": "carrier-ethernet-enni-sp-so"}
+    ).json()
+    assert enni["id"] == ENNI_ID and enni["status"] == "active"
+    full = carrier_x.get(f"{INVENTORY}/product/{ENNI_ID}").json()
+    assert full["productConfiguration"]["@type"] == ENNI
+    assert full["place"][0]["place"]["id"] == "site-ldn-city"  # where pe-ldn-2 terminates it
+    assert carrier_x.get(f"{CATALOG}/productSpecification/carrier-ethernet-enni-sp-so").status_code == 200
+    assert carrier_y.get(f"{INVENTORY}/product/{ENNI_ID}").status_code == 404
+
+
+def test_sonata_serves_buyer_providers_only(acme: httpx.Client) -> None:
+    response = acme.get(f"{CATALOG}/productOffering")
+    assert response.status_code == 403 and response.json()["code"] == "accessDenied"
+
+
+def test_buyer_and_seller_ids_as_mef_123(carrier_x: httpx.Client, domain: Settings) -> None:
+    """Optional; when given they must name the requester's own buyer and this seller (MEF 123 §5.3)."""
+    offerings = f"{CATALOG}/productOffering"
+    assert carrier_x.get(offerings, params={"buyerId": "carrier-x"}).status_code == 200
+    assert carrier_x.get(offerings, params={"sellerId": domain.name}).status_code == 200
+    for params in ({"buyerId": "globex"}, {"sellerId": "someone-else"}):
+        refused = carrier_x.get(offerings, params=params)
+        assert refused.status_code == 403 and refused.json()["code"] == "accessDenied", params
+    order = carrier_x.post(
+        f"{ORDERING}/productOrder", params={"buyerId": "acme"}, json=access_eline_order("site-ldn-city")
+    )
+    assert order.status_code == 403
+
+
+def test_site_and_poq_for_an_access_eline(carrier_x: httpx.Client) -> None:
+    site = carrier_x.get(f"{SITES}/geographicSite/site-ldn-city").json()
+    assert site["href"].endswith(f"{SITES}/geographicSite/site-ldn-city")
+    poq = carrier_x.post(f"{POQ}/productOfferingQualification", json=access_eline_poq("site-ldn-city", 200))
+    assert poq.status_code == 201, poq.text
+    body = poq.json()
+    assert body["state"] == "done" and body["href"].startswith(f"{carrier_x.base_url}{POQ}/")
+    answers = {i["id"]: i["serviceabilityConfidence"] for i in body["productOfferingQualificationItem"]}
+    assert answers == {"uni": "green", "ovc": "green"}
+
+
+def test_an_access_eline_order_completes_and_the_ovc_reaches_the_enni(
+    carrier_x: httpx.Client, carrier_y: httpx.Client, icm: httpx.Client
+) -> None:
+    created = carrier_x.post(f"{ORDERING}/productOrder", json=access_eline_order("site-ldn-docklands", 150))
+    assert created.status_code == 201, created.text
+    order = created.json()
+    assert order["href"].endswith(f"{ORDERING}/productOrder/{order['id']}")
+    assert carrier_y.get(f"{ORDERING}/productOrder/{order['id']}").status_code == 404
+
+    done = _final(carrier_x, order["id"])
+    assert done["state"] == "completed", [i.get("terminationError") for i in done["productOrderItem"]]
+
+    products = carrier_x.get(f"{INVENTORY}/product", params={"productOrderId": order["id"]}).json()
+    [ovc] = [p for p in products if p["productSpecification"]["id"] == "access-eline-ovc"]
+    ovc = carrier_x.get(f"{INVENTORY}/product/{ovc['id']}").json()
+    relations = {(r["relationshipType"], r["id"]) for r in ovc["productRelationship"]}
+    assert ("CONNECTS_TO_ENNI", ENNI_ID) in relations and len(relations) == 2
+    assert carrier_y.get(f"{INVENTORY}/product/{ovc['id']}").status_code == 404
+
+    # In the network: one connectivity service from a UNI port of pe-ldn-1 (Docklands) to an S-VLAN of
+    # the ENNI port of pe-ldn-2, the element that terminates the ENNI.
+    held = element_configurations(icm)
+    at_enni = {
+        config["serviceId"]: port["sVlanId"]
+        for config in held["pe-ldn-2"]
+        for port in config["uniPorts"]
+        if port["port"] == "enni-1"
+    }
+    at_uni = {
+        config["serviceId"]
+        for config in held["pe-ldn-1"]
+        if any(port["port"].startswith("uni-") for port in config["uniPorts"])
+    }
+    [service] = set(at_enni) & at_uni
+    assert 100 <= at_enni[service] <= 199  # the ENNI's S-VLAN range in the demo footprint
+
+
+def test_bad_sonata_orders_are_refused_and_nothing_is_stored(
+    carrier_x: httpx.Client, carrier_y: httpx.Client
+) -> None:
+    before = carrier_x.get(f"{ORDERING}/productOrder").headers["X-Total-Count"]
+
+    epl = {
+        **access_eline_order("site-ldn-city"),
+        "productOrderItem": [
+            uni_item("a", "site-ldn-city"),
+            uni_item("z", "site-bir-hub"),
+            evc_item("e", ("a", "z")),
+        ],
+    }
+    refused = carrier_x.post(f"{ORDERING}/productOrder", json=epl)
+    assert refused.status_code == 422
+    paths = {issue["propertyPath"] for issue in refused.json()}
+    assert "/productOrderItem/2/product/productConfiguration/@type" in paths
+    assert EPL_EVC in refused.text
+
+    no_enni = access_eline_order("site-ldn-city")
+    no_enni["productOrderItem"][1]["product"].pop("productRelationship")
+    refused = carrier_x.post(f"{ORDERING}/productOrder", json=no_enni)
+    assert refused.status_code == 422
+    assert {i["propertyPath"] for i in refused.json()} == {"/productOrderItem/1/product/productRelationship"}
+
+    # Another buyer cannot name carrier-x's ENNI: to it, that product does not exist.
+    foreign = carrier_y.post(f"{ORDERING}/productOrder", json=access_eline_order("site-ldn-city"))
+    assert foreign.status_code == 422
+    assert foreign.json()[0]["code"] == "referenceNotFound"
+
+    assert carrier_x.get(f"{ORDERING}/productOrder").headers["X-Total-Count"] == before
+    assert carrier_y.get(f"{ORDERING}/productOrder").headers["X-Total-Count"] == "0"
