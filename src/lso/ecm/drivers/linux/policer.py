@@ -23,6 +23,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,6 +39,8 @@ _MAX_BURST = (2**63 - 1) // _UNITS_PER_BYTE  # the kernel's bucket arithmetic st
 _PROFILES, _BUCKETS, _COLOURS, _PROGRAM = "profiles", "bucket_state", "colours", "prog"
 _FILTER = ("pref", "1", "handle", "1")
 _COLOUR_NAMES = ("green", "yellow", "red")
+# Attaching reads then writes a namespace's pins and maps: one change at a time in this process.
+_CHANGING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ def support() -> PolicerSupport:
     return PolicerSupport(True, "eBPF trTCM on tc clsact ingress")
 
 
+@cache
 def compiled_program() -> Path:
     """The object file of ``trtcm.c``, compiled once per source and clang version into a cache dir."""
     clang = _run(["clang", "--version"]).splitlines()[0]
@@ -126,17 +130,19 @@ class Policer:
 
     def attach(self, netns: str, ifname: str, profile: BandwidthProfileFlow) -> None:
         """Police ``ifname``'s ingress; on a policed interface, change the profile live (counters kept)."""
-        if self.exact:
-            self._attach_bpf(netns, ifname, profile)
-        else:
-            _nft(netns, _nft_policer(self._table, ifname, profile))
+        with _CHANGING:
+            if self.exact:
+                self._attach_bpf(netns, ifname, profile)
+            else:
+                _nft(netns, _nft_policer(self._table, ifname, profile))
 
     def detach(self, netns: str, ifname: str) -> None:
         """Stop policing ``ifname``; its counters go with it."""
-        if self.exact:
-            self._detach_bpf(netns, ifname)
-        else:
-            _nft(netns, _nft_removal(self._table, ifname), check=False)
+        with _CHANGING:
+            if self.exact:
+                self._detach_bpf(netns, ifname)
+            else:
+                _nft(netns, _nft_removal(self._table, ifname), check=False)
 
     def counters(self, netns: str) -> dict[str, ColourCounters]:
         """The colour counters of every policed interface of ``netns``, by ifname, read in one dump."""
