@@ -6,15 +6,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from lso.footprint import demo_footprint
+from lso.icm.topology import link_id
+from lso.security.tokens import internal_secret
 from lso.settings import Settings
 from lso.sof.presto_client import BandwidthProfile, ConnectivityService, EndPoint, PrestoClient, PrestoError
-from tests.harness import EventListener, running_listener, wait_until
-from tests.network import held_by_elements
+from tests.harness import EventListener, domain_process, free_port, party_client, running_listener, wait_until
+from tests.network import element_configurations, held_by_elements
 
 HUB = "/restconf/operations/lso-notifications/hub"
 ADAGIO = "/adagio/v1"
@@ -23,6 +27,7 @@ ADAGIO = "/adagio/v1"
 LDN_MAN = ("site-ldn-docklands", "site-man-central")
 DIRECT = ("pe-ldn-1", "p-ldn", "p-man", "pe-man-1")
 VIA_BIR = ("pe-ldn-1", "p-bir", "p-man", "pe-man-1")
+COMMIT_LATENCY_MS = 1000
 
 
 @pytest.fixture
@@ -52,7 +57,9 @@ def fault(icm: httpx.Client, kind: str, target: str) -> Iterator[dict[str, Any]]
 
 
 @contextmanager
-def epl(presto: PrestoClient, sites: tuple[str, str], cir_mbps: float = 100) -> Iterator[ConnectivityService]:
+def epl(
+    presto: PrestoClient, sites: tuple[str, str], cir_mbps: float = 100, cleanup: bool = True
+) -> Iterator[ConnectivityService]:
     key = uuid.uuid4().hex
     a = presto.allocate_sip(sites[0], f"{key}-a", 1000)
     z = presto.allocate_sip(sites[1], f"{key}-z", 1000)
@@ -62,9 +69,15 @@ def epl(presto: PrestoClient, sites: tuple[str, str], cir_mbps: float = 100) -> 
     try:
         yield service
     finally:
-        presto.delete_connectivity_service(service.uuid)
-        presto.release_sip(f"{key}-a")
-        presto.release_sip(f"{key}-z")
+        if cleanup:
+            presto.delete_connectivity_service(service.uuid)
+            presto.release_sip(f"{key}-a")
+            presto.release_sip(f"{key}-z")
+
+
+def _as_entity(base_url: str, data_dir: Path, entity: str) -> httpx.Client:
+    secret = internal_secret((data_dir / "jwt.secret").read_text().strip(), entity)
+    return party_client(base_url, f"lso-{entity}", secret)
 
 
 def reserved(icm: httpx.Client) -> dict[str, float]:
@@ -215,3 +228,37 @@ def test_no_other_route_on_request_is_a_conflict_and_changes_nothing(
     with pytest.raises(PrestoError) as bad_state:
         presto._call("lso-get-alarms", {"state": "bogus"})
     assert bad_state.value.status == 422
+
+
+def test_sigkill_mid_reroute_then_restart_finishes_it_once(tmp_path: Path) -> None:
+    """Killed after the new element committed and before the switch-over did: the restarted domain
+    resumes the reroute, and every element holds the service once, on the new route only."""
+    data_dir, port = tmp_path / "provider", free_port()
+    with domain_process(data_dir, port) as (process, base_url):
+        icm = _as_entity(base_url, data_dir, "icm")
+        presto = PrestoClient(_as_entity(base_url, data_dir, "sof"))
+        with epl(presto, LDN_MAN, cleanup=False) as service:
+            assert service.route == DIRECT
+            latency = icm.put(f"{ADAGIO}/admin/commit-latency", json={"milliseconds": COMMIT_LATENCY_MS})
+            latency.raise_for_status()
+            assert icm.put(f"{ADAGIO}/admin/faults/link/p-ldn--p-man").status_code == 200
+            wait_until(lambda: icm.get(f"{ADAGIO}/elements/p-bir/configurations/{service.uuid}").is_success)
+            # p-bir (new to the route) has committed; the switch-over of the others takes a second.
+            assert presto.get_connectivity_service(service.uuid).route == DIRECT
+            process.kill()
+            process.wait()
+
+    with domain_process(data_dir, port) as (_process, base_url):
+        icm = _as_entity(base_url, data_dir, "icm")
+        presto = PrestoClient(_as_entity(base_url, data_dir, "sof"))
+        assert wait_until(lambda: presto.get_connectivity_service(service.uuid).route == VIA_BIR, timeout=60)
+        assert wait_until(lambda: set(held_by_elements(icm, service.uuid)) == set(VIA_BIR))
+        held = element_configurations(icm)
+        assert all([c["serviceId"] for c in held[e]].count(service.uuid) == 1 for e in VIA_BIR)
+        free = reserved(icm)
+        capacity = {link_id(link.a, link.z): link.capacity_mbps for link in demo_footprint().links}
+        on_route = {"p-bir--pe-ldn-1", "p-bir--p-man", "p-man--pe-man-1"}
+        assert {link for link, mbps in free.items() if mbps < capacity[link]} == on_route
+        assert all(free[link] == capacity[link] - 100 for link in on_route)
+        [rerouted] = [a for a in presto.get_alarms(service.uuid) if a["state"] == "raised"]
+        assert rerouted["source"] == "link:p-ldn--p-man"
