@@ -262,3 +262,35 @@ def test_sigkill_mid_reroute_then_restart_finishes_it_once(tmp_path: Path) -> No
         assert all(free[link] == capacity[link] - 100 for link in on_route)
         [rerouted] = [a for a in presto.get_alarms(service.uuid) if a["state"] == "raised"]
         assert rerouted["source"] == "link:p-ldn--p-man"
+
+
+def test_a_transit_element_down_reroutes_and_a_uni_down_disables(
+    presto: PrestoClient, icm: httpx.Client
+) -> None:
+    with epl(presto, LDN_MAN) as service:
+        with fault(icm, "element", "p-ldn") as ecm_alarm:
+            assert ecm_alarm["probableCause"] == "equipmentFailure"
+            assert wait_until(lambda: presto.get_connectivity_service(service.uuid).route == VIA_BIR)
+            assert wait_until(lambda: set(held_by_elements(icm, service.uuid)) == set(VIA_BIR))
+        uni = f"{service.route[-1]}/{_port_of(presto, service.uuid)}"
+        with fault(icm, "port", uni):
+            assert wait_until(
+                lambda: presto.get_connectivity_service(service.uuid).operational_state == "DISABLED"
+            )
+            assert presto.get_connectivity_service(service.uuid).route == VIA_BIR
+        assert wait_until(
+            lambda: presto.get_connectivity_service(service.uuid).operational_state == "ENABLED"
+        )
+        assert [a["state"] for a in presto.get_alarms(service.uuid)] == ["cleared", "cleared"]
+
+
+def _port_of(presto: PrestoClient, service_id: str) -> str:
+    """The Z-end UNI port of the service, from its SIP."""
+    raw = presto.get_connectivity_service(service_id).raw
+    sip_id = raw["end-point"][1]["service-interface-point"]["service-interface-point-id"]
+    response = presto.http.post(
+        "/restconf/operations/get-service-interface-point-details/",
+        json={"input": {"sip-id-or-name": sip_id}},
+    )
+    names = response.json()["output"]["sip"]["name"]
+    return str(next(n["value"] for n in names if n["value-name"] == "port"))
