@@ -135,6 +135,8 @@ class SonataClient:
         params = {**kwargs.pop("params", {}), **self._party}
         try:
             response = self.http.request(method, path, params=params, **kwargs)
+        except httpx.HTTPStatusError as exc:  # the token endpoint refused our credentials
+            raise SonataError(exc.response.status_code, "the partner refused our client credentials") from exc
         except httpx.HTTPError as exc:
             raise SonataError(0, str(exc)) from exc
         if response.status_code >= 300:

@@ -56,7 +56,7 @@ def items(relationship_key: str, phy: str = "1000BASE_LX", eir: float = 0) -> li
 BODIES = [
     (
         f"{POQ}/productOfferingQualification",
-        poq_body(items("productOfferingQualificationItemRelationship"), "lso"),
+        poq_body(items("qualificationItemRelationship"), "lso"),
     ),
     (f"{QUOTE}/quote", quote_body(items("quoteItemRelationship", eir=10), item_term(24))),
     (

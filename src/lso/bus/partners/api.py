@@ -100,13 +100,17 @@ def router(ctx: EntityContext) -> APIRouter:
 
 def listeners() -> APIRouter:
     """Our listeners of partners' notifications: catalog changes and the orders we placed with them."""
-    router = listener_router(CATALOG_NOTIFICATIONS, dict.fromkeys(CATALOG_EVENTS, on_catalog_event))
+    router = APIRouter()
+    router.include_router(
+        listener_router(CATALOG_NOTIFICATIONS, dict.fromkeys(CATALOG_EVENTS, on_catalog_event))
+    )
     router.include_router(ordering.order_listener())
     return router
 
 
 def on_catalog_event(body: Document) -> None:
     """Re-read what changed from the partner that sent it; an event from no known partner is ignored."""
-    partner_id = onboarding.partner_of_event(body)
-    if partner_id is not None and isinstance(body.get("event"), dict):
+    if not isinstance(body.get("event"), dict):
+        return
+    for partner_id in onboarding.partners_of_event(body):
         onboarding.start_catalog_sync(partner_id, body)

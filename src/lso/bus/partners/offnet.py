@@ -196,9 +196,7 @@ def request_offer(
     offer = PartnerOffer(partner["id"], str(where.site["id"]), "red", enni=where.enni)
     client: SonataClient = sonata(partner)
     try:
-        poq_items = access_items(
-            where, cir_mbps, eir_mbps, "productOfferingQualificationItemRelationship", physical_link
-        )
+        poq_items = access_items(where, cir_mbps, eir_mbps, "qualificationItemRelationship", physical_link)
         poq = client.create_poq(poq_body(poq_items, provider))
         offer.poq_id = poq.get("id")
         _qualified(offer, poq)

@@ -18,7 +18,7 @@ import httpx
 from dbos import DBOS, SetWorkflowID
 
 from lso.bus.partners.catalog import offering_record, replace_record, specification_record
-from lso.bus.partners.registry import PARTNER_STATES, PARTNERS
+from lso.bus.partners.registry import PARTNER_STATES, PARTNERS, active_partners
 from lso.bus.sonata_client import CATALOG, ORDERING, SonataClient, SonataError
 from lso.mef import runtime
 from lso.mef.store import Document
@@ -53,8 +53,8 @@ def onboard(partner_id: str) -> str:
         check_credentials(partner_id)
         import_catalog(partner_id)
         learn_footprint(partner_id)
-        register_hub(partner_id, "productCatalog", CATALOG, None)
-        register_hub(partner_id, "productOrdering", ORDERING, ORDER_EVENTS)
+        register_partner_hub(partner_id, "productCatalog", CATALOG, None)
+        register_partner_hub(partner_id, "productOrdering", ORDERING, ORDER_EVENTS)
     except Exception as exc:  # every retry failed: record why, an operator can run on-boarding again
         log.warning("partner %s: on-boarding failed: %s", partner_id, exc)
         return finish_onboarding(partner_id, "failed", str(exc))
@@ -145,7 +145,7 @@ def _site_record(site: Document, area: str) -> Document:
 
 
 @DBOS.step(retries_allowed=True, max_attempts=6, interval_seconds=0.5, should_retry=retryable)
-def register_hub(partner_id: str, name: str, api_prefix: str, query: str | None) -> str:
+def register_partner_hub(partner_id: str, name: str, api_prefix: str, query: str | None) -> str:
     partner = _partner(partner_id)
     known = partner.get("hub", {}).get(name)
     if known:
@@ -175,13 +175,13 @@ def finish_onboarding(partner_id: str, state: str, reason: str | None) -> str:
 # -- keeping the catalog in sync --
 
 
-def partner_of_event(body: Document) -> str | None:
-    """The partner whose seller sent this event: its ``href`` starts with the partner's base URL."""
+def partners_of_event(body: Document) -> list[str]:
+    """The active partners whose seller sent this event: its ``href`` starts with their base URL."""
     event = body.get("event")
     href = str(event.get("href") or "") if isinstance(event, dict) else ""
     with runtime.current().db.read() as session:
-        partners = PARTNERS.all(session)
-    return next((p["id"] for p in partners if href.startswith(p["sonataUrl"] + "/")), None)
+        partners = active_partners(session)
+    return [p["id"] for p in partners if href.startswith(p["sonataUrl"] + "/")]
 
 
 def start_catalog_sync(partner_id: str, body: Document) -> None:
