@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from lso.entity import Entity, EntityContext
 from lso.sof import activation, change
-from lso.sof.assurance import mounts, sls
+from lso.sof.assurance import icm_events, mounts, sls
 from lso.sof.legato import service_feasibility, service_function_testing, service_inventory, service_ordering
 from lso.sof.presto_client import PrestoClient
 
@@ -16,12 +16,14 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
         service_function_testing.router(),
         service_feasibility.router(lambda: PrestoClient(ctx.client())),
         *mounts.routers(),
+        icm_events.router(),
     ]
 
 
 def _recover(ctx: EntityContext) -> None:
     change.recover(ctx)
     sls.recover(ctx)
+    icm_events.recover(ctx)
 
 
 ENTITY = Entity(name="sof", routers=_routers, start=activation.install, recover=_recover)

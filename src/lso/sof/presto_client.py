@@ -238,6 +238,15 @@ class PrestoClient:
         out = self._call("lso-get-alarms", body)
         return list(out.get("alarm", []))
 
+    def register_notification_hub(self, callback: str, query: str | None = None) -> dict[str, Any]:
+        """Subscribe ``callback`` to ICM's alarm and reroute events (the ``lso-notifications`` hub)."""
+        body = {"callback": callback, "query": query}
+        response = self.http.post("/restconf/operations/lso-notifications/hub", json=body)
+        if response.status_code >= 400:
+            raise PrestoError("lso-notifications/hub", response.status_code, response.text)
+        hub: dict[str, Any] = response.json()
+        return hub
+
     def _call(self, rpc: str, body: dict[str, Any] | None) -> dict[str, Any]:
         payload = {} if body is None else {"input": body}
         response = self.http.post(f"/restconf/operations/{rpc}/", json=payload)
