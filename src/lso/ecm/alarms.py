@@ -14,14 +14,16 @@ subscription; other internal consumers may register their own hub at ``/adagio/v
 
 from __future__ import annotations
 
+import time
 import uuid
 
+from dbos import DBOS
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from lso.entity import EntityContext
 from lso.mef.dates import now_iso
-from lso.mef.notifications import NotificationApi, hub_router, publish
+from lso.mef.notifications import NotificationApi, dispatch, hub_router, publish
 from lso.mef.store import Document, Store
 from lso.security.tokens import InternalDep
 
@@ -33,6 +35,7 @@ ALARM_NOTIFICATIONS = NotificationApi("adagio", "alarmNotification", "v1")
 ALARM_RAISED, ALARM_CLEARED = "alarmRaised", "alarmCleared"
 RAISED, CLEARED = "raised", "cleared"
 ICM_HUB = "icm"
+DELIVERY_WAIT_S = 5.0
 
 
 def raise_alarm(session: Session, source: str, probable_cause: str, severity: str = "major") -> list[str]:
@@ -71,6 +74,24 @@ def clear_alarm(session: Session, source: str) -> list[str]:
     alarm = ALARMS.put(session, {**alarm, "state": CLEARED, "clearedTime": now_iso()})
     _ACTIVE.put(session, {"id": source, "state": CLEARED, "alarmId": alarm["id"]})
     return publish(session, ALARM_NOTIFICATIONS, None, ALARM_CLEARED, alarm, f"{alarm['id']}:{CLEARED}")
+
+
+def dispatch_and_wait(deliveries: list[str], timeout_s: float = DELIVERY_WAIT_S) -> None:
+    """Dispatch, then wait (at most ``timeout_s``) until every delivery is done.
+
+    For injected faults (tests, demos): the admin call answers once ICM has marked its topology, so the
+    next request — e.g. a create right after a clear — sees the network as the fault left it. A driver
+    watching a real network just dispatches.
+    """
+    dispatch(deliveries)
+    deadline = time.monotonic() + timeout_s
+    for delivery_id in deliveries:
+        # lso.mef.notifications.dispatch names each delivery workflow "deliver:<delivery id>".
+        while time.monotonic() < deadline:
+            status = DBOS.get_workflow_status(f"deliver:{delivery_id}")
+            if status is None or status.status not in ("PENDING", "ENQUEUED"):
+                break
+            time.sleep(0.005)
 
 
 def raised_alarm(session: Session, source: str) -> Document | None:

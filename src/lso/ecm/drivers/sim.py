@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lso.db import Database
 from lso.ecm import oam
 from lso.ecm.alarms import alarms as stored_alarms
-from lso.ecm.alarms import clear_alarm, raise_alarm, raised_alarm
+from lso.ecm.alarms import clear_alarm, dispatch_and_wait, raise_alarm, raised_alarm
 from lso.ecm.bandwidth import BandwidthProfile, police_period
 from lso.ecm.drivers import (
     CounterQuery,
@@ -33,7 +33,6 @@ from lso.ecm.drivers import (
 )
 from lso.footprint import Footprint
 from lso.mef.dates import now_iso, parse
-from lso.mef.notifications import dispatch
 from lso.mef.store import Store
 
 ELEMENTS = Store("ecm.element", "element")
@@ -202,7 +201,7 @@ class SimDriver:
                 session, fault_id, _CAUSES[kind], "MAJOR" if kind == "port" else "CRITICAL"
             )
             alarm = raised_alarm(session, fault_id)
-        dispatch(deliveries)
+        dispatch_and_wait(deliveries)
         return alarm or {}
 
     def clear_fault(self, kind: FaultKind, target: str) -> None:
@@ -212,7 +211,7 @@ class SimDriver:
             if current is not None and current["state"] == ACTIVE:
                 FAULTS.put(session, {**current, "state": CLEARED})
             deliveries = clear_alarm(session, fault_id)
-        dispatch(deliveries)
+        dispatch_and_wait(deliveries)
 
     def impair(self, target: str, impairment: Impairment) -> Document:
         with self.db.session() as session:
