@@ -21,6 +21,8 @@ from lso.bus.cantata.product_catalog import OFFERINGS
 from lso.bus.irp import SellerIrp
 from lso.bus.legato_client import LegatoClient, LegatoError
 from lso.bus.order.records import PRODUCTS
+from lso.bus.partners import offnet
+from lso.bus.pricing import item_term
 from lso.bus.products import (
     ACCESS_ELINE_OVC,
     ENNI,
@@ -40,6 +42,7 @@ CONNECTS_TO_UNI = "CONNECTS_TO_UNI"
 CONNECTS_TO_ENNI = "CONNECTS_TO_ENNI"
 # A UNI on its own at an on-net site needs a port patched, nothing more.
 UNI_INSTALLATION = {"amount": 10, "units": "businessDays"}
+DEFAULT_PARTNER_TERM_MONTHS = 12
 
 
 class _RelatedPlace(BaseModel):
@@ -201,6 +204,8 @@ class Assessment:
     installation_interval: dict[str, Any] = field(default_factory=lambda: dict(UNI_INSTALLATION))
     distance_km: float | None = None
     site_id: str | None = None
+    partner: dict[str, Any] | None = None
+    """For an EVC with one UNI off-net: the partner's offer for its share (:mod:`lso.bus.partners.offnet`)."""
 
     @property
     def serviceable(self) -> bool:
@@ -223,6 +228,8 @@ def assess(session_factory: Any, legato: LegatoClient, items: list[PreorderItem]
             unis_on_net = all(result[uni].serviceable for uni in item.uni_item_ids)
             ends = [result[uni] for uni in item.uni_item_ids] + ([ennis[item.id]] if item.id in ennis else [])
             result[item.id] = _assess_evc(legato, item, ends)
+            if not unis_on_net and _served_with_partner(legato, item, items, result):
+                continue
             if not unis_on_net:
                 continue  # the EVC fails for an off-net UNI; the other UNI can still be delivered alone
             for uni in item.uni_item_ids:
@@ -232,6 +239,39 @@ def assess(session_factory: Any, legato: LegatoClient, items: list[PreorderItem]
                     result[uni].confidence = result[item.id].confidence
                     result[uni].installation_interval = result[item.id].installation_interval
     return result
+
+
+def _served_with_partner(
+    legato: LegatoClient, item: PreorderItem, items: list[PreorderItem], result: dict[str, Assessment]
+) -> bool:
+    """An EPL with one UNI off-net but in a partner's footprint (MEF 55.0.1 §10.2 steps 3a-3e): our
+    segment runs from the on-net UNI to our side of the ENNI (SOF's feasibility check), the partner's from
+    there to the off-net UNI (its POQ and quote). Updates ``result`` and says whether a partner served it."""
+    off_net = [uni for uni in item.uni_item_ids if not result[uni].serviceable]
+    if (
+        not isinstance(item.configuration, EvcConfiguration)
+        or len(off_net) != 1
+        or len(item.uni_item_ids) != 2
+    ):
+        return False
+    place = next(i.install_place for i in items if i.id == off_net[0])
+    cir, eir = item.configuration.ingress_cir_mbps(), item.configuration.ingress_eir_mbps()
+    offer = offnet.serve(place or {}, cir, eir, item_term(DEFAULT_PARTNER_TERM_MONTHS))
+    if offer is None:
+        return False
+    on_net = next(uni for uni in item.uni_item_ids if uni not in off_net)
+    ours = _assess_evc(legato, item, [result[on_net], Assessment("green", site_id=offer.enni_site_id)])
+    confidence = max(ours.confidence, offer.confidence, key=("green", "yellow", "red").index)
+    reason = "; ".join(r for r in (ours.reason, offer.reason) if r) or None
+    interval = max(
+        ours.installation_interval, offer.installation_interval or {}, key=lambda i: i.get("amount", 0)
+    )
+    evc = Assessment(confidence, reason, interval, ours.distance_km, partner=offer.as_json())
+    result[item.id] = evc
+    for uni in item.uni_item_ids:
+        site = result[uni].site_id if uni == on_net else None
+        result[uni] = Assessment(confidence, reason, dict(interval), site_id=site)
+    return True
 
 
 def _assess_uni(session: Session, item: PreorderItem) -> Assessment:

@@ -10,14 +10,19 @@ the request bodies — POQ, quote and order share one item shape, as the Kylie S
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lso.bus.partners.onboarding import sonata
 from lso.bus.partners.registry import active_partners, serves_area
-from lso.bus.sonata_client import SonataClient
+from lso.bus.sonata_client import SonataClient, SonataError
 from lso.db import Database
+from lso.footprint import named_footprint
+from lso.mef import runtime
 from lso.mef.store import Document
+
+log = logging.getLogger(__name__)
 
 ACCESS_ELINE_OVC = "urn:mef:lso:spec:sonata:access-eline-ovc:v5.0.0:all"
 OPERATOR_UNI = "urn:mef:lso:spec:sonata:carrier-ethernet-operator-uni:v5.0.0:all"
@@ -55,6 +60,8 @@ class PartnerOffer:
     poq_id: str | None = None
     quote_id: str | None = None
     enni: dict[str, Any] = field(default_factory=dict)
+    enni_site_id: str | None = None
+    """Our site where our side of the ENNI is: the far end of the on-net segment."""
 
     @property
     def serviceable(self) -> bool:
@@ -80,6 +87,9 @@ def locate(db: Database, place: dict[str, Any]) -> PartnerSite | None:
         client = sonata(partner)
         try:
             sites = client.sites_at(place)
+        except SonataError as exc:  # one partner down does not stop us asking the next
+            log.warning("partner %s: site search failed: %s", partner["id"], exc)
+            continue
         finally:
             client.close()
         if sites:
@@ -247,5 +257,19 @@ def _priced(offer: PartnerOffer, quote: Document) -> None:
                 offer.nrc = round(offer.nrc + float(amount.get("value", 0)), 2)
 
 
-def offer_of(data: Document) -> PartnerOffer:
-    return PartnerOffer(**data)
+def serve(place: dict[str, Any], cir_mbps: float, eir_mbps: float, term: Document) -> PartnerOffer | None:
+    """The partner offer for an off-net UNI at ``place`` (None: no partner serves it). A partner that
+    cannot answer now gives a red offer with its reason rather than failing the customer's request."""
+    rt = runtime.current()
+    where = locate(rt.db, place)
+    if where is None:
+        return None
+    ours = named_footprint(rt.settings.footprint).site_of_element(where.enni["element"])
+    try:
+        offer = request_offer(where, cir_mbps, eir_mbps, term, rt.settings.name)
+    except SonataError as exc:
+        offer = PartnerOffer(where.partner["id"], str(where.site["id"]), "red", reason=f"partner: {exc}")
+    offer.enni_site_id = ours.id if ours else None
+    if ours is None:
+        offer.confidence, offer.reason = "red", f"no site of ours holds ENNI element {where.enni['element']}"
+    return offer
