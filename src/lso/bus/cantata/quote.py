@@ -219,7 +219,11 @@ def _answer(
 def _charges(item: PreorderItem, assessment: Assessment, months: int) -> pricing.Charges:
     if isinstance(item.configuration, EvcConfiguration | AccessElineOvcConfiguration):
         cir = item.configuration.ingress_cir_mbps()
-        return pricing.evc_charges(item.configuration.type, cir, assessment.distance_km or 0.0, months)
+        ours = pricing.evc_charges(item.configuration.type, cir, assessment.distance_km or 0.0, months)
+        partner = assessment.partner or {}  # the partner's share of an off-net EPL, priced by the partner
+        return pricing.Charges(
+            round(ours.mrc + partner.get("mrc", 0.0), 2), round(ours.nrc + partner.get("nrc", 0.0), 2)
+        )
     return pricing.uni_charges(serviceability.uni_speed_mbps(item), months)
 
 
