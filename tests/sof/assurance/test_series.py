@@ -9,11 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from lso.db import Database, migrate
 from lso.sof.assurance import series
 from lso.sof.assurance.series import DAY_S, MeasurementBlock, MeasurementProfile, SeriesKey
+from lso.tables import metadata
 from tests.conftest import _fresh_database, require
 
 PROFILE = MeasurementProfile.for_objectives(60, 10, 0.5, fd_objectives_us=[5_000])
@@ -120,3 +123,31 @@ def test_summarize_checks_its_input() -> None:
     with pytest.raises(ValueError, match="6 Δt"):
         series.summarize(PROFILE, 60, 0, 0, [], [], [False] * 5)
     assert MeasurementProfile.from_json(PROFILE.to_json()) == PROFILE
+
+
+def test_polled_intervals_are_parts_until_compacted(database: Database) -> None:
+    # Four polls of one minute each, the third one retried: four parts of day 0, five records read as four.
+    polls = [minutes(60 * i, 1) for i in (0, 1, 2, 2, 3)]
+    polls[3]["delivered"] = 900  # the retry's measurement is the one kept
+    for poll in polls:
+        with database.session() as session:
+            series.ingest(session, PROFILE, [(KEY, poll)])
+    with database.read() as session:
+        before = series.read(session, KEY, 0, DAY_S)
+    with database.session() as session:
+        assert series.compact(session, before=DAY_S - 1) == 0  # day 0 has not ended yet
+        assert series.compact(session, before=DAY_S) == 1
+    with database.read() as session:
+        parts = session.scalar(select(func.count()).select_from(MeasurementBlock))
+        after = series.read(session, KEY, 0, DAY_S)
+    assert before is not None and after is not None
+    assert before.records["start"].tolist() == [0, 60, 120, 180]
+    assert before.records["delivered"].tolist() == [1000, 1000, 900, 1000]
+    assert parts == 1
+    assert after.records.tobytes() == before.records.tobytes()
+
+
+def test_migration_matches_the_table(database: Database) -> None:
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+    assert [d for d in differences if "measurement_block" in str(d)] == []

@@ -25,10 +25,11 @@ def upgrade() -> None:
         sa.Column("sink", sa.String(length=128), nullable=False),
         sa.Column("cos_name", sa.String(length=64), nullable=False),
         sa.Column("day", sa.Integer(), nullable=False),
+        sa.Column("part", sa.BigInteger(), nullable=False),
         sa.Column("profile", sa.Text(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("service_id", "source", "sink", "cos_name", "day"),
+        sa.PrimaryKeyConstraint("service_id", "source", "sink", "cos_name", "day", "part"),
     )
     # ### end Alembic commands ###
 

@@ -422,48 +422,184 @@ def assess(
 ) -> Assessment:
     """Assess a service's series (as :func:`series.read_service` returns them, read up to ``end`` plus
     the n − 1 Δt of look-ahead when wanted) against every objective of its SLS over T = [start, end)."""
+    return assess_many([series], sls, start, end, maintenance)[0]
+
+
+def assess_many(
+    services: Sequence[Sequence[IntervalSeries]],
+    sls: dict[str, Any],
+    start: int,
+    end: int,
+    maintenance: Iterable[Window] = (),
+) -> list[Assessment]:
+    """:func:`assess` for many services of the same SLS at once: the series of every service that share
+    a CoS and a profile are measured as one stack, so the work is a few numpy passes, not a loop."""
     objectives = sls_objectives(sls)
     windows = tuple(maintenance)
-    measured: dict[tuple[str, str, str], PairMetrics] = {}
+    stacks: list[PairMetrics] = []
+    rows: dict[tuple[str, str, str, str], tuple[int, int]] = {}
     for cos in {o.cos for o in objectives}:
         chli_p = {o.p for o in objectives if o.cos == cos and o.p}
-        for one in series:
-            if one.key.cos_name == cos.cos_name:
-                metrics = _measure_one(one, cos.n, start, end, windows, chli_p)
-                measured[(one.key.source, one.key.sink, cos.cos_name)] = metrics
-    service_id = series[0].key.service_id if series else ""
-    return Assessment(service_id, start, end, tuple(_judge(o, measured) for o in objectives))
+        groups: dict[MeasurementProfile, list[IntervalSeries]] = {}
+        for one in (one for service in services for one in service if one.key.cos_name == cos.cos_name):
+            groups.setdefault(one.profile, []).append(one)
+        for profile, members in groups.items():
+            rows.update(
+                {
+                    (m.key.service_id, m.key.source, m.key.sink, cos.cos_name): (len(stacks), r)
+                    for r, m in enumerate(members)
+                }
+            )
+            stacks.append(_measure_stack(members, profile, cos.n, start, end, windows, chli_p))
+    values: dict[tuple[int, int], tuple[np.ndarray, np.ndarray | None, str | None]] = {}
+    results = []
+    for service in services:
+        service_id = service[0].key.service_id if service else ""
+        judged = []
+        for index, o in enumerate(objectives):
+            pairs: list[PairValue] = []
+            reasons: list[str] = []
+            for source, sink in o.pairs:
+                found = rows.get((service_id, source, sink, o.cos.cos_name))
+                if found is None:
+                    pairs.append(PairValue(source, sink, None))
+                    reasons.append(f"no measurements from {source} to {sink}")
+                    continue
+                stack, row = found
+                if (index, stack) not in values:
+                    values[(index, stack)] = objective_values(o, stacks[stack])
+                value, lower, reason = values[(index, stack)]
+                known = not np.isnan(value[row])
+                pairs.append(
+                    PairValue(
+                        source,
+                        sink,
+                        float(value[row]) if known else None,
+                        float(lower[row]) if known and lower is not None else None,
+                    )
+                )
+                if not known:
+                    reasons.append(reason or "no qualified frames or Δt")
+            judged.append(_judge(o, tuple(pairs), reasons))
+        results.append(Assessment(service_id, start, end, tuple(judged)))
+    return results
 
 
-def _measure_one(
-    one: IntervalSeries, n: int, start: int, end: int, windows: tuple[Window, ...], chli_p: set[int]
+def _measure_stack(
+    members: list[IntervalSeries],
+    profile: MeasurementProfile,
+    n: int,
+    start: int,
+    end: int,
+    windows: tuple[Window, ...],
+    chli_p: set[int],
 ) -> PairMetrics:
+    parts = [measure_series(one, n, start, end, windows, chli_p) for one in members]
+    rows = {name: np.concatenate([getattr(part, name) for part in parts]) for name in _ROW_FIELDS}
+    chli = {p: np.concatenate([part.consecutive_high_loss[p] for part in parts]) for p in chli_p}
+    return PairMetrics(profile, **rows, consecutive_high_loss=chli)
+
+
+_ROW_FIELDS = (
+    "frames_offered",
+    "frames_delivered",
+    "delay_sum_us",
+    "delay_min_us",
+    "delay_max_us",
+    "fd_bins",
+    "ifdv_max_us",
+    "ifdv_bins",
+    "delta_t_counted",
+    "delta_t_available",
+    "high_loss_intervals",
+)
+
+
+def measure_series(
+    one: IntervalSeries, n: int, start: int, end: int, windows: tuple[Window, ...], chli_p: Iterable[int] = ()
+) -> PairMetrics:
+    """:func:`measure` of one series over T = [start, end) (one row).
+
+    Most series have no high-loss Δt and no maintenance in T: every Δt is then available and every
+    measured interval qualified, so one pass summing the records' 32-bit words gives the counters and bins
+    without building the Δt grid. The others take the general path through :func:`grid`.
+    """
     profile = one.profile
-    period = (end - start) // profile.interval_s
+    step = profile.interval_s
+    period = (end - start) // step
     ahead = -(-(n - 1) // profile.delta_ts)
-    dense, present = grid(one, start, start + (period + ahead) * profile.interval_s)
-    total_delta_ts = (period + ahead) * profile.delta_ts
-    mask = maintenance_mask(start, total_delta_ts, profile.delta_t_s, windows)
-    return measure(dense[None, :], present[None, :], profile, n, period, mask, chli_p)
+    first, last, beyond = np.searchsorted(
+        one.records["start"], [start, start + period * step, start + (period + ahead) * step]
+    )
+    dtype = one.records.dtype
+    words = one.records[first:beyond].view("<u4").reshape(beyond - first, -1)
+    # The per-record fields that are not summed, gathered in one pass: min, max, IFDV max, H words.
+    columns = [_word(dtype, "fd_min_us"), _word(dtype, "fd_max_us"), _word(dtype, "ifdv_max_us")]
+    high_loss = _word(dtype, "high_loss")
+    gathered = words[:, columns + list(range(high_loss, words.shape[1]))]
+    simple = (
+        start % step == 0
+        and not gathered[:, 3:].any()
+        and not any(begin < end and finish > start for begin, finish in windows)
+    )
+    if not simple:
+        dense, present = grid(one, start, start + (period + ahead) * step)
+        mask = maintenance_mask(start, (period + ahead) * profile.delta_ts, profile.delta_t_s, windows)
+        return measure(dense[None, :], present[None, :], profile, n, period, mask, chli_p)
+    in_t = gathered[: last - first]
+    sums = words[: last - first].sum(axis=0, dtype=np.uint64)
+    has_delay = in_t[:, 1] > 0  # a delay is never 0 µs, so a maximum of 0 means no delay samples
+    counted = np.array([(last - first) * profile.delta_ts])
+    return PairMetrics(
+        profile=profile,
+        frames_offered=_summed(sums, dtype, "offered"),
+        frames_delivered=_summed(sums, dtype, "delivered"),
+        delay_sum_us=_summed(sums, dtype, "fd_sum_us"),
+        delay_min_us=np.array([in_t[has_delay, 0].min(initial=np.iinfo(np.uint32).max)]),
+        delay_max_us=np.array([in_t[:, 1].max(initial=0)]),
+        fd_bins=_summed(sums, dtype, "fd_bins")[None, :],
+        ifdv_max_us=np.array([in_t[:, 2].max(initial=0)]),
+        ifdv_bins=_summed(sums, dtype, "ifdv_bins")[None, :],
+        delta_t_counted=counted,
+        delta_t_available=counted,
+        high_loss_intervals=np.zeros(1, dtype=np.int64),
+        consecutive_high_loss={p: np.zeros(1, dtype=np.int64) for p in set(chli_p)},
+    )
 
 
-def pair_value(
-    o: SlsObjective, m: PairMetrics, row: int = 0
-) -> tuple[float | None, float | None, str | None]:
-    """(value, lower bound, why not judged) of objective ``o`` for row ``row`` of ``m``."""
+def _word(dtype: np.dtype[Any], name: str) -> int:
+    """The index of a field's first 32-bit word in a record."""
+    return int(dtype.fields[name][1]) // 4  # type: ignore[index]
+
+
+def _summed(sums: np.ndarray, dtype: np.dtype[Any], name: str) -> np.ndarray:
+    """A field's total from the per-word sums: 32-bit words as they are, 64-bit ones as low + high·2³²."""
+    field_dtype, offset = dtype.fields[name][:2]  # type: ignore[index]
+    words = sums[offset // 4 : (offset + field_dtype.itemsize) // 4].astype(np.int64)
+    if field_dtype.base.itemsize == 8:
+        return words[0::2] + (words[1::2] << 32)
+    return words
+
+
+def objective_values(o: SlsObjective, m: PairMetrics) -> tuple[np.ndarray, np.ndarray | None, str | None]:
+    """Per row of ``m``: the value of objective ``o``'s metric (NaN when it cannot be judged), its lower
+    bound when bins bound it, and why a NaN row cannot be judged."""
     profile = m.profile
-    uses_delta_t = o.metric in (
+    nothing = np.full(m.frames_offered.shape, np.nan)
+    if o.metric in (
         "oneWayAvailability",
         "oneWayHighLossIntervals",
         "oneWayConsecutiveHighLossIntervals",
-    )
-    if uses_delta_t and (profile.delta_t_s, profile.threshold_c) != (o.cos.delta_t_s, o.cos.threshold_c):
-        return None, None, "measured with another Δt or C than the SLS states"
+    ) and (
+        profile.delta_t_s,
+        profile.threshold_c,
+    ) != (o.cos.delta_t_s, o.cos.threshold_c):
+        return nothing, None, "measured with another Δt or C than the SLS states"
     if o.metric == "oneWayInterFrameDelayVariation" and o.delta_tau_us not in (
         None,
         profile.ifdv_delta_tau_us,
     ):
-        return None, None, "measured with another Δτ than the SLS states"
+        return nothing, None, "measured with another Δτ than the SLS states"
     percentile = o.percentile if o.percentile is not None else 100.0
     bounded = {
         "oneWayFrameDelay": frame_delay,
@@ -472,41 +608,26 @@ def pair_value(
     }.get(o.metric)
     if bounded is not None:
         lo, hi = bounded(m, percentile)
-        if hi[row] < 0:
-            return None, None, "no qualified frames"
-        return float(hi[row]), float(lo[row]), None
+        return np.where(hi < 0, np.nan, hi), lo.astype(float), "no qualified frames"
     if o.metric == "oneWayHighLossIntervals":
-        return float(m.high_loss_intervals[row]), None, None
+        return m.high_loss_intervals.astype(float), None, None
     if o.metric == "oneWayConsecutiveHighLossIntervals":
-        return float(m.consecutive_high_loss[o.p or 1][row]), None, None
+        return m.consecutive_high_loss[o.p or 1].astype(float), None, None
     ratio = {
-        "oneWayMeanFrameDelay": mean_frame_delay(m),
-        "oneWayFrameLossRatio": frame_loss_ratio(m) * 100,
-        "oneWayAvailability": availability(m) * 100,
-    }[o.metric][row]
-    return (None, None, "no qualified frames or Δt") if np.isnan(ratio) else (float(ratio), None, None)
+        "oneWayMeanFrameDelay": mean_frame_delay,
+        "oneWayFrameLossRatio": lambda m: frame_loss_ratio(m) * 100,
+        "oneWayAvailability": lambda m: availability(m) * 100,
+    }[o.metric](m)
+    return ratio, None, "no qualified frames or Δt"
 
 
-def _judge(o: SlsObjective, measured: dict[tuple[str, str, str], PairMetrics]) -> ObjectiveResult:
-    pairs: list[PairValue] = []
-    reasons: list[str] = []
-    for source, sink in o.pairs:
-        found = measured.get((source, sink, o.cos.cos_name))
-        if found is None:
-            pairs.append(PairValue(source, sink, None))
-            reasons.append(f"no measurements from {source} to {sink}")
-            continue
-        value, lower, reason = pair_value(o, found)
-        pairs.append(PairValue(source, sink, value, lower))
-        if reason:
-            reasons.append(reason)
+def _judge(o: SlsObjective, pairs: tuple[PairValue, ...], reasons: list[str]) -> ObjectiveResult:
     values = [pair.value for pair in pairs if pair.value is not None]
+    reason = "; ".join(dict.fromkeys(reasons)) or None
     if not values:
-        return ObjectiveResult(o, None, None, tuple(pairs), "; ".join(dict.fromkeys(reasons)) or None)
+        return ObjectiveResult(o, None, None, pairs, reason)
     if o.metric == "oneWayAvailability":
         worst = min(values)
-        met = worst >= o.objective
-    else:
-        worst = max(values)
-        met = worst <= o.objective
-    return ObjectiveResult(o, worst, met, tuple(pairs), "; ".join(dict.fromkeys(reasons)) or None)
+        return ObjectiveResult(o, worst, worst >= o.objective, pairs, reason)
+    worst = max(values)
+    return ObjectiveResult(o, worst, worst <= o.objective, pairs, reason)

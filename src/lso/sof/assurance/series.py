@@ -18,14 +18,17 @@ each one record of :func:`interval_dtype`:
   cross interval and day boundaries; keeping every H bit lets the run be followed exactly across them —
   a per-interval count of high-loss Δt would not.
 
-Storage: one row per (series, UTC day) in ``measurement_block``; its ``data`` is the day's records as a
-zlib-compressed numpy byte string. Ingest merges by interval start, so re-ingesting an interval (a retried
-fetch) replaces it rather than adding it twice.
+Storage: rows of ``measurement_block`` hold one UTC day of one series, ``data`` being records as a
+zlib-compressed numpy byte string. Ingest only inserts — a new ``part`` of the day, numbered by ingest
+time — so a poll that brings one interval of every service costs one small insert each, never a
+read-modify-write of the day. Reading merges a day's parts, a later part's record replacing an earlier one
+of the same start (a retried fetch adds nothing twice); :func:`compact` folds finished days into one part.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, LargeBinary, String, Text, select, tuple_
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text, delete, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lso.db import Base
@@ -110,7 +113,10 @@ class MeasurementProfile:
 
 
 def interval_dtype(profile: MeasurementProfile) -> np.dtype[Any]:
-    """The record of one measurement interval (see the module docstring for the meaning of each field)."""
+    """The record of one measurement interval (see the module docstring for the meaning of each field).
+
+    Every field is made of whole little-endian 32-bit words: a 64-bit counter is a (low, high) word pair,
+    so the sum of many records' words gives the sum of their counters exactly."""
     return np.dtype(
         [
             ("start", "<i8"),
@@ -122,7 +128,8 @@ def interval_dtype(profile: MeasurementProfile) -> np.dtype[Any]:
             ("fd_bins", "<u4", (len(profile.fd_bins_us),)),
             ("ifdv_max_us", "<u4"),
             ("ifdv_bins", "<u4", (len(profile.ifdv_bins_us),)),
-            ("high_loss", "u1", ((profile.delta_ts + 7) // 8,)),
+            # Whole 32-bit words, so a record is a row of uint32 words that one pass can sum (metrics.py).
+            ("high_loss", "u1", ((profile.delta_ts + 31) // 32 * 4,)),
         ]
     )
 
@@ -161,7 +168,8 @@ def summarize(
     if variations.size:
         record["ifdv_max_us"] = variations.max()
         record["ifdv_bins"][0] = _bin_counts(variations, profile.ifdv_bins_us)
-    record["high_loss"][0] = np.packbits(np.asarray(high_loss, dtype=bool), bitorder="little")
+    packed = np.packbits(np.asarray(high_loss, dtype=bool), bitorder="little")
+    record["high_loss"][0, : len(packed)] = packed
     return record
 
 
@@ -192,7 +200,7 @@ def high_loss_bits(records: np.ndarray, profile: MeasurementProfile) -> np.ndarr
 
 
 class MeasurementBlock(Base):
-    """One UTC day of one series: its interval records packed and compressed."""
+    """One ingest of one UTC day of one series: its interval records packed and compressed."""
 
     __tablename__ = "measurement_block"
 
@@ -201,6 +209,7 @@ class MeasurementBlock(Base):
     sink: Mapped[str] = mapped_column(String(128), primary_key=True)
     cos_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     profile: Mapped[str] = mapped_column(Text)
     count: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
@@ -215,68 +224,72 @@ class IntervalSeries:
     records: np.ndarray
 
 
-def _pack(records: np.ndarray) -> bytes:
-    return zlib.compress(records.tobytes(), 1)
-
-
-def _unpack(data: bytes, profile: MeasurementProfile) -> np.ndarray:
-    return np.frombuffer(zlib.decompress(data), dtype=interval_dtype(profile))
-
-
 def ingest(
     session: Session, profile: MeasurementProfile, batch: Iterable[tuple[SeriesKey, np.ndarray]]
 ) -> int:
-    """Add interval records to their series; returns how many records were written.
-
-    Records are grouped by (series, day) and merged into the day's block: a record with the start of a
-    stored one replaces it (idempotent re-ingest). A day keeps one profile: ingesting with another one
-    replaces the day's records measured under the old profile.
-    """
-    grouped: dict[tuple[SeriesKey, int], list[np.ndarray]] = defaultdict(list)
+    """Add interval records to their series as new day parts; returns how many records were written."""
     dtype = interval_dtype(profile)
-    written = 0
+    profile_json = profile.to_json()
+    grouped: dict[tuple[SeriesKey, int], list[np.ndarray]] = defaultdict(list)
     for key, records in batch:
         if records.dtype != dtype:
             raise ValueError("records do not match the measurement profile")
+        if (records["start"] % profile.interval_s).any():
+            raise ValueError("an interval starts on a multiple of the measurement interval")
         days = records["start"] // DAY_S
+        if len(records) == 1:  # the common poll: one interval, no splitting
+            grouped[(key, int(days[0]))].append(records)
+            continue
         for day in np.unique(days):
             grouped[(key, int(day))].append(records[days == day])
-        written += len(records)
-    if not grouped:
-        return 0
-    existing = _blocks(session, list(grouped))
-    profile_json = profile.to_json()
-    for (key, day), parts in grouped.items():
-        block = existing.get((key, day))
-        if block is not None and block.profile == profile_json:
-            parts = [_unpack(block.data, profile), *parts]
-        merged = np.concatenate(parts)
-        # The last record of a start wins: np.unique on the reversed array keeps first occurrences.
-        _, last = np.unique(merged["start"][::-1], return_index=True)
-        merged = merged[len(merged) - 1 - last]
-        if block is None:
-            session.add(
-                MeasurementBlock(
-                    service_id=key.service_id,
-                    source=key.source,
-                    sink=key.sink,
-                    cos_name=key.cos_name,
-                    day=day,
-                    profile=profile_json,
-                    count=len(merged),
-                    data=_pack(merged),
-                )
-            )
-        else:
-            block.profile, block.count, block.data = profile_json, len(merged), _pack(merged)
-    session.flush()
-    return written
+    part = _next_part()
+    rows = [
+        _row(key, day, part, profile_json, np.concatenate(parts)) for (key, day), parts in grouped.items()
+    ]
+    if rows:
+        session.execute(insert(MeasurementBlock), rows)
+    return sum(row["count"] for row in rows)
 
 
-def _blocks(
-    session: Session, wanted: list[tuple[SeriesKey, int]]
-) -> dict[tuple[SeriesKey, int], MeasurementBlock]:
-    found: dict[tuple[SeriesKey, int], MeasurementBlock] = {}
+_last_part = 0
+
+
+def _next_part() -> int:
+    """Part numbers follow ingest time (µs) and never repeat within the process."""
+    global _last_part
+    _last_part = max(time.time_ns() // 1000, _last_part + 1)
+    return _last_part
+
+
+def _row(key: SeriesKey, day: int, part: int, profile_json: str, records: np.ndarray) -> dict[str, Any]:
+    return {
+        "service_id": key.service_id,
+        "source": key.source,
+        "sink": key.sink,
+        "cos_name": key.cos_name,
+        "day": day,
+        "part": part,
+        "profile": profile_json,
+        "count": len(records),
+        "data": zlib.compress(records.tobytes(), 1),
+    }
+
+
+def _merge(blocks: Sequence[MeasurementBlock], profile: MeasurementProfile) -> np.ndarray:
+    """The records of parts (in part order), one per start — the latest part's — sorted by start."""
+    dtype = interval_dtype(profile)
+    merged = np.concatenate([np.frombuffer(zlib.decompress(b.data), dtype=dtype) for b in blocks])
+    if len(blocks) == 1:
+        return merged
+    # np.unique on the reversed starts finds each start's last occurrence, sorted by start.
+    _, last = np.unique(merged["start"][::-1], return_index=True)
+    return merged[len(merged) - 1 - last]
+
+
+def compact(session: Session, before: int) -> int:
+    """Fold the parts of every day that ended by ``before`` (epoch seconds) into one part; returns the
+    number of days compacted. Run once a day: reads stay correct without it, only slower."""
+    day_end = before // DAY_S
     columns = (
         MeasurementBlock.service_id,
         MeasurementBlock.source,
@@ -284,13 +297,26 @@ def _blocks(
         MeasurementBlock.cos_name,
         MeasurementBlock.day,
     )
-    # Chunks keep the IN list within every database's bound-parameter limit.
-    for offset in range(0, len(wanted), 400):
-        chunk = [(k.service_id, k.source, k.sink, k.cos_name, d) for k, d in wanted[offset : offset + 400]]
-        for block in session.scalars(select(MeasurementBlock).where(tuple_(*columns).in_(chunk))):
-            key = SeriesKey(block.service_id, block.source, block.sink, block.cos_name)
-            found[(key, block.day)] = block
-    return found
+    split = session.execute(
+        select(*columns).where(MeasurementBlock.day < day_end).group_by(*columns).having(func.count() > 1)
+    ).all()
+    for service_id, source, sink, cos_name, day in split:
+        where = (
+            MeasurementBlock.service_id == service_id,
+            MeasurementBlock.source == source,
+            MeasurementBlock.sink == sink,
+            MeasurementBlock.cos_name == cos_name,
+            MeasurementBlock.day == day,
+        )
+        blocks = list(session.scalars(select(MeasurementBlock).where(*where).order_by(MeasurementBlock.part)))
+        latest = blocks[-1]
+        profile = MeasurementProfile.from_json(latest.profile)
+        # Parts of an older profile cannot be merged with the latest; the latest measurement wins.
+        records = _merge([b for b in blocks if b.profile == latest.profile], profile)
+        key = SeriesKey(service_id, source, sink, cos_name)
+        session.execute(delete(MeasurementBlock).where(*where))
+        session.execute(insert(MeasurementBlock), [_row(key, day, latest.part, latest.profile, records)])
+    return len(split)
 
 
 def read(session: Session, key: SeriesKey, start: int, end: int) -> IntervalSeries | None:
@@ -311,7 +337,7 @@ def read_service(
         MeasurementBlock.day <= (end - 1) // DAY_S,
     )
     blocks: dict[SeriesKey, list[MeasurementBlock]] = defaultdict(list)
-    for block in session.scalars(query.order_by(MeasurementBlock.day)):
+    for block in session.scalars(query.order_by(MeasurementBlock.day, MeasurementBlock.part)):
         key = SeriesKey(block.service_id, block.source, block.sink, block.cos_name)
         if keys is None or key in keys:
             blocks[key].append(block)
@@ -321,7 +347,10 @@ def read_service(
         if len(profiles) != 1:
             raise ValueError(f"{key} was measured under several profiles in this period")
         profile = MeasurementProfile.from_json(profiles.pop())
-        records = np.concatenate([_unpack(block.data, profile) for block in blocks[key]])
+        by_day: dict[int, list[MeasurementBlock]] = defaultdict(list)
+        for block in blocks[key]:
+            by_day[block.day].append(block)
+        records = np.concatenate([_merge(parts, profile) for parts in by_day.values()])
         records = records[(records["start"] >= start) & (records["start"] < end)]
         if len(records):
             result.append(IntervalSeries(key, profile, records))
