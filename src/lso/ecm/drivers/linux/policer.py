@@ -15,11 +15,13 @@ interface) — close to the same buckets but not MEF's exact algorithm, so it is
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
 import platform
 import shutil
+import socket
 import struct
 import subprocess
 import tempfile
@@ -29,6 +31,7 @@ from functools import cache
 from pathlib import Path
 
 from lso.ecm.drivers import BandwidthProfileFlow
+from lso.ecm.drivers.linux.probe import in_netns
 
 BPF_FS = Path("/sys/fs/bpf")
 NETNS_DIR = Path("/run/netns")
@@ -38,6 +41,8 @@ _NEVER = 2**64 - 1  # fill time of a bucket with no rate
 _MAX_BURST = (2**63 - 1) // _UNITS_PER_BYTE  # the kernel's bucket arithmetic stays within 64 bits
 _PROFILES, _BUCKETS, _COLOURS, _PROGRAM = "profiles", "bucket_state", "colours", "prog"
 _FILTER = ("pref", "1", "handle", "1")
+_COUNTERS = struct.Struct("<6Q")  # struct colour_counters
+_BUCKETS_SIZE = 32  # struct buckets: lock word (padded), committed, excess, last_ns
 _COLOUR_NAMES = ("green", "yellow", "red")
 # Attaching reads then writes a namespace's pins and maps: one change at a time in this process.
 _CHANGING = threading.Lock()
@@ -145,23 +150,26 @@ class Policer:
                 _nft(netns, _nft_removal(self._table, ifname), check=False)
 
     def counters(self, netns: str) -> dict[str, ColourCounters]:
-        """The colour counters of every policed interface of ``netns``, by ifname, read in one dump."""
+        """The colour counters of every policed interface of ``netns``, by ifname: one pass over one map."""
         if not self.exact:
             return _nft_counters(netns, self._table)
-        pins = self._pins(netns)
-        if not (pins / _COLOURS).exists():
+        colours = self._pins(netns) / _COLOURS
+        if not colours.exists():
             return {}
         names = _ifnames(netns)
-        dump = json.loads(_run(["bpftool", "-j", "map", "dump", "pinned", str(pins / _COLOURS)]))
         result = {}
-        for entry in dump:
-            formatted = entry["formatted"]
-            total = {field: 0 for field in _bpf_fields()}
-            for cpu in formatted["values"]:
-                for field in total:
-                    total[field] += cpu["value"][field]
-            if formatted["key"] in names:
-                result[names[formatted["key"]]] = _colour_counters(total, approximate=False)
+        with _PinnedMap(colours, _COUNTERS.size, per_cpu=True) as counters:
+            for ifindex in counters.ifindexes():
+                value = counters.lookup(ifindex)
+                if value is None or ifindex not in names:
+                    continue
+                per_cpu = [
+                    _COUNTERS.unpack_from(value, cpu * _COUNTERS.size) for cpu in range(_possible_cpus())
+                ]
+                total = dict(
+                    zip(_bpf_fields(), (sum(column) for column in zip(*per_cpu, strict=True)), strict=True)
+                )
+                result[names[ifindex]] = _colour_counters(total, approximate=False)
         return result
 
     def clean(self) -> None:
@@ -192,13 +200,15 @@ class Policer:
         program = self._program(netns)
         ifindex = _ifindex(netns, ifname)
         pins = self._pins(netns)
-        commands = [_map_update(pins / _PROFILES, ifindex, profile_entry(profile))]
-        if ifindex not in _keys(pins / _BUCKETS):
-            # Buckets start full (MEF 10.3); lock word 0, last frame time 0 = none yet.
-            buckets = struct.pack("<4Q", 0, profile.cbs * _UNITS_PER_BYTE, profile.ebs * _UNITS_PER_BYTE, 0)
-            commands.append(_map_update(pins / _BUCKETS, ifindex, buckets))
-            commands.append(_map_update(pins / _COLOURS, ifindex, bytes(8 * len(_bpf_fields()))))
-        _bpftool_batch(commands)
+        with _PinnedMap(pins / _BUCKETS, _BUCKETS_SIZE) as buckets:
+            if buckets.lookup(ifindex) is None:
+                # Buckets start full (MEF 10.3); lock word 0, last frame time 0 = none yet.
+                full = (0, profile.cbs * _UNITS_PER_BYTE, profile.ebs * _UNITS_PER_BYTE, 0)
+                with _PinnedMap(pins / _COLOURS, _COUNTERS.size, per_cpu=True) as counters:
+                    counters.update(ifindex, bytes(counters.value_size))
+                buckets.update(ifindex, struct.pack("<4Q", *full))
+        with _PinnedMap(pins / _PROFILES, len(profile_entry(profile))) as profiles:
+            profiles.update(ifindex, profile_entry(profile))
         tc = [
             f"qdisc replace dev {ifname} clsact",
             f"filter replace dev {ifname} ingress {' '.join(_FILTER)} bpf da object-pinned {program}",
@@ -213,15 +223,13 @@ class Policer:
             shutil.rmtree(pins)
             return
         _run(_in_netns(netns, "tc", "filter", "del", "dev", ifname, "ingress", *_FILTER, "bpf"), check=False)
-        ifindex = {name: index for index, name in _ifnames(netns).items()}.get(ifname)
-        if ifindex is not None:
-            key = _hex(struct.pack("<I", ifindex))
-            maps = (_PROFILES, _BUCKETS, _COLOURS)
-            for name in maps:
-                _run(
-                    ["bpftool", "map", "delete", "pinned", str(pins / name), "key", "hex", *key], check=False
-                )
-        if not _keys(pins / _PROFILES):
+        ifindex = {name: index for index, name in _ifnames(netns).items()}.get(ifname)  # None: gone
+        for name in (_COLOURS, _BUCKETS, _PROFILES):
+            with _PinnedMap(pins / name, 0) as entries:
+                if ifindex is not None:
+                    entries.delete(ifindex)
+                last = not entries.ifindexes()
+        if last:
             shutil.rmtree(pins)  # the namespace's last policer: its program and maps go too
 
 
@@ -232,7 +240,9 @@ def clean(prefix: str) -> None:
         for pins in root.iterdir():
             if (NETNS_DIR / pins.name).exists() and (pins / _PROFILES).exists():
                 names = _ifnames(pins.name)
-                for ifindex in _keys(pins / _PROFILES):
+                with _PinnedMap(pins / _PROFILES, 0) as profiles:
+                    policed = profiles.ifindexes()
+                for ifindex in policed:
                     if ifindex in names:
                         command = ["tc", "filter", "del", "dev", names[ifindex], "ingress", *_FILTER, "bpf"]
                         _run(_in_netns(pins.name, *command), check=False)
@@ -267,44 +277,87 @@ def _bpf_fields() -> tuple[str, ...]:
     return tuple(f"{colour}_{unit}" for colour in _COLOUR_NAMES for unit in ("frames", "bytes"))
 
 
-def _hex(data: bytes) -> list[str]:
-    return [f"{byte:02x}" for byte in data]
-
-
-def _map_update(path: Path, ifindex: int, value: bytes) -> str:
-    key = " ".join(_hex(struct.pack("<I", ifindex)))
-    return f"map update pinned {path} key hex {key} value hex {' '.join(_hex(value))}"
-
-
-def _bpftool_batch(commands: list[str]) -> None:
-    """Run bpftool commands in one process (bpftool here cannot read a batch from stdin)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".bpftool") as batch:
-        batch.write("\n".join(commands) + "\n")
-        batch.flush()
-        _run(["bpftool", "batch", "file", batch.name])
-
-
-def _keys(path: Path) -> set[int]:
-    if not path.exists():
-        return set()
-    return {
-        entry["formatted"]["key"]
-        for entry in json.loads(_run(["bpftool", "-j", "map", "dump", "pinned", str(path)]))
-    }
-
-
 def _ifnames(netns: str) -> dict[int, str]:
-    links = json.loads(_run(["ip", "-j", "-n", netns, "link", "show"]) or "[]")
-    return {link["ifindex"]: link["ifname"] for link in links}
+    if not (NETNS_DIR / netns).exists():
+        return {}
+    return dict(in_netns(netns, socket.if_nameindex))
 
 
 def _ifindex(netns: str, ifname: str) -> int:
-    done = subprocess.run(
-        ["ip", "-j", "-n", netns, "link", "show", "dev", ifname], capture_output=True, text=True
-    )
-    if done.returncode != 0:
-        raise PolicerError(f"{netns}/{ifname}: {done.stderr.strip()}")
-    return int(json.loads(done.stdout)[0]["ifindex"])
+    try:
+        return in_netns(netns, lambda: socket.if_nametoindex(ifname))
+    except OSError as error:
+        raise PolicerError(f"{netns}/{ifname}: {error}") from error
+
+
+# --- maps, through the bpf(2) system call (no process per read or write) --------------------------------
+
+_BPF_SYSCALL = {"x86_64": 321, "aarch64": 280, "riscv64": 280}
+_MAP_LOOKUP, _MAP_UPDATE, _MAP_DELETE, _MAP_NEXT_KEY, _OBJ_GET = 1, 2, 3, 4, 7
+
+
+class _PinnedMap:
+    """A pinned map keyed by ifindex (u32), open for the duration of a ``with`` block."""
+
+    def __init__(self, path: Path, value_size: int, *, per_cpu: bool = False) -> None:
+        self.value_size = value_size * _possible_cpus() if per_cpu else value_size
+        name = ctypes.create_string_buffer(os.fsencode(path))
+        self.fd = _bpf(_OBJ_GET, struct.pack("<QII", ctypes.addressof(name), 0, 0), str(path))
+
+    def __enter__(self) -> _PinnedMap:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        os.close(self.fd)
+
+    def _element(self, command: int, key: int | None, out: ctypes.Array[ctypes.c_char] | None) -> int:
+        """One element command; the kernel wants every attribute field after the command's last zero."""
+        key_buffer = ctypes.create_string_buffer(struct.pack("<I", key or 0))
+        key_address = ctypes.addressof(key_buffer) if key is not None else 0
+        attr = struct.pack("<I4xQQQ", self.fd, key_address, ctypes.addressof(out) if out else 0, 0)
+        return _bpf(command, attr, None)
+
+    def update(self, key: int, value: bytes) -> None:
+        if self._element(_MAP_UPDATE, key, ctypes.create_string_buffer(value, len(value))) < 0:
+            raise PolicerError(f"bpf map update: {os.strerror(ctypes.get_errno())}")
+
+    def delete(self, key: int) -> None:
+        self._element(_MAP_DELETE, key, None)  # absent already: fine
+
+    def lookup(self, key: int) -> bytes | None:
+        value = ctypes.create_string_buffer(self.value_size)
+        return value.raw if self._element(_MAP_LOOKUP, key, value) == 0 else None
+
+    def ifindexes(self) -> list[int]:
+        found: list[int] = []
+        following = ctypes.create_string_buffer(4)
+        while self._element(_MAP_NEXT_KEY, found[-1] if found else None, following) == 0:
+            found.append(struct.unpack("<I", following.raw)[0])
+        return found
+
+
+def _bpf(command: int, attr: bytes, what: str | None) -> int:
+    """bpf(2); with ``what``, a failure raises (else the caller reads -1 and errno)."""
+    buffer = ctypes.create_string_buffer(attr, len(attr))
+    result = int(_libc().syscall(_BPF_SYSCALL[platform.machine()], command, buffer, len(attr)))
+    if result < 0 and what is not None:
+        raise PolicerError(f"bpf({command}) {what}: {os.strerror(ctypes.get_errno())}")
+    return result
+
+
+@cache
+def _libc() -> ctypes.CDLL:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    libc.syscall.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint]
+    return libc
+
+
+@cache
+def _possible_cpus() -> int:
+    """Per-CPU map values come one per possible CPU (``0-3,6``-style list in sysfs)."""
+    ranges = Path("/sys/devices/system/cpu/possible").read_text().strip().split(",")
+    return sum(int(r.split("-")[-1]) - int(r.split("-")[0]) + 1 for r in ranges)
 
 
 # --- nftables fallback --------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 NETNS_DIR = "/run/netns"
 _CLONE_NEWNET = 0x40000000
@@ -39,6 +39,7 @@ _RECEIVE_POLL_S = 0.05
 _SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
 
 Document = dict[str, Any]
+T = TypeVar("T")
 
 
 class ProbeError(RuntimeError):
@@ -152,29 +153,40 @@ class ProbeResult:
         }
 
 
-def netns_socket(netns: str, family: socket.AddressFamily, kind: socket.SocketKind) -> socket.socket:
-    """A socket created inside ``netns``; only a short-lived helper thread ever enters the namespace."""
-    made: list[socket.socket] = []
+def in_netns(netns: str, action: Callable[[], T]) -> T:
+    """``action()`` run inside ``netns`` by a short-lived helper thread: no other thread changes namespace.
+
+    What the action creates keeps its namespace (a socket stays in the namespace it was made in).
+    """
+    done: list[T] = []
     failed: list[BaseException] = []
 
-    def open_inside() -> None:
+    def inside() -> None:
         try:
             namespace = os.open(os.path.join(NETNS_DIR, netns), os.O_RDONLY)
             try:
                 if _libc().setns(namespace, _CLONE_NEWNET) != 0:
                     raise OSError(ctypes.get_errno(), f"setns {netns}: {os.strerror(ctypes.get_errno())}")
-                made.append(socket.socket(family, kind))
+                done.append(action())
             finally:
                 os.close(namespace)
         except BaseException as error:
             failed.append(error)
 
-    helper = threading.Thread(target=open_inside, name=f"netns-{netns}")
+    helper = threading.Thread(target=inside, name=f"netns-{netns}")
     helper.start()
     helper.join()
     if failed:
-        raise ProbeError(f"cannot open a socket in {netns}: {failed[0]}") from failed[0]
-    return made[0]
+        raise failed[0]
+    return done[0]
+
+
+def netns_socket(netns: str, family: socket.AddressFamily, kind: socket.SocketKind) -> socket.socket:
+    """A socket created inside ``netns``."""
+    try:
+        return in_netns(netns, lambda: socket.socket(family, kind))
+    except OSError as error:
+        raise ProbeError(f"cannot open a socket in {netns}: {error}") from error
 
 
 def run_probe(
