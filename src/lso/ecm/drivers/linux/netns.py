@@ -14,6 +14,7 @@ import errno
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ MNT_DETACH = 2
 IFF_UP = 0x1
 IFF_LOWER_UP = 0x10000
 RTMGRP_LINK = 0x1
+# How long creating an interface waits for one of the same name that the kernel is still destroying.
+GONE_WAIT_S = 1.0
 # Sysctls of every namespace we create: no IPv6, whose neighbour discovery would add frames that neither
 # the counters nor the probe expect.
 SYSCTLS = {
@@ -50,6 +53,7 @@ class Interface:
     index: int
     master: str | None = None
     up: bool = False
+    group: int = 0
 
 
 @dataclass
@@ -143,7 +147,8 @@ class Kernel:
         for msg in ns.ipr.get_links():
             ifname = msg.get("ifname")
             if ifname != "lo":
-                ns.interfaces[ifname] = Interface(msg["index"], None, bool(msg["flags"] & IFF_UP))
+                up = bool(msg["flags"] & IFF_UP)
+                ns.interfaces[ifname] = Interface(msg["index"], None, up, msg.get("group") or 0)
         by_index = {i.index: n for n, i in ns.interfaces.items()}
         for msg in ns.ipr.get_links():
             master = msg.get("master")
@@ -205,34 +210,51 @@ class Kernel:
     # --- interfaces (kernel thread) ----------------------------------------------------------------
 
     def add_veth(
-        self, a: Namespace, a_name: str, z: Namespace, z_name: str, master: str | None = None, mtu: int = 1500
+        self,
+        a: Namespace,
+        a_name: str,
+        z: Namespace,
+        z_name: str,
+        master: str | None = None,
+        mtu: int = 1500,
+        group: int = 0,
     ) -> None:
         """A veth pair from ``a`` to ``z``, ``a``'s end up (and enslaved to ``master``), ``z``'s end down."""
         a_index = a.allocate()
         extra = {"master": a.index(master)} if master else {}
-        a.ipr.link(
-            "add",
+        request = dict(
             ifname=a_name,
             index=a_index,
             kind="veth",
             mtu=mtu,
             state="up",
+            group=group,
             peer={"ifname": z_name, "net_ns_fd": z.name, "mtu": mtu},
             **extra,
         )
-        a.interfaces[a_name] = Interface(a_index, master, True)
+        deadline = time.monotonic() + GONE_WAIT_S
+        while True:
+            try:
+                a.ipr.link("add", **request)
+                break
+            except Exception as exc:  # NetlinkError: an interface of that name is still being destroyed
+                if getattr(exc, "code", None) != errno.EEXIST or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
+        a.interfaces[a_name] = Interface(a_index, master, True, group)
         # The kernel does not take an index for the far end: ask it which one it chose.
         z_index = z.ipr.link("get", ifname=z_name)[0]["index"]
         z.interfaces[z_name] = Interface(z_index, None, False)
 
-    def add_bridge(self, ns: Namespace, name: str) -> None:
+    def add_bridge(self, ns: Namespace, name: str, group: int = 0) -> None:
         index = ns.allocate()
-        ns.ipr.link("add", ifname=name, index=index, kind="bridge", state="up", br_stp_state=0)
-        ns.interfaces[name] = Interface(index, None, True)
+        ns.ipr.link("add", ifname=name, index=index, kind="bridge", state="up", br_stp_state=0, group=group)
+        ns.interfaces[name] = Interface(index, None, True, group)
 
     def add_vxlan(
         self, ns: Namespace, name: str, vni: int, local: str, remote: str, port: int, master: str
     ) -> None:
+        """A unicast VXLAN port of bridge ``master``, in the bridge's group (the service's VNI)."""
         index = ns.allocate()
         ns.ipr.link(
             "add",
@@ -246,8 +268,9 @@ class Kernel:
             vxlan_learning=0,
             master=ns.index(master),
             state="up",
+            group=vni,
         )
-        ns.interfaces[name] = Interface(index, master, True)
+        ns.interfaces[name] = Interface(index, master, True, vni)
 
     def add_address(self, ns: Namespace, ifname: str, address: str, prefixlen: int) -> None:
         try:
@@ -256,18 +279,34 @@ class Kernel:
             if getattr(exc, "code", None) != errno.EEXIST:
                 raise
 
-    def set_master(self, ns: Namespace, ifname: str, master: str | None) -> None:
-        ns.ipr.link("set", index=ns.index(ifname), master=ns.index(master) if master else 0)
+    def set_master(self, ns: Namespace, ifname: str, master: str | None, group: int = 0) -> None:
+        ns.ipr.link("set", index=ns.index(ifname), master=ns.index(master) if master else 0, group=group)
         ns.interfaces[ifname].master = master
+        ns.interfaces[ifname].group = group
 
     def set_up(self, ns: Namespace, ifname: str, up: bool) -> None:
         ns.ipr.link("set", index=ns.index(ifname), state="up" if up else "down")
         ns.interfaces[ifname].up = up
 
+    def delete_group(self, ns: Namespace, group: int) -> None:
+        """Delete every interface of ``group`` in one request: the kernel unregisters them as one batch,
+        waiting for one RCU grace period instead of one per interface (≈20 ms each here)."""
+        ns.ipr.link("del", group=group)
+        ns.interfaces = {n: i for n, i in ns.interfaces.items() if i.group != group}
+
+    def forget(self, ns: Namespace, ifname: str) -> None:
+        """Drop an interface the kernel removes by itself (the end of a veth whose peer's namespace goes)."""
+        ns.interfaces.pop(ifname, None)
+
     def delete(self, ns: Namespace, ifname: str) -> None:
         interface = ns.interfaces.pop(ifname, None)
-        if interface is not None:
+        if interface is None:
+            return
+        try:
             ns.ipr.link("del", index=interface.index)
+        except Exception as exc:  # NetlinkError: already gone with its peer's namespace
+            if getattr(exc, "code", None) != errno.ENODEV:
+                raise
 
     def flags(self, ns: Namespace, ifname: str) -> int | None:
         """The interface's current flags from the kernel (None when it is gone)."""

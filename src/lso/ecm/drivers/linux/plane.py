@@ -139,7 +139,7 @@ class DataPlane:
         ns = self.ns(element)
         bridge = bridge_ifname(config["vni"])
         if bridge not in ns.interfaces:
-            self.kernel.add_bridge(ns, bridge)
+            self.kernel.add_bridge(ns, bridge, group=config["vni"])
         vxlans = {
             vxlan_ifname(config["vni"], self.topology.link(element, peer).index): self.topology.link(
                 element, peer
@@ -163,33 +163,42 @@ class DataPlane:
                 )
         for name, port in unis.items():
             if name not in ns.interfaces:
-                self._add_uni(element, ns, port, bridge)
+                self._add_uni(element, ns, port, config["vni"])
             elif ns.interfaces[name].master != bridge:
-                self.kernel.set_master(ns, name, bridge)
+                self.kernel.set_master(ns, name, bridge, group=config["vni"])
 
     def remove(self, element: str, vni: int) -> None:
-        """Take a service off ``element``: its VXLANs, its UNIs (and their CE hosts) and its bridge."""
+        """Take a service off ``element``: its bridge, VXLANs and UNIs (one group: one kernel request) and
+        the UNIs' CE hosts."""
         ns = self.ns(element)
-        bridge = bridge_ifname(vni)
-        for name in [n for n, i in ns.interfaces.items() if i.master == bridge]:
-            self._remove_member(element, ns, name)
-        self.kernel.delete(ns, bridge)
+        members = [n for n, i in ns.interfaces.items() if i.group == vni]
+        for name in members:
+            self.watched.pop((ns.name, name), None)
+        if members:
+            self.kernel.delete_group(ns, vni)
+        for name in members:
+            if name.startswith("u"):
+                self.kernel.remove_namespace(self.topology.ce_ns(element, "uni-" + name[1:]))
 
-    def _add_uni(self, element: str, ns: Namespace, port: str, bridge: str) -> None:
+    def _add_uni(self, element: str, ns: Namespace, port: str, vni: int) -> None:
         ce_name = self.topology.ce_ns(element, port)
         self.kernel.remove_namespace(ce_name)  # a CE host without its UNI is a leftover
         ce = self.kernel.namespace(ce_name)
         name = uni_ifname(port)
-        self.kernel.add_veth(ns, name, ce, CE_IFNAME, master=bridge)
+        self.kernel.add_veth(ns, name, ce, CE_IFNAME, master=bridge_ifname(vni), group=vni)
         self.kernel.add_address(ce, CE_IFNAME, self.topology.ce_address(element, port), 8)
         self.kernel.set_up(ce, CE_IFNAME, True)
         self.watched[(ns.name, name)] = f"port:{element}/{port}"
 
     def _remove_member(self, element: str, ns: Namespace, name: str) -> None:
         self.watched.pop((ns.name, name), None)
-        self.kernel.delete(ns, name)
         if name.startswith("u"):
+            # Removing the CE host's namespace takes the veth pair with it, in the kernel's own time,
+            # instead of making this call wait for the unregistration.
+            self.kernel.forget(ns, name)
             self.kernel.remove_namespace(self.topology.ce_ns(element, "uni-" + name[1:]))
+        else:
+            self.kernel.delete(ns, name)
 
     # --- reconciliation --------------------------------------------------------------------------------
 
