@@ -1,8 +1,9 @@
 """The customer hears of an SLS degradation of its EPL and of its resolution (MEF 55.0.1 §10.6 step 7).
 
 The EPL is ordered over CANTATA with an SLS in its product; an impairment on its path makes SOF open a
-degradation and reroute; BUS follows it with a CANTATA CIM service impairment incident that the customer
-is notified of (create, then status changes until closed) and can read — and another customer cannot.
+degradation and reroute. The customer gets the threshold crossing as a performance report on ALLEGRO, and
+BUS follows the degradation with a CANTATA CIM service impairment incident that the customer is notified
+of (create, then status changes until closed) and can read — and another customer cannot.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from tests.sof.assurance.sls_orders import epl_product_order_with_sls
 from tests.sof.orders import INVENTORY
 
 CIM = "/mefApi/cantata/cimIncident/v1"
+ALLEGRO_PM = "/mefApi/allegro/performanceMonitoring/v5"
 ADMIN = "/adagio/v1/admin/impairments"
 
 
@@ -35,6 +37,17 @@ def incidents(acme: httpx.Client) -> Iterator[EventListener]:
             acme.delete(f"{CIM}/hub/{hub.json()['id']}")
 
 
+@pytest.fixture
+def performance_events(acme: httpx.Client) -> Iterator[EventListener]:
+    with running_listener() as listener:
+        hub = acme.post(f"{ALLEGRO_PM}/hub", json={"callback": listener.url})
+        assert hub.status_code == 201, hub.text
+        try:
+            yield listener
+        finally:
+            acme.delete(f"{ALLEGRO_PM}/hub/{hub.json()['id']}")
+
+
 def completed(acme: httpx.Client, order_id: str) -> dict[str, Any]:
     def final() -> dict[str, Any] | None:
         order: dict[str, Any] = acme.get(f"{PRODUCT_ORDERING}/productOrder/{order_id}").json()
@@ -46,7 +59,12 @@ def completed(acme: httpx.Client, order_id: str) -> dict[str, Any]:
 
 
 def test_a_degradation_reaches_the_customer_as_a_cim_incident_until_closed(
-    acme: httpx.Client, globex: httpx.Client, bus: httpx.Client, internal: Any, incidents: EventListener
+    acme: httpx.Client,
+    globex: httpx.Client,
+    bus: httpx.Client,
+    internal: Any,
+    incidents: EventListener,
+    performance_events: EventListener,
 ) -> None:
     body = epl_product_order_with_sls(5, "site-bri-harbour", "site-man-central")
     created = acme.post(f"{PRODUCT_ORDERING}/productOrder", json=body)
@@ -75,6 +93,14 @@ def test_a_degradation_reaches_the_customer_as_a_cim_incident_until_closed(
         assert closed
     finally:
         ecm.delete(f"{ADMIN}/{core}")
+
+    tca = wait_until(lambda: performance_events.received("performanceReportCreateEvent"))[0]["event"]
+    report = acme.get(f"{ALLEGRO_PM}/performanceReport/{tca['id']}").json()
+    assert report["description"].startswith("Threshold crossing alert")
+    assert report["monitoredObject"][0]["serviceId"] == evc["id"]
+    measured = report["reportContent"][0]["reportContentItem"][0]["measurementData"]
+    assert max(m["oneWayFrameDelayMs"] for m in measured) > 5
+    assert globex.get(f"{ALLEGRO_PM}/performanceReport/{tca['id']}").status_code == 404
 
     incident = acme.get(f"{CIM}/cimIncident/{opened['id']}").json()
     assert incident["status"] == "closed"

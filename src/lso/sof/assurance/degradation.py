@@ -106,7 +106,7 @@ def open_degradation(service_id: str, found: list[Document]) -> tuple[str, list[
         }
         party = records.SERVICES.party_of(session, service_id)
         DEGRADATIONS.add(session, degradation, party=party, parent_id=service_id)
-        _note(degradation, OPEN, _describe(found))
+        _note(degradation, OPEN, describe(found))
         return degradation["id"], _report(session, degradation)
 
 
@@ -149,7 +149,7 @@ def retest(degradation_id: str, how: str) -> bool:
     try:
         measured = test(service) if how == "test" else measure(service)
         found = breaches(measured, objectives_of(service))
-        detail = _describe(found) if found else "SLS met"
+        detail = describe(found) if found else "SLS met"
     except PrestoError as exc:
         if exc.status >= 500:
             raise
@@ -244,7 +244,7 @@ def _report(session: Session, degradation: Document) -> list[str]:
     )
 
 
-def _describe(found: list[Document]) -> str:
+def describe(found: list[Document]) -> str:
     return "; ".join(
         f"{b['metric']} {b['aEnd']}→{b['zEnd']}: {b['measured']} > {b['objective']}"
         if "aEnd" in b

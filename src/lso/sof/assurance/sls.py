@@ -26,7 +26,7 @@ from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
 from lso.mef.store import Document, Store
 from lso.sof import activation, records
-from lso.sof.assurance import degradation
+from lso.sof.assurance import degradation, tca
 from lso.sof.assurance.objectives import breaches, objectives_of, sls_of
 from lso.sof.presto_client import PrestoError
 
@@ -133,6 +133,11 @@ def assess_service_level(service_id: str, generation: int) -> str:
         if outcome.breach and outcome.open_degradation is None:
             degradation_id, deliveries = degradation.open_degradation(service_id, outcome.breach)
             dispatch(deliveries)
+            try:
+                detail = degradation.describe(outcome.breach)
+                dispatch(tca.report_threshold_crossing(degradation_id, service_id, detail))
+            except DBOSMaxStepRetriesExceeded:
+                pass  # the customer misses the TCA report, not the remediation
             degradation.resolve(degradation_id)
         elif outcome.open_degradation is not None and outcome.open_degradation_state == degradation.MANUAL:
             if not outcome.breach:
