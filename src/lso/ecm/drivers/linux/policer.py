@@ -139,6 +139,8 @@ class Policer:
             if self.exact:
                 self._attach_bpf(netns, ifname, profile)
             else:
+                _nft_namespaces(self.prefix).mkdir(parents=True, exist_ok=True)
+                (_nft_namespaces(self.prefix) / netns).touch()
                 _nft(netns, _nft_policer(self._table, ifname, profile))
 
     def detach(self, netns: str, ifname: str) -> None:
@@ -247,9 +249,12 @@ def clean(prefix: str) -> None:
                         command = ["tc", "filter", "del", "dev", names[ifindex], "ingress", *_FILTER, "bpf"]
                         _run(_in_netns(pins.name, *command), check=False)
         shutil.rmtree(root)
-    if NETNS_DIR.is_dir() and shutil.which("nft"):
-        for netns in NETNS_DIR.iterdir():
-            _nft(netns.name, f"delete table netdev {prefix}_police\n", check=False)
+    record = _nft_namespaces(prefix)
+    if record.is_dir():
+        for netns in record.iterdir():
+            if (NETNS_DIR / netns.name).exists():
+                _nft(netns.name, f"delete table netdev {prefix}_police\n", check=False)
+        shutil.rmtree(record)
 
 
 # --- kernel tools -------------------------------------------------------------------------------------
@@ -361,6 +366,11 @@ def _possible_cpus() -> int:
 
 
 # --- nftables fallback --------------------------------------------------------------------------------
+
+
+def _nft_namespaces(prefix: str) -> Path:
+    """A file per namespace that got a fallback table, so that cleaning visits only those."""
+    return Path(tempfile.gettempdir()) / "lso-nft" / prefix
 
 
 def _nft(netns: str, script: str, *, check: bool = True) -> str:
