@@ -24,6 +24,8 @@ from lso.sof.assurance.access import IRPS, audience
 from lso.sof.assurance.measurements import connectivity_service
 
 ALARMS = Store("sof.alarm", "alarm")
+# Kylie alarmManagement v3 offers buyers no acknowledge operation: SOF clears alarms as ICM does, and
+# ``acknowledged`` stays in the table for the operator tools that will acknowledge alarms.
 ALARM_STATES = StateMachine(
     "alarm", {"unAcknowledged": ["acknowledged", "cleared"], "acknowledged": ["cleared"]}
 )
@@ -132,16 +134,6 @@ def _clear(alarm: Document, raised: Document) -> None:
 
 def _normal(text: Any) -> str | None:
     return iso(parse(text)) if isinstance(text, str) and text else None
-
-
-def acknowledge(session: Session, alarm: Document, party: str) -> list[str]:
-    """An operator or buyer has seen the alarm: unAcknowledged → acknowledged (a cleared alarm stays)."""
-    if alarm["state"] != "unAcknowledged":
-        return []
-    ALARM_STATES.move(alarm, "acknowledged", history=None)
-    alarm["alarmChangedTime"] = now_iso()
-    ALARMS.put(session, alarm)
-    return _publish(session, party, "alarmStateChangeEvent", alarm, f"{alarm['id']}:acknowledged")
 
 
 def _publish(session: Session, party: str, event_type: str, alarm: Document, event_id: str) -> list[str]:

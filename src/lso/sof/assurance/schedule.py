@@ -177,7 +177,8 @@ def report_period(family_name: str, job_id: str, period: int) -> list[str]:
     request: Document = {
         "description": f"Report of {family.job} {job_id}, period {period + 1}",
         "granularity": settings["granularity"],
-        "monitoredObject": [job["monitoredObject"]],
+        # A performance report lists its monitored objects; a fault management report names its one.
+        "monitoredObject": job["monitoredObject"] if family is FAULT else [job["monitoredObject"]],
         "outputFormat": settings.get("outputFormat", "json"),
         "resultFormat": settings.get("resultFormat", "payload"),
         "reportingTimeframe": {"reportingStartDate": _iso(start), "reportingEndDate": _iso(end)},
