@@ -4,7 +4,6 @@ HTTP on loopback. DBOS is one per process, hence the child process for the secon
 
 from __future__ import annotations
 
-import inspect
 import os
 import subprocess
 import sys
@@ -15,7 +14,6 @@ from pathlib import Path
 
 import httpx
 
-from lso import cli
 from lso.bus.partners.api import ADMIN_CLIENT, admin_secret
 from lso.settings import Settings
 from tests.harness import DEADLINE_S, free_port, party_client, wait_until
@@ -32,10 +30,6 @@ class PartnerDomain:
     process: subprocess.Popen[bytes]
 
 
-def _serves_footprints() -> bool:
-    return "footprint" in inspect.signature(cli.serve).parameters
-
-
 def _healthy(base_url: str) -> bool:
     try:
         return httpx.get(f"{base_url}/health", timeout=1).status_code == 200
@@ -45,13 +39,11 @@ def _healthy(base_url: str) -> bool:
 
 @contextmanager
 def partner_domain(data_dir: Path, port: int | None = None) -> Iterator[PartnerDomain]:
-    """A partner domain: ``lso serve --demo --name partner`` (with the partner footprint when the CLI
-    offers one) in a child process on a free loopback port; stopped on exit."""
+    """A partner domain: ``lso serve --demo --name partner --footprint partner`` (sites in Paris and Lyon,
+    an ENNI with the buyer ``carrier-x``) in a child process on a free loopback port; stopped on exit."""
     port = port or free_port()
     command = [sys.executable, "-m", "lso.cli", "serve", "--demo", "--name", "partner"]
-    command += ["--port", str(port), "--data-dir", str(data_dir)]
-    if _serves_footprints():
-        command += ["--footprint", PARTNER_FOOTPRINT]
+    command += ["--port", str(port), "--data-dir", str(data_dir), "--footprint", PARTNER_FOOTPRINT]
     env = {k: v for k, v in os.environ.items() if k != "LSO_DATABASE_URL"}  # its own embedded database
     log = open(data_dir.parent / f"{data_dir.name}-partner-{port}.log", "ab")  # noqa: SIM115 - closed below
     process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
