@@ -120,7 +120,8 @@ def move_service(
     with db.read() as session:
         doc = SERVICES.find(session, service_id)
         planned = doc is not None and (doc.get("pendingRoute") or {}).get("key") == key
-    outcome, deliveries = PLANNED, list[str]()
+    outcome: str = PLANNED
+    deliveries: list[str] = []
     if not planned:
         with db.session(serialize=resources.LOCK) as session:
             outcome, deliveries = plan(session, service_id, key, avoid_links, avoid_current, on_alarm)
@@ -185,9 +186,10 @@ def undo_route(service_id: str, key: str, on_alarm: bool) -> list[str]:
             _tolerate(lambda e=element: adagio.unconfigure(e, service_id))
     with runtime.current().db.session(serialize=resources.LOCK) as session:
         doc = SERVICES.get(session, service_id)
-        pending = doc.pop("pendingRoute", None)
+        pending = doc.get("pendingRoute")
         if pending is None or pending["key"] != key:
-            return []
+            return []  # nothing of this reroute to undo (it never planned, e.g. another one was under way)
+        del doc["pendingRoute"]
         extra = [link for link in pending["links"] if link not in doc["links"]]
         resources.release_bandwidth(session, extra, service_id)
         SERVICES.put(session, doc)
