@@ -209,7 +209,8 @@ def place_service_order(order_id: str) -> dict[str, Any]:
     with rt.db.read() as session:
         order = ORDERS.get(session, order_id)
         plan = PLANS.get(session, order_id)
-        body = mapping.service_order(order, plan, realizing_services(session, plan))
+        customer = ORDERS.party_of(session, order_id)
+        body = mapping.service_order(order, plan, realizing_services(session, plan), customer)
     try:
         created = context.legato().create_service_order(body)
     except LegatoError as error:
