@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from lso import demo_degradation
 from lso.customer.cantata_client import ORDER_END_STATES, CantataClient, CantataError, Json
 from lso.domain import DEMO_CUSTOMERS, Domain
 from lso.footprint import demo_footprint
@@ -38,6 +39,22 @@ ORDER_TIMEOUT_S = 300.0
 REQUESTED_LEAD_TIME_DAYS = 14
 EPL_OFFERING = "Ethernet Private Line"
 UNI_OFFERING = "Carrier Ethernet Subscriber UNI"
+_PAIR = [{"fromCarrierEthernetServiceEndPoint": "A", "toCarrierEthernetServiceEndPoint": "Z"}]
+SLS = {
+    "slsCosNameEntry": [
+        {
+            "cosName": "H",
+            "oneWayMeanFrameDelayPmMetric": [
+                {
+                    "orderedPairList": _PAIR,
+                    "oneWayMfdObjective": {"timeDurationValue": 10, "timeDurationUnits": "MS"},
+                }
+            ],
+            "oneWayFrameLossRatioPmMetric": [{"orderedPairList": _PAIR, "oneWayFlrObjective": 0.1}],
+        }
+    ]
+}
+"""The EPLs' SLS: what SOF's SLS assessment holds every service to (mean delay 10 ms, FLR 0.1 %)."""
 
 
 @dataclass
@@ -78,7 +95,9 @@ def provider_domain(
 ) -> Iterator[tuple[Settings, uvicorn.Server]]:
     """A demo provider domain served by uvicorn in a thread of this process; on the linux network its
     namespaces are removed when it stops (its data directory is temporary, nothing could reuse them)."""
-    settings = Settings.load(data_dir, port=port or _free_port(), demo=True, name="provider", network=network)
+    settings = Settings.load(
+        data_dir, port=port or _free_port(), demo=True, name="provider", network=network, sls_period_s=2.0
+    )
     server = uvicorn.Server(uvicorn.Config(Domain(settings).app(), port=settings.port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -138,6 +157,7 @@ def _epl(cir_mbps: float, offering: str) -> Json:
             "maximumFrameSize": 1522,
             "evcEndPointA": end_point,
             "evcEndPointZ": end_point,
+            "carrierEthernetSls": [SLS],
         },
     }
 
@@ -352,6 +372,8 @@ def run(
             placed = _place_orders(console, clients, orders)
             _watch(console, clients, placed)
             console.print(summary(placed))
+            completed = [(o.customer, o.order["id"]) for o in placed if o.state == "completed"]
+            remediated = demo_degradation.play(console, settings, clients, completed)
             if keep_running:
                 console.print(f"Serving at {settings.base_url} — Ctrl-C to stop")
                 _wait_for_interrupt()
@@ -361,7 +383,7 @@ def run(
         finally:
             for client in clients.values():
                 client.close()
-    return 0 if placed and all(o.state == "completed" for o in placed) else 1
+    return 0 if placed and all(o.state == "completed" for o in placed) and remediated else 1
 
 
 def _place_orders(console: Console, clients: dict[str, CantataClient], count: int) -> list[DemoOrder]:

@@ -28,14 +28,15 @@ Url = Annotated[str, typer.Option("--url", help="Base URL of the running domain"
 DataDir = Annotated[Path, typer.Option("--data-dir", help="The running domain's data directory")]
 
 
-def _client(url: str, data_dir: Path) -> httpx.Client:
+def internal_client(url: str, data_dir: Path, entity: str = "icm") -> httpx.Client:
+    """A client of the domain's internal reference points, authenticated as one of its entities."""
     secret = os.environ.get("LSO_JWT_SECRET")
     if not secret:
         path = data_dir.expanduser() / "jwt.secret"
         if not path.exists():
             raise typer.BadParameter(f"{path} does not exist: is the domain's data directory right?")
         secret = path.read_text().strip()
-    auth = ClientCredentials(f"{url}/oauth2/token", "lso-icm", internal_secret(secret, "icm"))
+    auth = ClientCredentials(f"{url}/oauth2/token", f"lso-{entity}", internal_secret(secret, entity))
     return httpx.Client(base_url=url, auth=auth, timeout=30)
 
 
@@ -61,7 +62,7 @@ def impair(
     data_dir: DataDir = Path("./lso-data"),
 ) -> None:
     """Add delay and/or loss to every frame crossing TARGET (or --clear it)."""
-    with _client(url, data_dir) as client:
+    with internal_client(url, data_dir) as client:
         if clear:
             _call(client, "DELETE", f"{ADMIN}/impairments/{target}")
             console.print(f"[green]cleared[/green] the impairment of [bold]{target}[/bold]")
@@ -87,7 +88,7 @@ def fault(
     """Take a link, port or element down (raising an alarm), or --clear the fault."""
     if kind not in ("link", "element", "port"):
         raise typer.BadParameter("KIND is link, element or port", param_hint="KIND")
-    with _client(url, data_dir) as client:
+    with internal_client(url, data_dir) as client:
         if clear:
             _call(client, "DELETE", f"{ADMIN}/faults/{kind}/{target}")
             console.print(f"[green]repaired[/green] {kind} [bold]{target}[/bold]")
