@@ -202,11 +202,10 @@ def run_ingest(services: int, days: int, stream_services: int, ticks: int) -> di
         reading = Clock()
         for first in range(0, services, 500):
             with reading:
+                wanted = [f"svc-{i}" for i in range(first, min(first + 500, services))]
                 with db.read() as session:
-                    batch = [
-                        series.read_service(session, f"svc-{i}", START, end)
-                        for i in range(first, min(first + 500, services))
-                    ]
+                    found = series.read_services(session, wanted, START, end)
+                batch = [found[service_id] for service_id in wanted]
                 read_records += sum(len(s[0].records) for s in batch)
                 assessed += len(metrics.assess_many(batch, SLS, START, end))
         with db.read() as session:

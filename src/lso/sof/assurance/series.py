@@ -27,6 +27,7 @@ of the same start (a retried fetch adds nothing twice); :func:`compact` folds fi
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 import zlib
@@ -112,6 +113,7 @@ class MeasurementProfile:
         return cls(**raw)
 
 
+@functools.lru_cache(maxsize=64)
 def interval_dtype(profile: MeasurementProfile) -> np.dtype[Any]:
     """The record of one measurement interval (see the module docstring for the meaning of each field).
 
@@ -280,7 +282,7 @@ def _row(key: SeriesKey, day: int, part: int, profile_json: str, records: np.nda
     }
 
 
-def _merge(blocks: Sequence[MeasurementBlock], profile: MeasurementProfile) -> np.ndarray:
+def _merge(blocks: Sequence[Any], profile: MeasurementProfile) -> np.ndarray:
     """The records of parts (in part order), one per start — the latest part's — sorted by start."""
     dtype = interval_dtype(profile)
     merged = np.concatenate([np.frombuffer(zlib.decompress(b.data), dtype=dtype) for b in blocks])
@@ -319,7 +321,9 @@ def compact(session: Session, before: int) -> int:
         # Parts of an older profile cannot be merged with the latest; the latest measurement wins.
         records = _merge([b for b in blocks if b.profile == latest.profile], profile)
         key = SeriesKey(service_id, source, sink, cos_name)
-        session.execute(delete(MeasurementBlock).where(*where))
+        # Only the parts merged here: a late part inserted meanwhile stays for the next compaction.
+        merged_parts = [block.part for block in blocks]
+        session.execute(delete(MeasurementBlock).where(*where, MeasurementBlock.part.in_(merged_parts)))
         session.execute(insert(MeasurementBlock), [_row(key, day, latest.part, latest.profile, records)])
     return len(split)
 
@@ -336,27 +340,52 @@ def read_service(
     session: Session, service_id: str, start: int, end: int, keys: Sequence[SeriesKey] | None = None
 ) -> list[IntervalSeries]:
     """Every series of a service (or only ``keys``) over [start, end), sorted by key."""
-    query = select(MeasurementBlock).where(
-        MeasurementBlock.service_id == service_id,
-        MeasurementBlock.day >= start // DAY_S,
-        MeasurementBlock.day <= (end - 1) // DAY_S,
+    found = read_services(session, [service_id], start, end).get(service_id, [])
+    return [one for one in found if keys is None or one.key in keys]
+
+
+def read_services(
+    session: Session, service_ids: Sequence[str], start: int, end: int
+) -> dict[str, list[IntervalSeries]]:
+    """:func:`read_service` for many services in few queries (the periodic assessment of all services)."""
+    columns = (
+        MeasurementBlock.service_id,
+        MeasurementBlock.source,
+        MeasurementBlock.sink,
+        MeasurementBlock.cos_name,
+        MeasurementBlock.day,
+        MeasurementBlock.profile,
+        MeasurementBlock.data,
     )
-    blocks: dict[SeriesKey, list[MeasurementBlock]] = defaultdict(list)
-    for block in session.scalars(query.order_by(MeasurementBlock.day, MeasurementBlock.part)):
-        key = SeriesKey(block.service_id, block.source, block.sink, block.cos_name)
-        if keys is None or key in keys:
-            blocks[key].append(block)
-    result = []
-    for key in sorted(blocks):
-        profiles = {block.profile for block in blocks[key]}
+    blocks: dict[SeriesKey, list[Any]] = defaultdict(list)
+    for offset in range(0, len(service_ids), 500):  # within every database's bound-parameter limit
+        query = (
+            select(*columns)
+            .where(
+                MeasurementBlock.service_id.in_(service_ids[offset : offset + 500]),
+                MeasurementBlock.day >= start // DAY_S,
+                MeasurementBlock.day <= (end - 1) // DAY_S,
+            )
+            .order_by(*columns[:5], MeasurementBlock.part)
+        )
+        for row in session.execute(query):
+            blocks[SeriesKey(row.service_id, row.source, row.sink, row.cos_name)].append(row)
+    result: dict[str, list[IntervalSeries]] = defaultdict(list)
+    for key, rows in blocks.items():
+        profiles = {row.profile for row in rows}
         if len(profiles) != 1:
             raise ValueError(f"{key} was measured under several profiles in this period")
-        profile = MeasurementProfile.from_json(profiles.pop())
-        by_day: dict[int, list[MeasurementBlock]] = defaultdict(list)
-        for block in blocks[key]:
-            by_day[block.day].append(block)
+        profile = _profile(profiles.pop())
+        by_day: dict[int, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_day[row.day].append(row)
         records = np.concatenate([_merge(parts, profile) for parts in by_day.values()])
         records = records[(records["start"] >= start) & (records["start"] < end)]
         if len(records):
-            result.append(IntervalSeries(key, profile, records))
+            result[key.service_id].append(IntervalSeries(key, profile, records))
     return result
+
+
+@functools.lru_cache(maxsize=64)
+def _profile(text: str) -> MeasurementProfile:
+    return MeasurementProfile.from_json(text)
