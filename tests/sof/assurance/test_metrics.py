@@ -322,3 +322,20 @@ def test_service_schema_names_are_read_too() -> None:
     result = only(metrics.assess([data], objectives, 0, 60))
     assert (result.value, result.met) == (pytest.approx(1.0), True)
     assert result.wire()["unit"] == "%"
+
+
+def test_one_pass_and_general_paths_agree() -> None:
+    # A clean series takes the one-pass path; measure() on its grid is the general path: same numbers.
+    data = series(
+        interval(0, offered=1000, delivered=990, delays_ms=(1, 2, 7), ifdv_us=(100, 600)),
+        interval(120, offered=500, delivered=500, delays_ms=(3,), ifdv_us=(0,)),
+    )
+    fast = metrics.measure_series(data, 3, 0, 180, (), chli_p=[2])
+    dense, present = metrics.grid(data, 0, 240)
+    mask = metrics.maintenance_mask(0, 24, 10, ())
+    general = metrics.measure(dense[None, :], present[None, :], PROFILE, 3, 3, mask, [2])
+    for name in ("frames_offered", "frames_delivered", "delay_sum_us", "delay_min_us", "delay_max_us"):
+        assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
+    for name in ("fd_bins", "ifdv_max_us", "ifdv_bins", "delta_t_counted", "delta_t_available"):
+        assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
+    assert fast.delta_t_counted.tolist() == [12]  # two measured minutes of six Δt; the missing one not

@@ -25,7 +25,9 @@ MEF 35.1 requires). Δt of a missing interval are neither available nor unavaila
 non-high-loss for the availability runs. Availability near the end of T looks at up to n − 1 Δt after T
 when they were measured; otherwise the runs are judged on the Δt of T alone.
 
-Everything is vectorised over a stack of series (axis 0) so thousands of services assess in seconds.
+The metrics are vectorised over a stack of series (axis 0). A series with no high-loss Δt and no
+maintenance in T — most of them — is measured in one pass over its records (:func:`measure_series`), so
+thousands of services' months assess in seconds.
 """
 
 from __future__ import annotations
