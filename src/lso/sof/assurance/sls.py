@@ -60,19 +60,25 @@ def watch(service_id: str) -> None:
         record = ASSESSMENTS.find(session, service_id)
     if record is not None and record["state"] == ENDED:
         return
-    generation = int(record["generation"]) if record else 0
+    _start(service_id, int(record["generation"]) if record else 0)
+
+
+def _start(service_id: str, generation: int) -> None:
     with SetWorkflowID(workflow_id(service_id, generation)):
         DBOS.start_workflow(assess_service_level, service_id, generation)
 
 
 def watch_order(order_id: str) -> None:
-    """Assess every service a completed service order made that has an SLS."""
+    """Assess every service a completed service order made that has an SLS.
+
+    Called from the activation workflow: the services are new, so their first generation is started
+    without reading the assessment record, which keeps the workflow deterministic when it is replayed."""
     with runtime.current().db.read() as session:
         order = records.ORDERS.get(session, order_id)
         ids = [activation.service_id(order_id, item["id"]) for item in order["serviceOrderItem"]]
         made = [s for s in (records.SERVICES.find(session, i) for i in ids) if s and assessable(s)]
     for service in made:
-        watch(service["id"])
+        _start(service["id"], 0)
 
 
 def recover(_ctx: EntityContext) -> None:
@@ -145,8 +151,7 @@ def assess_service_level(service_id: str, generation: int) -> str:
         elif outcome.open_degradation is not None:
             degradation.resolve(outcome.open_degradation)  # a crash stopped its resolution: finish it
         DBOS.recv(TCA_TOPIC, timeout_seconds=period)
-    with SetWorkflowID(workflow_id(service_id, generation + 1)):
-        DBOS.start_workflow(assess_service_level, service_id, generation + 1)
+    _start(service_id, generation + 1)
     return "continued"
 
 
