@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lso.sof.assurance import metrics
+from lso.sof.assurance import intervals, metrics
 from lso.sof.assurance.series import (
     DAY_S,
     IntervalSeries,
@@ -283,7 +283,7 @@ def test_availability_states_directly() -> None:
     # n = 2 on one row: 1 1 0 1 0 0 1 → unavailable at 0 (run of 2); good run of 2 starts at 4 → available
     # from 4; the lone high loss at 6 changes nothing. A = 0 0 0 0 1 1 1.
     h = np.array([[1, 1, 0, 1, 0, 0, 1]], dtype=bool)
-    assert metrics.availability_states(h, 2).astype(int).tolist() == [[0, 0, 0, 0, 1, 1, 1]]
+    assert intervals.availability_states(h, 2).astype(int).tolist() == [[0, 0, 0, 0, 1, 1, 1]]
 
 
 def test_assessment_takes_the_worst_ordered_pair() -> None:
@@ -330,10 +330,10 @@ def test_one_pass_and_general_paths_agree() -> None:
         interval(0, offered=1000, delivered=990, delays_ms=(1, 2, 7), ifdv_us=(100, 600)),
         interval(120, offered=500, delivered=500, delays_ms=(3,), ifdv_us=(0,)),
     )
-    fast = metrics.measure_series(data, 3, 0, 180, (), chli_p=[2])
-    dense, present = metrics.grid(data, 0, 240)
-    mask = metrics.maintenance_mask(0, 24, 10, ())
-    general = metrics.measure(dense[None, :], present[None, :], PROFILE, 3, 3, mask, [2])
+    fast = intervals.measure_series(data, 3, 0, 180, (), chli_p=[2])
+    dense, present = intervals.grid(data, 0, 240)
+    mask = intervals.maintenance_mask(0, 24, 10, ())
+    general = intervals.measure(dense[None, :], present[None, :], PROFILE, 3, 3, mask, [2])
     for name in ("frames_offered", "frames_delivered", "delay_sum_us", "delay_min_us", "delay_max_us"):
         assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
     for name in ("fd_bins", "ifdv_max_us", "ifdv_bins", "delta_t_counted", "delta_t_available"):
