@@ -132,6 +132,9 @@ def test_an_access_eline_order_completes_and_the_ovc_reaches_the_enni(
     }
     [service] = set(at_enni) & at_uni
     assert 100 <= at_enni[service] <= 199  # the ENNI's S-VLAN range in the demo footprint
+    # ... and the buyer learns that S-VLAN from its product, to map the OVC to it on its side.
+    end_point_map = ovc["productConfiguration"]["enniEp"]["ovcEndPointMap"]
+    assert end_point_map == {"mapType": "FORM_E", "ovcEndPointMapFormE": [at_enni[service]]}
 
 
 def test_bad_sonata_orders_are_refused_and_nothing_is_stored(

@@ -92,7 +92,8 @@ def fulfil_product_order(order_id: str) -> str:
         return state
     dispatch(accept(order_id))
     service_order = await_service_order(service_order, FINAL_SERVICE_ORDER_STATES)
-    state, deliveries = finish(order_id, service_order, activation_report(service_order))
+    vlans = enni_vlans(service_order)
+    state, deliveries = finish(order_id, service_order, activation_report(service_order), vlans)
     dispatch(deliveries)
     return state
 
@@ -261,8 +262,28 @@ def _summary(service_order: Document) -> dict[str, Any]:
     }
 
 
+@DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
+def enni_vlans(service_order: dict[str, Any]) -> dict[str, int]:
+    """Per completed OVC item, the S-VLAN ID SOF allocated for it on the ENNI: the buyer provider maps
+    the OVC to it on its side of the ENNI, so its product shows it (``enniEp`` End Point Map, FORM_E)."""
+    legato = context.legato()
+    found = {}
+    for item_id, item in service_order["item"].items():
+        if item["action"] != "add" or item["state"] != "completed" or not item.get("serviceId"):
+            continue
+        service = legato.get_service(item["serviceId"])
+        vlan = next(
+            (c["value"] for c in service.get("serviceCharacteristic", []) if c["name"] == "sVlanId"), None
+        )
+        if vlan is not None:
+            found[item_id] = int(vlan)
+    return found
+
+
 @DBOS.step()
-def finish(order_id: str, service_order: dict[str, Any], report: str | None) -> tuple[str, list[str]]:
+def finish(
+    order_id: str, service_order: dict[str, Any], report: str | None, vlans: dict[str, int]
+) -> tuple[str, list[str]]:
     """Items follow their service order items; completed ones become active products in inventory, or
     change the products they modify or delete (failed ones leave them as they were). The activation test
     report becomes a seller's note on the order (§10.2 step 14: the customer is told)."""
@@ -285,7 +306,7 @@ def finish(order_id: str, service_order: dict[str, Any], report: str | None) -> 
             i: service_order["item"][i]["serviceId"] for i in done if service_order["item"][i]["serviceId"]
         }
         added = [s for s in plan["item"] if s["id"] in done and s.get("action", "add") == "add"]
-        install_products(session, party or "", order, {**plan, "item": added}, services)
+        install_products(session, party or "", order, {**plan, "item": added}, services, vlans)
         settle_changes(session, order, plan, done)
         deliveries: list[str] = []
         for item_id, error in outcome.items():

@@ -26,9 +26,15 @@ def product_id(order_id: str, item_id: str) -> str:
 
 
 def install_products(
-    session: Session, party: str, order: Document, plan: Document, services: dict[str, str]
+    session: Session,
+    party: str,
+    order: Document,
+    plan: Document,
+    services: dict[str, str],
+    vlans: dict[str, int],
 ) -> list[Document]:
-    """Create the active product of every item of ``order``; ``services`` maps item id → service id."""
+    """Create the active product of every item of ``order``; ``services`` maps item id → service id,
+    ``vlans`` OVC item id → the S-VLAN ID it was given on its ENNI."""
     items = {item["id"]: item for item in order["productOrderItem"]}
     installed = []
     for step in plan["item"]:
@@ -37,7 +43,7 @@ def install_products(
         if existing is not None:
             installed.append(existing)
             continue
-        product = _product(ident, order, items[step["id"]], step)
+        product = _product(ident, order, items[step["id"]], step, vlans.get(step["id"]))
         PRODUCTS.add(session, product, party=party, parent_id=order["id"])
         if step["id"] in services:
             REALIZATIONS.add(session, {"id": ident, "serviceId": services[step["id"]]}, party=party)
@@ -105,7 +111,7 @@ def _move(product: Document, status: str) -> None:
     product.setdefault("statusChange", []).append({"changeDate": now, "status": status})
 
 
-def _product(ident: str, order: Document, item: Document, step: Document) -> Document:
+def _product(ident: str, order: Document, item: Document, step: Document, vlan: int | None) -> Document:
     ordered = item["product"]
     now = now_iso()
     irp = irp_of(order["href"])
@@ -125,6 +131,13 @@ def _product(ident: str, order: Document, item: Document, step: Document) -> Doc
             }
         ],
     }
+    if vlan is not None:  # the S-VLAN the seller mapped the OVC End Point at the ENNI to
+        configuration = product["productConfiguration"]
+        end_point = {
+            **configuration["enniEp"],
+            "ovcEndPointMap": {"mapType": "FORM_E", "ovcEndPointMapFormE": [vlan]},
+        }
+        product["productConfiguration"] = {**configuration, "enniEp": end_point}
     schema = ordered["productConfiguration"]["@type"]
     offering = ordered.get("productOffering") or {"id": offering_for(schema, irp)}
     if offering["id"]:

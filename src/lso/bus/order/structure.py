@@ -148,11 +148,15 @@ def analyse(session: Session, party: str, order: ProductOrderCreate, irp: Seller
             isinstance(model, EvcConfiguration | AccessElineOvcConfiguration)
             and model.ingress_cir_mbps() <= 0
         ):
+            profile = (
+                "evcEndPointA/ingressBandwidthProfilePerClassofServiceName"
+                if isinstance(model, EvcConfiguration)
+                else "uniEp/ingressBandwidthProfilePerClassOfServiceName"
+            )
             issues.append(
                 Issue(
-                    f"{pointer}/product/productConfiguration/evcEndPointA/"
-                    "ingressBandwidthProfilePerClassofServiceName",
-                    "the EVC needs an ingress bandwidth profile with a CIR above 0",
+                    f"{pointer}/product/productConfiguration/{profile}",
+                    "the connection needs an ingress bandwidth profile with a CIR above 0",
                     "missingProperty",
                 )
             )
