@@ -4,8 +4,10 @@ Each EVC is an EPL over three elements (PE — P — PE, two UNIs with their cus
 two VXLAN hops), configured and removed directly on the driver the way ICM drives it over ADAGIO: one
 configure per element to set it up, one unconfigure per element to tear it down. "kernel" is the part
 spent in netlink (namespaces, veths, bridges, VXLANs), "policer" the eBPF (or nftables) policer, the rest
-is the persisted model. Targets: ≤ 15 ms setup and ≤ 25 ms teardown per EVC. Needs root; the JSON result
-goes to benchmarks/results/. Run: ``.venv/bin/python benchmarks/dataplane.py [--evcs 10 50 200]``.
+is the persisted model. An unconfigure returns once the service no longer forwards; its interfaces and
+policers are removed right after on the kernel thread: "until removed" counts until that is done.
+Targets: ≤ 15 ms setup and ≤ 25 ms teardown per EVC. Needs root; the JSON result goes to
+benchmarks/results/. Run: ``.venv/bin/python benchmarks/dataplane.py [--evcs 10 50 200]``.
 """
 
 from __future__ import annotations
@@ -111,11 +113,14 @@ def run(evcs: int) -> dict[str, Any]:
         setup_split = dict(clock.spent)
         clock.spent = {"kernel": 0.0, "policer": 0.0}
         teardown: list[float] = []
+        all_started = time.perf_counter()
         for i in range(evcs):
             started = time.perf_counter()
             for element, _config in _configurations(i):
                 driver.unconfigure(element, f"evc-{i}")
             teardown.append(time.perf_counter() - started)
+        driver.kernel.settle()
+        teardown_done = time.perf_counter() - all_started
         teardown_split = dict(clock.spent)
     return {
         "evcs": evcs,
@@ -125,6 +130,7 @@ def run(evcs: int) -> dict[str, Any]:
         "setup_policer_ms_per_evc": _per_evc_ms(setup_split["policer"], evcs),
         "teardown_ms_per_evc": _per_evc_ms(sum(teardown), evcs),
         "teardown_p95_ms": round(sorted(teardown)[int(0.95 * (evcs - 1))] * 1000, 2),
+        "teardown_done_ms_per_evc": _per_evc_ms(teardown_done, evcs),
         "teardown_kernel_ms_per_evc": _per_evc_ms(teardown_split["kernel"], evcs),
         "teardown_policer_ms_per_evc": _per_evc_ms(teardown_split["policer"], evcs),
         "setup_median_ms": round(statistics.median(setup) * 1000, 2),
@@ -152,8 +158,7 @@ def main() -> None:
         "policer": "setup_policer_ms_per_evc",
         "teardown ms": "teardown_ms_per_evc",
         "p95 ": "teardown_p95_ms",
-        "kernel ": "teardown_kernel_ms_per_evc",
-        "policer ": "teardown_policer_ms_per_evc",
+        "until removed": "teardown_done_ms_per_evc",
     }
     for column in columns:
         table.add_column(column, justify="right")

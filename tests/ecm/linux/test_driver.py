@@ -30,7 +30,7 @@ def test_an_epl_carries_probe_traffic_between_its_ce_hosts(driver: LinuxDriver) 
 
 def _interfaces(driver: LinuxDriver, element: str) -> set[str]:
     ns = driver.plane.ns(element)
-    return {m.get("ifname") for m in driver.kernel.call(ns.ipr.get_links)}
+    return driver.kernel.call(driver.kernel.names, ns)
 
 
 def test_counters_agree_with_what_the_probe_sent_and_received(driver: LinuxDriver) -> None:
@@ -70,6 +70,7 @@ def test_the_service_follows_its_configured_path(driver: LinuxDriver) -> None:
     driver.inject_fault("link", "pe-ldn-1--p-ldn")
     epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-bir"], ("pe-bri-1", "uni-2"))
     driver.unconfigure("p-ldn", "svc-1")
+    driver.kernel.settle()
     result = run_probe(driver.endpoint(A), driver.endpoint(Z), 1_000_000, 500, 0.3)
     assert result.frames_received == result.frames_sent > 0
     assert driver.measure("svc-1", A, Z)["path"] == ["pe-ldn-1", "p-bir", "pe-bri-1"]
@@ -81,8 +82,11 @@ def test_teardown_leaves_no_interface_map_or_namespace(driver: LinuxDriver) -> N
     epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
     assert "b5001" in _interfaces(driver, "p-ldn")
     assert driver.policer.counters(driver.plane.topology.element_ns("pe-ldn-1"))
-    for element in ("pe-ldn-1", "p-ldn", "pe-bri-1"):
+    driver.unconfigure("p-ldn", "svc-1")  # forwarding stops before the call returns
+    assert run_probe(driver.endpoint(A), driver.endpoint(Z), 1_000_000, 500, 0.1).frames_received == 0
+    for element in ("pe-ldn-1", "pe-bri-1"):
         driver.unconfigure(element, "svc-1")
+    driver.kernel.settle()  # the interfaces go right after
     assert {e: _interfaces(driver, e) for e in before} == before
     assert not [n for n in leftovers(driver.prefix) if "-ce-" in n]
     assert not driver.policer.counters(driver.plane.topology.element_ns("pe-ldn-1"))

@@ -53,7 +53,7 @@ def _try_plumbing(kernel: Kernel, problems: list[str]) -> None:
         problems.append(f"no network namespaces ({exc})")
         return
     for kind, make in (
-        ("veth", lambda: kernel.add_veth(a, "t0", z, "t0")),
+        ("veth", lambda: kernel.add_veth(a, "t0", z.name, "t0")),
         ("bridge", lambda: kernel.add_bridge(a, "tb")),
         ("vxlan", lambda: kernel.add_vxlan(a, "tx", 1, "172.16.0.1", "172.16.0.2", 4789, "tb")),
     ):

@@ -117,14 +117,20 @@ class LinuxDriver:
         return doc, changed
 
     def unconfigure(self, element_id: str, service_id: str) -> None:
+        """The service stops forwarding before this returns; its interfaces and policers are removed right
+        after, on the kernel thread (anything asked of the kernel later waits for that)."""
         with self._lock:
             previous = self._held(element_id, service_id)
             self.model.unconfigure(element_id, service_id)
             if previous is not None:
-                ns = self.plane.topology.element_ns(element_id)
-                for port in previous["uniPorts"]:
-                    self.policer.detach(ns, uni_ifname(port["port"]))
-                self.kernel.call(self.plane.remove, element_id, previous["vni"])
+                self.kernel.call(self.plane.isolate, element_id, previous["vni"])
+                self.kernel.submit(self._tear_down, element_id, previous)
+
+    def _tear_down(self, element_id: str, previous: Document) -> None:
+        ns = self.plane.topology.element_ns(element_id)
+        for port in previous["uniPorts"]:
+            self.policer.detach(ns, uni_ifname(port["port"]))
+        self.plane.remove(element_id, previous["vni"])
 
     def configurations(self, element_id: str) -> list[Document]:
         return self.model.configurations(element_id)

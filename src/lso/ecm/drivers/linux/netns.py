@@ -1,28 +1,30 @@
 """Network namespaces and their interfaces, through one netlink session per namespace.
 
-pyroute2 opens a socket per calling thread and, for a named namespace, forks a helper to do it (≈10 ms).
-Instead every kernel call of a domain runs on one thread of its own (:class:`Kernel`): that thread enters
-a namespace only long enough to open a netlink socket there (a socket stays in the namespace it was born
-in), keeps one session per namespace, and knows each namespace's interfaces (name → index, bridge), so an
-EVC's interfaces are created with their master and state in one request each and no look-ups.
+Every kernel call of a domain runs on one thread of its own (:class:`Kernel`): that thread enters a
+namespace only long enough to open a netlink socket there (a socket stays in the namespace it was born
+in), keeps one session per namespace (:mod:`rtnl`), and knows each namespace's interfaces (name → index,
+bridge, group), so an EVC's interfaces are created with their master, group and state in one request each
+and no look-ups. (pyroute2's own ``IPRoute`` opens a socket per calling thread, forks a helper to enter a
+named namespace and costs about a millisecond per request.)
 """
 
 from __future__ import annotations
 
 import ctypes
 import errno
+import logging
 import os
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pyroute2 import IPRoute
+from lso.ecm.drivers.linux.rtnl import NetlinkError, Rtnl
 
 NETNS_DIR = Path("/run/netns")
 CLONE_NEWNET = 0x40000000
@@ -31,6 +33,8 @@ MNT_DETACH = 2
 IFF_UP = 0x1
 IFF_LOWER_UP = 0x10000
 RTMGRP_LINK = 0x1
+# A customer-edge host's namespace holds loopback (1) and, created next, its UNI end (2).
+HOST_IFINDEX = 2
 # How long creating an interface waits for one of the same name that the kernel is still destroying.
 GONE_WAIT_S = 1.0
 # Sysctls of every namespace we create: no IPv6, whose neighbour discovery would add frames that neither
@@ -41,6 +45,7 @@ SYSCTLS = {
 }
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -61,7 +66,7 @@ class Namespace:
     """One namespace: its netlink session and what it holds (kept in step with every change we make)."""
 
     name: str
-    ipr: Any
+    nl: Rtnl
     interfaces: dict[str, Interface] = field(default_factory=dict)
     next_index: int = 100
 
@@ -75,6 +80,11 @@ class Namespace:
             self.next_index += 1
         self.next_index += 1
         return self.next_index - 1
+
+
+def _log_failure(future: Future[Any]) -> None:
+    if future.exception() is not None:
+        log.error("queued kernel work failed", exc_info=future.exception())
 
 
 def _check(result: int, what: str) -> None:
@@ -91,6 +101,8 @@ class Kernel:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{prefix}-kernel")
         self._thread: threading.Thread | None = None
         self._namespaces: dict[str, Namespace] = {}
+        # Customer-edge hosts being created: their socket, until their interface is configured.
+        self._hosts: dict[str, Rtnl] = {}
         self._host = os.open("/proc/self/ns/net", os.O_RDONLY)
 
     # --- running on the kernel thread --------------------------------------------------------------
@@ -100,6 +112,16 @@ class Kernel:
         if threading.current_thread() is self._thread:
             return fn(*args)
         return self._executor.submit(self._on_thread, fn, *args).result()
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Queue ``fn`` on the kernel thread without waiting; whatever is called later runs after it."""
+        future = self._executor.submit(self._on_thread, fn, *args)
+        future.add_done_callback(_log_failure)
+        return future
+
+    def settle(self) -> None:
+        """Wait until everything queued so far has been done."""
+        self.call(lambda: None)
 
     def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:
         self._thread = threading.current_thread()
@@ -139,21 +161,21 @@ class Kernel:
         return sock
 
     def _session(self, name: str, create: bool) -> Namespace:
-        sock = self._socket_in(name, create)
-        ns = Namespace(name, IPRoute(fileno=sock.detach()))
-        ns.ipr.link("set", index=1, state="up")
+        ns = Namespace(name, Rtnl(self._socket_in(name, create)))
+        ns.nl.link_set(1, up=True)
         if create:
             return ns
-        for msg in ns.ipr.get_links():
-            ifname = msg.get("ifname")
+        links = ns.nl.links()
+        for msg in links:
+            ifname = msg.get_attr("IFLA_IFNAME")
             if ifname != "lo":
                 up = bool(msg["flags"] & IFF_UP)
-                ns.interfaces[ifname] = Interface(msg["index"], None, up, msg.get("group") or 0)
+                ns.interfaces[ifname] = Interface(msg["index"], None, up, msg.get_attr("IFLA_GROUP") or 0)
         by_index = {i.index: n for n, i in ns.interfaces.items()}
-        for msg in ns.ipr.get_links():
-            master = msg.get("master")
-            if msg.get("ifname") in ns.interfaces and master in by_index:
-                ns.interfaces[msg.get("ifname")].master = by_index[master]
+        for msg in links:
+            master = msg.get_attr("IFLA_MASTER")
+            if msg.get_attr("IFLA_IFNAME") in ns.interfaces and master in by_index:
+                ns.interfaces[msg.get_attr("IFLA_IFNAME")].master = by_index[master]
         return ns
 
     # --- namespaces ------------------------------------------------------------------------------
@@ -178,7 +200,7 @@ class Kernel:
         """Delete a namespace (and with it every interface in it, and the far ends of its veths)."""
         ns = self._namespaces.pop(name, None)
         if ns is not None:
-            ns.ipr.close()
+            ns.nl.close()
         path = NETNS_DIR / name
         if _libc.umount2(str(path).encode(), MNT_DETACH) != 0 and ctypes.get_errno() not in (
             errno.EINVAL,
@@ -199,8 +221,11 @@ class Kernel:
 
         def close_all() -> None:
             for ns in self._namespaces.values():
-                ns.ipr.close()
+                ns.nl.close()
             self._namespaces.clear()
+            for host in self._hosts.values():
+                host.close()
+            self._hosts.clear()
 
         self.call(close_all)
         self._executor.shutdown(wait=True)
@@ -213,42 +238,61 @@ class Kernel:
         self,
         a: Namespace,
         a_name: str,
-        z: Namespace,
+        z_netns: str,
         z_name: str,
         master: str | None = None,
-        mtu: int = 1500,
+        mtu: int = 0,
         group: int = 0,
     ) -> None:
-        """A veth pair from ``a`` to ``z``, ``a``'s end up (and enslaved to ``master``), ``z``'s end down."""
+        """A veth pair from ``a`` to namespace ``z_netns``; ``a``'s end up (enslaved to ``master``), ``z``'s
+        end down. An interface of the same name the kernel is still destroying is waited for."""
         a_index = a.allocate()
-        extra = {"master": a.index(master)} if master else {}
-        request = dict(
-            ifname=a_name,
-            index=a_index,
-            kind="veth",
-            mtu=mtu,
-            state="up",
-            group=group,
-            peer={"ifname": z_name, "net_ns_fd": z.name, "mtu": mtu},
-            **extra,
-        )
         deadline = time.monotonic() + GONE_WAIT_S
         while True:
             try:
-                a.ipr.link("add", **request)
+                a.nl.veth_add(
+                    a_name,
+                    z_name,
+                    z_netns,
+                    index=a_index,
+                    master=a.index(master) if master else 0,
+                    group=group,
+                    mtu=mtu,
+                )
                 break
-            except Exception as exc:  # NetlinkError: an interface of that name is still being destroyed
-                if getattr(exc, "code", None) != errno.EEXIST or time.monotonic() > deadline:
+            except NetlinkError as exc:
+                if exc.code != errno.EEXIST or time.monotonic() > deadline:
                     raise
                 time.sleep(0.005)
         a.interfaces[a_name] = Interface(a_index, master, True, group)
-        # The kernel does not take an index for the far end: ask it which one it chose.
-        z_index = z.ipr.link("get", ifname=z_name)[0]["index"]
-        z.interfaces[z_name] = Interface(z_index, None, False)
+        z = self._namespaces.get(z_netns)
+        if z is not None:
+            # The kernel takes no index for the far end: ask which one it chose.
+            found = z.nl.link_by_name(z_name)
+            if found is None:
+                raise KernelError(f"{z_name} did not appear in {z_netns}")
+            z.interfaces[z_name] = Interface(found["index"], None, False)
+
+    def add_host(self, name: str, ifname: str, address: str, prefixlen: int) -> None:
+        """Configure the customer-edge host ``name`` (just created, see :meth:`create_host`): its only
+        interface ``ifname`` is the second of the namespace, so it needs no look-up."""
+        host = self._hosts.pop(name)
+        try:
+            host.addr_add(HOST_IFINDEX, address, prefixlen)
+            host.link_set(HOST_IFINDEX, up=True)
+        finally:
+            host.close()
+
+    def create_host(self, name: str) -> None:
+        """A fresh namespace with loopback up, for a customer-edge host; :meth:`add_host` completes it."""
+        self.remove_namespace(name)
+        host = Rtnl(self._socket_in(name, create=True))
+        host.link_set(1, up=True)
+        self._hosts[name] = host
 
     def add_bridge(self, ns: Namespace, name: str, group: int = 0) -> None:
         index = ns.allocate()
-        ns.ipr.link("add", ifname=name, index=index, kind="bridge", state="up", br_stp_state=0, group=group)
+        ns.nl.link_add(name, "bridge", index=index, group=group)
         ns.interfaces[name] = Interface(index, None, True, group)
 
     def add_vxlan(
@@ -256,42 +300,32 @@ class Kernel:
     ) -> None:
         """A unicast VXLAN port of bridge ``master``, in the bridge's group (the service's VNI)."""
         index = ns.allocate()
-        ns.ipr.link(
-            "add",
-            ifname=name,
-            index=index,
-            kind="vxlan",
-            vxlan_id=vni,
-            vxlan_local=local,
-            vxlan_group=remote,
-            vxlan_port=port,
-            vxlan_learning=0,
-            master=ns.index(master),
-            state="up",
-            group=vni,
-        )
+        data = [
+            ("IFLA_VXLAN_ID", vni),
+            ("IFLA_VXLAN_LOCAL", local),
+            ("IFLA_VXLAN_GROUP", remote),
+            ("IFLA_VXLAN_PORT", port),
+            ("IFLA_VXLAN_LEARNING", 0),
+        ]
+        ns.nl.link_add(name, "vxlan", index=index, master=ns.index(master), group=vni, data=data)
         ns.interfaces[name] = Interface(index, master, True, vni)
 
     def add_address(self, ns: Namespace, ifname: str, address: str, prefixlen: int) -> None:
-        try:
-            ns.ipr.addr("add", index=ns.index(ifname), address=address, prefixlen=prefixlen)
-        except Exception as exc:  # pyroute2 raises NetlinkError; an existing address is what we want
-            if getattr(exc, "code", None) != errno.EEXIST:
-                raise
+        ns.nl.addr_add(ns.index(ifname), address, prefixlen)
 
     def set_master(self, ns: Namespace, ifname: str, master: str | None, group: int = 0) -> None:
-        ns.ipr.link("set", index=ns.index(ifname), master=ns.index(master) if master else 0, group=group)
+        ns.nl.link_set(ns.index(ifname), master=ns.index(master) if master else 0, group=group)
         ns.interfaces[ifname].master = master
         ns.interfaces[ifname].group = group
 
     def set_up(self, ns: Namespace, ifname: str, up: bool) -> None:
-        ns.ipr.link("set", index=ns.index(ifname), state="up" if up else "down")
+        ns.nl.link_set(ns.index(ifname), up=up)
         ns.interfaces[ifname].up = up
 
     def delete_group(self, ns: Namespace, group: int) -> None:
         """Delete every interface of ``group`` in one request: the kernel unregisters them as one batch,
         waiting for one RCU grace period instead of one per interface (≈20 ms each here)."""
-        ns.ipr.link("del", group=group)
+        ns.nl.link_del(group=group)
         ns.interfaces = {n: i for n, i in ns.interfaces.items() if i.group != group}
 
     def forget(self, ns: Namespace, ifname: str) -> None:
@@ -303,27 +337,29 @@ class Kernel:
         if interface is None:
             return
         try:
-            ns.ipr.link("del", index=interface.index)
-        except Exception as exc:  # NetlinkError: already gone with its peer's namespace
-            if getattr(exc, "code", None) != errno.ENODEV:
+            ns.nl.link_del(interface.index)
+        except NetlinkError as exc:  # already gone with its peer's namespace
+            if exc.code != errno.ENODEV:
                 raise
 
     def flags(self, ns: Namespace, ifname: str) -> int | None:
         """The interface's current flags from the kernel (None when it is gone)."""
         if ifname not in ns.interfaces:
             return None
-        try:
-            return int(ns.ipr.link("get", index=ns.index(ifname))[0]["flags"])
-        except Exception:  # the interface disappeared under us
-            return None
+        found = ns.nl.link(ns.index(ifname))
+        return None if found is None else int(found["flags"])
+
+    def names(self, ns: Namespace) -> set[str]:
+        """The names of the interfaces the kernel holds in ``ns`` (not our cache)."""
+        return {msg.get_attr("IFLA_IFNAME") for msg in ns.nl.links()}
 
     def statistics(self, ns: Namespace) -> dict[str, dict[str, int]]:
         """Every interface's packet and byte counters in one dump."""
         result = {}
-        for msg in ns.ipr.get_links():
-            stats = msg.get("stats64")
+        for msg in ns.nl.links():
+            stats = msg.get_attr("IFLA_STATS64")
             if stats is not None:
-                result[msg.get("ifname")] = {
+                result[msg.get_attr("IFLA_IFNAME")] = {
                     key: int(stats[key]) for key in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes")
                 }
         return result

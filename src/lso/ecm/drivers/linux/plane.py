@@ -124,7 +124,7 @@ class DataPlane:
             if link.ifname not in a.interfaces or link.ifname not in z.interfaces:
                 self.kernel.delete(a, link.ifname)
                 self.kernel.delete(z, link.ifname)
-                self.kernel.add_veth(a, link.ifname, z, link.ifname, mtu=LINK_MTU)
+                self.kernel.add_veth(a, link.ifname, z.name, link.ifname, mtu=LINK_MTU)
             for element, ns in ((link.a, a), (link.z, z)):
                 self.kernel.add_address(ns, link.ifname, link.address(element), 30)
             self.kernel.set_up(z, link.ifname, True)
@@ -167,6 +167,13 @@ class DataPlane:
             elif ns.interfaces[name].master != bridge:
                 self.kernel.set_master(ns, name, bridge, group=config["vni"])
 
+    def isolate(self, element: str, vni: int) -> None:
+        """Stop the service forwarding on ``element`` at once (its bridge down; a disabled bridge's ports
+        forward nothing), ahead of removing its interfaces."""
+        ns = self.ns(element)
+        if bridge_ifname(vni) in ns.interfaces:
+            self.kernel.set_up(ns, bridge_ifname(vni), False)
+
     def remove(self, element: str, vni: int) -> None:
         """Take a service off ``element``: its bridge, VXLANs and UNIs (one group: one kernel request) and
         the UNIs' CE hosts."""
@@ -181,13 +188,11 @@ class DataPlane:
                 self.kernel.remove_namespace(self.topology.ce_ns(element, "uni-" + name[1:]))
 
     def _add_uni(self, element: str, ns: Namespace, port: str, vni: int) -> None:
-        ce_name = self.topology.ce_ns(element, port)
-        self.kernel.remove_namespace(ce_name)  # a CE host without its UNI is a leftover
-        ce = self.kernel.namespace(ce_name)
+        ce = self.topology.ce_ns(element, port)
+        self.kernel.create_host(ce)  # afresh: a CE host without its UNI is a leftover
         name = uni_ifname(port)
         self.kernel.add_veth(ns, name, ce, CE_IFNAME, master=bridge_ifname(vni), group=vni)
-        self.kernel.add_address(ce, CE_IFNAME, self.topology.ce_address(element, port), 8)
-        self.kernel.set_up(ce, CE_IFNAME, True)
+        self.kernel.add_host(ce, CE_IFNAME, self.topology.ce_address(element, port), 8)
         self.watched[(ns.name, name)] = f"port:{element}/{port}"
 
     def _remove_member(self, element: str, ns: Namespace, name: str) -> None:
