@@ -39,22 +39,6 @@ ORDER_TIMEOUT_S = 300.0
 REQUESTED_LEAD_TIME_DAYS = 14
 EPL_OFFERING = "Ethernet Private Line"
 UNI_OFFERING = "Carrier Ethernet Subscriber UNI"
-_PAIR = [{"fromCarrierEthernetServiceEndPoint": "A", "toCarrierEthernetServiceEndPoint": "Z"}]
-SLS = {
-    "slsCosNameEntry": [
-        {
-            "cosName": "H",
-            "oneWayMeanFrameDelayPmMetric": [
-                {
-                    "orderedPairList": _PAIR,
-                    "oneWayMfdObjective": {"timeDurationValue": 10, "timeDurationUnits": "MS"},
-                }
-            ],
-            "oneWayFrameLossRatioPmMetric": [{"orderedPairList": _PAIR, "oneWayFlrObjective": 0.1}],
-        }
-    ]
-}
-"""The EPLs' SLS: what SOF's SLS assessment holds every service to (mean delay 10 ms, FLR 0.1 %)."""
 
 
 @dataclass
@@ -157,7 +141,7 @@ def _epl(cir_mbps: float, offering: str) -> Json:
             "maximumFrameSize": 1522,
             "evcEndPointA": end_point,
             "evcEndPointZ": end_point,
-            "carrierEthernetSls": [SLS],
+            "carrierEthernetSls": [demo_degradation.SLS],
         },
     }
 

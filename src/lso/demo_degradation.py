@@ -23,6 +23,22 @@ CIM = "/mefApi/cantata/cimIncident/v1"
 SERVICES = "/mefApi/legato/serviceInventory/v7/service"
 EXTRA_DELAY_MS = 25.0
 TIMEOUT_S = 120.0
+_PAIR = [{"fromCarrierEthernetServiceEndPoint": "A", "toCarrierEthernetServiceEndPoint": "Z"}]
+SLS = {
+    "slsCosNameEntry": [
+        {
+            "cosName": "H",
+            "oneWayMeanFrameDelayPmMetric": [
+                {
+                    "orderedPairList": _PAIR,
+                    "oneWayMfdObjective": {"timeDurationValue": 10, "timeDurationUnits": "MS"},
+                }
+            ],
+            "oneWayFrameLossRatioPmMetric": [{"orderedPairList": _PAIR, "oneWayFlrObjective": 0.1}],
+        }
+    ]
+}
+"""The EPLs' SLS: what SOF's SLS assessment holds every service to (mean delay 10 ms, FLR 0.1 %)."""
 
 
 def play(
