@@ -120,3 +120,22 @@ def test_impairments_are_refused_clearly(driver: LinuxDriver) -> None:
         driver.impair("p-ldn", Impairment(extraDelayMs=5))
     assert refused.value.status == 501
     assert "netem" in refused.value.message
+
+
+def test_port_and_element_faults_take_real_interfaces_down_and_alarm(driver: LinuxDriver) -> None:
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    port = driver.inject_fault("port", "pe-bri-1/uni-2")  # raised by the link monitor
+    assert (port["source"], port["probableCause"]) == ("port:pe-bri-1/uni-2", "lossOfSignal")
+    assert run_probe(driver.endpoint(A), driver.endpoint(Z), 1_000_000, 500, 0.1).frames_received == 0
+    element = driver.inject_fault("element", "p-ldn")
+    assert element["source"] == "element:p-ldn"
+    wait_until(lambda: {"link:p-ldn--pe-ldn-1", "link:p-ldn--pe-bri-1"} <= _raised(driver))
+    driver.clear_fault("element", "p-ldn")
+    wait_until(lambda: _raised(driver) == {"port:pe-bri-1/uni-2"})  # the port is still down
+    driver.clear_fault("port", "pe-bri-1/uni-2")
+    wait_until(lambda: not _raised(driver))
+    wait_until(lambda: run_probe(driver.endpoint(A), driver.endpoint(Z), 1_000_000, 500, 0.1).loss_ratio == 0)
+
+
+def _raised(driver: LinuxDriver) -> set[str]:
+    return {a["source"] for a in driver.alarms(None, "raised")}
