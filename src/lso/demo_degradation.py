@@ -82,17 +82,17 @@ def _pick(bus: httpx.Client, orders: list[tuple[str, str]]) -> tuple[str, dict[s
 
 
 def _follow(console: Console, client: CantataClient, customer: str) -> bool:
-    """Print each status change of the customer's CIM incident as the customer sees it, until closed."""
+    """Print each step noted on the customer's CIM incident as the customer sees it, until it is closed."""
     seen: set[str] = set()
     deadline = time.monotonic() + TIMEOUT_S
     while time.monotonic() < deadline:
         for incident in client.http.get(f"{CIM}/cimIncident").json()[:1]:
-            for change in incident["statusChange"]:
-                if change["status"] not in seen:
-                    seen.add(change["status"])
+            for note in incident.get("note", []):
+                if note["id"] not in seen:
+                    seen.add(note["id"])
+                    status = incident["status"]
                     console.print(
-                        f"  {customer} sees CIM incident {incident['id'][:8]} [bold]{change['status']}[/]"
-                        f" — {change.get('changeReason', '')}"
+                        f"  {customer} sees CIM incident {incident['id'][:8]} ({status}): {note['text']}"
                     )
             if incident["status"] == "closed":
                 return True

@@ -6,7 +6,8 @@ with a LEGATO ``serviceAttributeValueChangeEvent``. BUS reads the service (the e
 the product the service realises and keeps one CANTATA *CIM incident* per degradation — Kylie's Circuit
 Impairment and Maintenance API, whose ``CimServiceImpairmentIncident`` is exactly "a product not meeting
 its specification" (MEF 113) — ``created`` → ``inProgress`` while SOF works on it → ``closed`` once
-resolved, publishing ``cimIncidentCreateEvent`` / ``cimIncidentStatusChangeEvent`` to the customer's hubs.
+resolved, with a seller note per step SOF takes — publishing ``cimIncidentCreateEvent``,
+``cimIncidentStatusChangeEvent`` and ``cimIncidentAttributeValueChangeEvent`` to the customer's hubs.
 """
 
 from __future__ import annotations
@@ -127,17 +128,40 @@ def _follow(session: Session, degradation: Document, product_id: str, party: str
         incident = _new_incident(incident_id, degradation, product_id)
         INCIDENTS.add(session, incident, party=party)
         deliveries += _announce(session, incident, party, "cimIncidentCreateEvent", "create")
+    noted = _note(incident, degradation)
     target = "closed" if degradation["state"] == "resolved" else "inProgress"
-    if degradation["state"] == "open" or not INCIDENT_STATES.can(incident["status"], target):
-        return deliveries
-    incident["status"] = target
-    incident["statusChange"].append(
-        {"changeDate": now_iso(), "status": target, "changeReason": str(degradation.get("detail", ""))}
+    if degradation["state"] != "open" and INCIDENT_STATES.can(incident["status"], target):
+        incident["status"] = target
+        incident["statusChange"].append(
+            {"changeDate": now_iso(), "status": target, "changeReason": str(degradation.get("detail", ""))}
+        )
+        if target == "closed":
+            incident["closedDate"] = now_iso()
+        INCIDENTS.put(session, incident)
+        return deliveries + _announce(session, incident, party, "cimIncidentStatusChangeEvent", target)
+    if noted:
+        INCIDENTS.put(session, incident)
+        tag = f"note:{degradation['state']}"
+        return deliveries + _announce(session, incident, party, "cimIncidentAttributeValueChangeEvent", tag)
+    return deliveries
+
+
+def _note(incident: Document, degradation: Document) -> bool:
+    """Add SOF's step as a seller note, once per degradation state; False when it is noted already."""
+    notes = incident.setdefault("note", [])
+    if any(note["id"] == degradation["state"] for note in notes):
+        return False
+    text = f"{degradation['state']}: {degradation.get('detail', '')}"
+    notes.append(
+        {
+            "id": degradation["state"],
+            "author": NOC["name"],
+            "date": now_iso(),
+            "source": "seller",
+            "text": text,
+        }
     )
-    if target == "closed":
-        incident["closedDate"] = now_iso()
-    INCIDENTS.put(session, incident)
-    return deliveries + _announce(session, incident, party, "cimIncidentStatusChangeEvent", target)
+    return True
 
 
 def _new_incident(incident_id: str, degradation: Document, product_id: str) -> Document:

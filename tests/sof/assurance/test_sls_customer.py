@@ -105,6 +105,8 @@ def test_a_degradation_reaches_the_customer_as_a_cim_incident_until_closed(
     incident = acme.get(f"{CIM}/cimIncident/{opened['id']}").json()
     assert incident["status"] == "closed"
     assert [c["status"] for c in incident["statusChange"]] == ["created", "inProgress", "closed"]
+    steps = [note["id"] for note in incident["note"]]  # SOF's steps as BUS heard them (late ones merge)
+    assert steps[-1] == "resolved" and set(steps) <= {"open", "testing", "remediating", "resolved"}
     assert opened["id"] in [
         i["id"] for i in acme.get(f"{CIM}/cimIncident", params={"status": "closed"}).json()
     ]
