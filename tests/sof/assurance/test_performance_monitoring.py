@@ -65,6 +65,12 @@ def test_on_demand_job_reports_measured_values_and_notifies(
     assert len(data) == 2, "one result per direction of the EPL"
     assert all(d["oneWayFrameDelayMs"] > 0 and 0 <= d["frameLossRatio"] <= 1 for d in data)
     assert wait_until(lambda: _job(acme, job["id"])["state"] == "completed")
+    by_service = acme.get(f"{ALLEGRO_PM}/performanceReport", params={"serviceId": epl}).json()
+    assert [r["id"] for r in by_service] == [report["id"]]
+    query = {"monitoredObject": {"@type": "ServiceRef", "serviceId": epl}, "state": "completed"}
+    queried = acme.post(f"{ALLEGRO_PM}/performanceJobComplexQuery", json=query)
+    assert queried.status_code == 200 and [j["id"] for j in queried.json()] == [job["id"]]
+    assert globex.post(f"{ALLEGRO_PM}/performanceJobComplexQuery", json=query).json() == []
     assert globex.get(f"{ALLEGRO_PM}/performanceJob/{job['id']}").status_code == 404
     assert globex.get(f"{ALLEGRO_PM}/performanceReport/{report['id']}").status_code == 404
 

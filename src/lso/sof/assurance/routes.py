@@ -21,7 +21,7 @@ from lso.mef.dates import normalise, now_iso
 from lso.mef.errors import Issue, MefError, not_implemented, unprocessable
 from lso.mef.http import MefResponse, no_content
 from lso.mef.notifications import dispatch, hub_router, publish
-from lso.mef.paging import list_page
+from lso.mef.paging import MAX_LIMIT, list_page, page_of, page_response
 from lso.mef.store import Document, Store
 from lso.security.tokens import Caller
 from lso.sof import records
@@ -140,13 +140,19 @@ def job_router(family: Family, irp: Irp, parse_job: JobParser, filters: dict[str
     api.include_router(_task_router(family, irp, family.modifies, f"modify{name}", _modify))
 
     @api.post(f"/{family.job}ComplexQuery")
-    def job_complex_query(caller: Caller = irp.depends) -> MefResponse:
-        raise not_implemented(f"{family.job}ComplexQuery")
+    def job_complex_query(body: JsonBody, caller: Caller = irp.depends) -> MefResponse:
+        return _complex_query(jobs, body, caller)
 
     @api.get(f"/{family.report}")
     def list_reports(request: Request, caller: Caller = irp.depends) -> MefResponse:
         paths = {**_REPORT_FILTERS, f"{family.job}Id": f"{family.job}.{family.job}Id"}
-        return list_page(runtime.current().db, family.reports, request, caller.party_id, paths)
+        page = page_of(request, set(paths))
+        filters = {}
+        for name, value in page.filters.items():
+            base, operator = (name[:-3], name[-3:]) if name.endswith((".gt", ".lt")) else (name, "")
+            filters[paths[base] + operator] = value
+        found, total = _matching(family.reports, caller, filters, page.offset, page.limit)
+        return page_response(found, total, page)
 
     @api.get(f"/{family.report}/{{report_id}}")
     def retrieve_report(report_id: str, caller: Caller = irp.depends) -> MefResponse:
@@ -154,8 +160,8 @@ def job_router(family: Family, irp: Irp, parse_job: JobParser, filters: dict[str
             return MefResponse(family.reports.get(session, report_id, caller.party_id))
 
     @api.post(f"/{family.report}ComplexQuery")
-    def report_complex_query(caller: Caller = irp.depends) -> MefResponse:
-        raise not_implemented(f"{family.report}ComplexQuery")
+    def report_complex_query(body: JsonBody, caller: Caller = irp.depends) -> MefResponse:
+        return _complex_query(family.reports, body, caller)
 
     @api.get("/trackingRecord")
     def list_tracking_record(caller: Caller = irp.depends) -> MefResponse:
@@ -163,6 +169,55 @@ def job_router(family: Family, irp: Irp, parse_job: JobParser, filters: dict[str
 
     api.include_router(hub_router(family.events(irp.name), f"{irp.name} {family.api}"))
     return api
+
+
+_QUERY_PATHS = {
+    "reportingTimeframe.startDate": "reportingTimeframe.reportingStartDate",
+    "reportingTimeframe.endDate": "reportingTimeframe.reportingEndDate",
+}
+
+
+def _complex_query(store: Store, body: Any, caller: Caller) -> MefResponse:
+    """A ``…ComplexQuery``: every scalar the body gives (nested ones by dotted path, ``.gt``/``.lt`` on
+    dates) must match."""
+    if not isinstance(body, dict):
+        raise MefError(400, "The request body must be a JSON object", code="invalidBody")
+    filters: dict[str, str] = {}
+    for path, value in _flatten(body):
+        base, operator = (path[:-3], path[-3:]) if path.endswith((".gt", ".lt")) else (path, "")
+        filters[_QUERY_PATHS.get(base, base).replace(".0.", ".") + operator] = value
+    found, _ = _matching(store, caller, filters, 0, MAX_LIMIT)
+    return MefResponse(found)
+
+
+def _matching(
+    store: Store, caller: Caller, filters: dict[str, str], offset: int, limit: int
+) -> tuple[list[Document], int]:
+    """A page of ``store`` matching ``filters``; ``monitoredObject.…`` ones are matched here because a
+    performance report lists its monitored objects (the database filters only on single values)."""
+    monitored = {k.split(".", 1)[1]: v for k, v in filters.items() if k.startswith("monitoredObject.")}
+    plain = {k: v for k, v in filters.items() if not k.startswith("monitoredObject.")}
+    with runtime.current().db.read() as session:
+        if not monitored:
+            return store.list(session, party=caller.party_id, filters=plain, offset=offset, limit=limit)
+        every, _ = store.list(session, party=caller.party_id, filters=plain, offset=0, limit=100_000)
+    found = [doc for doc in every if _monitors(doc.get("monitoredObject"), monitored)]
+    return found[offset : offset + limit], len(found)
+
+
+def _monitors(value: Any, wanted: dict[str, str]) -> bool:
+    objects = value if isinstance(value, list) else [value]
+    return any(isinstance(o, dict) and all(str(o.get(k)) == v for k, v in wanted.items()) for o in objects)
+
+
+def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [pair for key, inner in value.items() for pair in _flatten(inner, f"{prefix}{key}.")]
+    if isinstance(value, list):
+        return _flatten(value[0], f"{prefix}0.") if value else []
+    if isinstance(value, bool):
+        return [(prefix[:-1], "true" if value else "false")]
+    return [(prefix[:-1], str(value))]
 
 
 TaskAction = Callable[[Family, Session, Document, Document], list[str]]
