@@ -233,9 +233,11 @@ def ingest(
     dtype = interval_dtype(profile)
     profile_json = profile.to_json()
     grouped: dict[tuple[SeriesKey, int], list[np.ndarray]] = defaultdict(list)
+    written = 0
     for key, records in batch:
         if records.dtype != dtype:
             raise ValueError("records do not match the measurement profile")
+        written += len(records)
         if len(records) == 1:  # the common poll: one interval, checked without numpy's per-call cost
             start = int(records["start"][0])
             if start % profile.interval_s:
@@ -253,7 +255,7 @@ def ingest(
         for (key, day), parts in grouped.items()
     ]
     _insert(session, rows)
-    return sum(row[7] for row in rows)
+    return written
 
 
 _last_part = 0
