@@ -1,4 +1,5 @@
-"""schemathesis fuzzes the CANTATA POQ, quote and product order APIs from the official MEF documents.
+"""schemathesis fuzzes the CANTATA and SONATA seller APIs (POQ, quote, product order; SONATA also catalog,
+site and inventory) from the official MEF documents.
 
 Requests are generated from the documents — valid ones and deliberately invalid ones, and the examples
 the documents carry — and sent with a bearer token to a running demo domain; every answer must be free
@@ -27,7 +28,15 @@ FUZZED_APIS = {
     "poq": "mef-lso-cantata-product-offering-qualification-management-openapi.yml",
     "quote": "mef-lso-cantata-quote-management-openapi.yml",
     "productOrder": "mef-lso-cantata-product-order-management-openapi.yml",
+    "sonata-catalog": "mef-lso-sonata-product-catalog-openapi.yml",
+    "sonata-site": "mef-lso-sonata-geographic-site-management-openapi.yml",
+    "sonata-poq": "mef-lso-sonata-product-offering-qualification-management-openapi.yml",
+    "sonata-quote": "mef-lso-sonata-quote-management-openapi.yml",
+    "sonata-productOrder": "mef-lso-sonata-product-order-management-openapi.yml",
+    "sonata-inventory": "mef-lso-sonata-product-inventory-management-openapi.yml",
 }
+CREDENTIALS = {"cantata": ("acme", "acme-secret"), "sonata": ("carrier-x", "carrier-x-secret")}
+"""Who calls each IRP: a customer over CANTATA, the demo's buyer provider over SONATA."""
 EXAMPLES_PER_OPERATION = 20
 
 
@@ -50,11 +59,11 @@ CHECKS = [
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 
 
-def _bearer_token(domain: Settings) -> str:
+def _bearer_token(domain: Settings, irp: str) -> str:
     response = httpx.post(
         f"{domain.base_url}/oauth2/token",
         data={"grant_type": "client_credentials"},
-        auth=("acme", "acme-secret"),
+        auth=CREDENTIALS[irp],
     )
     response.raise_for_status()
     return str(response.json()["access_token"])
@@ -92,7 +101,7 @@ def test_fuzzed_requests_get_conforming_answers(api: str, mef_specs: Path, domai
     )
     server = schema.raw_schema["servers"][0]["url"].strip()
     base_url = domain.base_url + "/mefApi/" + server.split("/mefApi/", 1)[1].rstrip("/")
-    token = _bearer_token(domain)
+    token = _bearer_token(domain, "sonata" if "-sonata-" in FUZZED_APIS[api] else "cantata")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert operations, "the document lists no operations"
     failures = [f for f in (_fuzz(op, base_url, token) for op in operations) if f]
