@@ -25,12 +25,14 @@ from lso.sof.activation import (
     ActivationError,
     allocation_key,
     bandwidth_of,
+    enni_end,
     fact,
     presto,
     refusals_fail,
     remote_step,
 )
 from lso.sof.configuration import (
+    CONNECTS_TO_ENNI,
     CONNECTS_TO_UNI,
     EVC_TYPE,
     UNI_TYPE,
@@ -198,18 +200,23 @@ def update_connectivity_service(change: ServiceChange) -> None:
 
 @remote_step("sof.remove_from_network")
 def remove_from_network(change: ServiceChange) -> None:
-    """An EVC: delete its connectivity service. A UNI: give its SIP back (under the key it was taken)."""
+    """An EVC: delete its connectivity service (and give back the S-VLAN of an OVC's end at an ENNI). A
+    UNI: give its SIP back (under the key it was taken)."""
     with runtime.current().db.read() as session:
         service = records.SERVICES.get(session, change.service_id)
+    made_by = service["serviceOrderItem"][0]
     try:
         if _kind(service) == EVC_TYPE:
             presto().delete_connectivity_service(str(fact(service, "connectivityService")))
         else:
-            made_by = service["serviceOrderItem"][0]
             presto().release_sip(allocation_key(made_by["serviceOrderId"], made_by["itemId"]))
     except PrestoError as exc:
         if not exc.not_found:  # already gone: a re-run after a crash
             raise
+    for relation in service.get("serviceRelationship", []):
+        if relation["relationshipType"] == CONNECTS_TO_ENNI:  # releasing twice is fine
+            end = enni_end(made_by["itemId"], relation["service"]["id"])
+            presto().release_sip(allocation_key(made_by["serviceOrderId"], end))
 
 
 @DBOS.step(name="sof.record_modification")

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from lso.bus.products import ACCESS_ELINE_OVC, ENNI, EPL_EVC
+from lso.icm.topology import sip_uuid
 from lso.settings import Settings
 from tests.bus.sonata.bodies import (
     CATALOG,
@@ -20,9 +21,9 @@ from tests.bus.sonata.bodies import (
     access_eline_order,
     access_eline_poq,
 )
-from tests.bus.test_order_bodies import evc_item, uni_item
+from tests.bus.test_order_bodies import change_order, delete_item, evc_item, uni_item
 from tests.harness import wait_until
-from tests.network import element_configurations
+from tests.network import element_configurations, sip_state
 
 FINAL = {"completed", "failed", "partial", "rejected"}
 
@@ -135,6 +136,17 @@ def test_an_access_eline_order_completes_and_the_ovc_reaches_the_enni(
     # ... and the buyer learns that S-VLAN from its product, to map the OVC to it on its side.
     end_point_map = ovc["productConfiguration"]["enniEp"]["ovcEndPointMap"]
     assert end_point_map == {"mapType": "FORM_E", "ovcEndPointMapFormE": [at_enni[service]]}
+
+    # Disconnecting the OVC (and its UNI) gives the S-VLAN on the ENNI back.
+    enni_sip = sip_uuid("pe-ldn-2", f"enni-1.{at_enni[service]}")
+    assert sip_state(icm, enni_sip) == "IN_USE"
+    [uni] = [p["id"] for p in products if p["id"] != ovc["id"]]
+    disconnect = change_order(delete_item("ovc", ovc["id"]), delete_item("uni", uni))
+    deleted = carrier_x.post(f"{ORDERING}/productOrder", json=disconnect)
+    assert deleted.status_code == 201, deleted.text
+    assert _final(carrier_x, deleted.json()["id"])["state"] == "completed"
+    assert carrier_x.get(f"{INVENTORY}/product/{ovc['id']}").json()["status"] == "terminated"
+    assert sip_state(icm, enni_sip) == "AVAILABLE"
 
 
 def test_bad_sonata_orders_are_refused_and_nothing_is_stored(
