@@ -76,9 +76,21 @@ def _discriminated_one_of(
         if target is None:
             target = next((s["$ref"] for s in one_of if s.get("$ref", "").endswith(f"/{value}")), None)
         if target is not None:
-            yield from validator.descend(instance, {"$ref": target})
+            # A subtype is ``allOf: [base, ...]`` and the base holds this oneOf (e.g. CANTATA CimIncident):
+            # reaching the base again from its subtype must not dispatch again, or validation never ends.
+            key = (id(schema), id(instance))
+            if key in _DISPATCHING:
+                return
+            _DISPATCHING.add(key)
+            try:
+                yield from validator.descend(instance, {"$ref": target})
+            finally:
+                _DISPATCHING.discard(key)
             return
     yield from _PLAIN_ONE_OF(validator, one_of, instance, schema)
+
+
+_DISPATCHING: set[tuple[int, int]] = set()
 
 
 _PLAIN_ONE_OF = Draft4Validator.VALIDATORS["oneOf"]
