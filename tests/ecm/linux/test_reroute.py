@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -39,7 +41,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     assert not leftovers(prefix_of(path))
 
 
-def _serve(data_dir: Path, port: int | None = None):  # type: ignore[no-untyped-def]
+def _serve(
+    data_dir: Path, port: int | None = None
+) -> AbstractContextManager[tuple[subprocess.Popen[bytes], str]]:
     return domain_process(data_dir, port=port, env={"LSO_NETWORK": "linux"})
 
 
