@@ -28,6 +28,7 @@ FUZZED_APIS = {
     "poq": "mef-lso-cantata-product-offering-qualification-management-openapi.yml",
     "quote": "mef-lso-cantata-quote-management-openapi.yml",
     "productOrder": "mef-lso-cantata-product-order-management-openapi.yml",
+    "cimIncident": "mef-lso-cantata-circuit-impairment-and-maintenance-openapi.yml",
     "sonata-catalog": "mef-lso-sonata-product-catalog-openapi.yml",
     "sonata-site": "mef-lso-sonata-geographic-site-management-openapi.yml",
     "sonata-poq": "mef-lso-sonata-product-offering-qualification-management-openapi.yml",
