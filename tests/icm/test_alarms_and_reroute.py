@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from lso.db import Database
+from lso.ecm.drivers.sim import FAULTS
 from lso.footprint import demo_footprint
 from lso.icm.topology import link_id
 from lso.security.tokens import internal_secret
@@ -294,3 +296,36 @@ def _port_of(presto: PrestoClient, service_id: str) -> str:
     )
     names = response.json()["output"]["sip"]["name"]
     return str(next(n["value"] for n in names if n["value-name"] == "port"))
+
+
+def test_an_element_refusing_the_new_route_leaves_the_service_on_its_old_one(
+    presto: PrestoClient, icm: httpx.Client, domain: Settings
+) -> None:
+    """p-bir's management is down without an alarm (ICM still routes through it): its 503 undoes the
+    reroute — the elements hold the old route, the bandwidth is where it was, the service is ENABLED."""
+    with epl(presto, LDN_MAN) as service, unreachable(domain, "p-bir"):
+        before = reserved(icm)
+        with pytest.raises(PrestoError) as refused:
+            presto.reroute_connectivity_service(service.uuid, ["p-ldn--p-man"])
+        assert refused.value.status == 502 and "p-bir" in str(refused.value.body)
+        after = presto.get_connectivity_service(service.uuid)
+        assert after.route == DIRECT and after.operational_state == "ENABLED"
+        held = held_by_elements(icm, service.uuid)
+        assert set(held) == set(DIRECT)
+        assert held["pe-ldn-1"]["nniPeers"] == ["p-ldn"]
+        assert reserved(icm) == before
+
+
+@contextmanager
+def unreachable(domain: Settings, element: str) -> Iterator[None]:
+    """The sim element refuses configuration (503) without raising an alarm."""
+    db = Database(domain.database_url)
+    fault_id = f"element:{element}"
+    with db.session() as session:
+        FAULTS.add(session, {"id": fault_id, "kind": "element", "target": element, "state": "active"})
+    try:
+        yield
+    finally:
+        with db.session() as session:
+            FAULTS.delete(session, fault_id)
+        db.dispose()
