@@ -212,16 +212,21 @@ class Assessment:
         return self.confidence != "red"
 
 
-def assess(session_factory: Any, legato: LegatoClient, items: list[PreorderItem]) -> dict[str, Assessment]:
+def assess(
+    session_factory: Any, legato: LegatoClient, items: list[PreorderItem], party: str | None
+) -> dict[str, Assessment]:
     """Assess every item: UNIs by where they are, EVCs by SOF's feasibility check between their UNIs.
 
     ``session_factory`` opens a database session (sites are read from BUS's store); the LEGATO call is
     made outside any transaction. A UNI on an EVC takes the EVC's answer (when both its UNIs are on-net).
+    An OVC's ENNI must be a product of ``party``, the buyer asking.
     """
     with session_factory() as session:
         result = {item.id: _assess_uni(session, item) for item in items if not item.is_evc}
         ennis = {
-            item.id: _assess_enni(session, item.enni_product_id) for item in items if item.enni_product_id
+            item.id: _assess_enni(session, item.enni_product_id, party)
+            for item in items
+            if item.enni_product_id
         }
     for item in items:
         if item.is_evc:
@@ -281,9 +286,9 @@ def _assess_uni(session: Session, item: PreorderItem) -> Assessment:
     return Assessment("green", site_id=site)
 
 
-def _assess_enni(session: Session, enni_product_id: str | None) -> Assessment:
+def _assess_enni(session: Session, enni_product_id: str | None, party: str | None) -> Assessment:
     """An ENNI end point is at the site of the element that terminates it (the place of its product)."""
-    product = PRODUCTS.find(session, enni_product_id) if enni_product_id else None
+    product = PRODUCTS.find(session, enni_product_id, party) if enni_product_id and party else None
     if product is None or product.get("productConfiguration", {}).get("@type") != ENNI:
         return Assessment("red", f"no ENNI product {enni_product_id} in your inventory")
     return Assessment("green", site_id=product["place"][0]["place"]["id"])

@@ -92,3 +92,21 @@ def access_eline_poq(site_id: str, cir_mbps: float = 100) -> dict[str, Any]:
             },
         ],
     }
+
+
+def access_eline_quote(site_id: str, cir_mbps: float = 100) -> dict[str, Any]:
+    """An immediate, firm quote for an operator UNI and the Access E-Line OVC to the buyer's ENNI."""
+    return {
+        "instantSyncQuote": True,
+        "buyerRequestedQuoteLevel": "firm",
+        "externalId": "cx-quote",
+        "quoteItem": [
+            {"id": "uni", "action": "add", "product": operator_uni(site_id)},
+            {
+                "id": "ovc",
+                "action": "add",
+                "product": access_eline(cir_mbps),
+                "quoteItemRelationship": [{"id": "uni", "relationshipType": "CONNECTS_TO_UNI"}],
+            },
+        ],
+    }

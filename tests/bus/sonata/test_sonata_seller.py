@@ -17,9 +17,11 @@ from tests.bus.sonata.bodies import (
     INVENTORY,
     ORDERING,
     POQ,
+    QUOTE,
     SITES,
     access_eline_order,
     access_eline_poq,
+    access_eline_quote,
 )
 from tests.bus.test_order_bodies import change_order, delete_item, evc_item, uni_item
 from tests.harness import wait_until
@@ -96,6 +98,26 @@ def test_site_and_poq_for_an_access_eline(carrier_x: httpx.Client) -> None:
     assert body["state"] == "done" and body["href"].startswith(f"{carrier_x.base_url}{POQ}/")
     answers = {i["id"]: i["serviceabilityConfidence"] for i in body["productOfferingQualificationItem"]}
     assert answers == {"uni": "green", "ovc": "green"}
+
+
+def test_a_firm_quote_prices_the_access_eline_and_its_uni(carrier_x: httpx.Client) -> None:
+    quote = carrier_x.post(f"{QUOTE}/quote", json=access_eline_quote("site-man-central", 200))
+    assert quote.status_code == 201, quote.text
+    body = quote.json()
+    assert body["state"] == "approved.orderable" and body["href"].startswith(f"{carrier_x.base_url}{QUOTE}/")
+    items = {item["id"]: item for item in body["quoteItem"]}
+    ovc_mrc = next(p for p in items["ovc"]["quoteItemPrice"] if p["priceType"] == "recurring")
+    # Wholesale rule: 150 base + 1.0/Mbit/s of CIR + 0.8/km between Manchester and the ENNI in London.
+    assert ovc_mrc["price"]["dutyFreeAmount"]["value"] > 150 + 200
+    assert {item["state"] for item in items.values()} == {"approved.orderable"}
+
+
+def test_only_the_enni_s_own_buyer_can_qualify_an_ovc_to_it(carrier_y: httpx.Client) -> None:
+    poq = carrier_y.post(f"{POQ}/productOfferingQualification", json=access_eline_poq("site-ldn-city"))
+    assert poq.status_code == 201, poq.text
+    answers = {i["id"]: i for i in poq.json()["productOfferingQualificationItem"]}
+    assert answers["ovc"]["serviceabilityConfidence"] == "red"
+    assert ENNI_ID in answers["ovc"]["serviceabilityConfidenceReason"]
 
 
 def test_an_access_eline_order_completes_and_the_ovc_reaches_the_enni(

@@ -92,7 +92,7 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
         doc = _acknowledged(body, create)
         if create.instantSyncQualification:
             legato = LegatoClient(ctx.client())
-            found = serviceability.assess(ctx.db.session, legato, items)
+            found = serviceability.assess(ctx.db.session, legato, items, caller.party_id)
             _answer_immediately(doc, found)
         else:
             doc["expectedPOQCompletionDate"] = later(hours=1)
@@ -192,7 +192,8 @@ def assess_items(poq_id: str, irp_name: str) -> dict[str, dict[str, Any]]:
     rt = runtime.current()
     with rt.db.session() as session:
         items = _items_of(session, poq_id, named(irp_name))
-    found = serviceability.assess(rt.db.session, context.legato(), items)
+        party = poqs.party_of(session, poq_id)
+    found = serviceability.assess(rt.db.session, context.legato(), items, party)
     return {item_id: serviceability.assessment_json(a) for item_id, a in found.items()}
 
 

@@ -98,7 +98,7 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
         doc = _acknowledged(body, create)
         if create.instantSyncQuote:
             legato = LegatoClient(ctx.client())
-            found = serviceability.assess(ctx.db.session, legato, items)
+            found = serviceability.assess(ctx.db.session, legato, items, caller.party_id)
             _answer(doc, items, found, history=False)
         else:
             doc["expectedQuoteCompletionDate"] = later(hours=1)
@@ -304,7 +304,8 @@ def assess_quote(quote_id: str, irp_name: str) -> dict[str, dict[str, Any]]:
     with rt.db.session() as session:
         raw = quotes.get(session, quote_id)[ITEMS]
         items = serviceability.parse_items(raw, ITEMS, RELATIONSHIPS, named(irp_name))
-    found = serviceability.assess(rt.db.session, context.legato(), items)
+        party = quotes.party_of(session, quote_id)
+    found = serviceability.assess(rt.db.session, context.legato(), items, party)
     return {item_id: serviceability.assessment_json(a) for item_id, a in found.items()}
 
 
