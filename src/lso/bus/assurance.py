@@ -29,7 +29,7 @@ from lso.mef import runtime
 from lso.mef.dates import now_iso
 from lso.mef.http import MefResponse
 from lso.mef.notifications import NotificationApi, dispatch, hub_router, listener_router, publish
-from lso.mef.paging import list_page
+from lso.mef.paging import page_of, page_response
 from lso.mef.statemachine import StateMachine
 from lso.mef.store import Document, Store
 from lso.security.tokens import CallerDep
@@ -42,6 +42,8 @@ INCIDENT_STATES = StateMachine("cimIncident", {"created": ["inProgress", "closed
 _HUB = "serviceInventoryNotification"
 _NAMESPACE = uuid.UUID("5f0c1d7e-2b8a-4f4e-9c61-0e7d3a9b2c44")
 _FILTERS = {"priority", "severity", "impact", "incidentType", "status", "creationDate", "situationStartDate"}
+_RELATED = {"relatedEntityId", "relatedEntityType"}
+_MAX_INCIDENTS = 10_000
 NOC = {
     "role": "incidentContact",
     "name": "Network Operations Centre",
@@ -58,7 +60,20 @@ def router(_ctx: EntityContext) -> APIRouter:
 
     @cantata.get("/cimIncident")
     def list_cim_incident(request: Request, caller: CallerDep) -> MefResponse:
-        return list_page(runtime.current().db, INCIDENTS, request, caller.party_id, _FILTERS)
+        page = page_of(request, _FILTERS | _RELATED)
+        related = {name: page.filters.pop(name) for name in _RELATED if name in page.filters}
+        with runtime.current().db.read() as session:
+            if not related:
+                items, total = INCIDENTS.list(
+                    session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
+                )
+                return page_response(items, total, page)
+            # relatedEntity is a list inside the document: filtered here, over one party's incidents
+            every, _ = INCIDENTS.list(
+                session, party=caller.party_id, filters=page.filters, offset=0, limit=_MAX_INCIDENTS
+            )
+        matching = [i for i in every if _relates(i, related)]
+        return page_response(matching[page.offset : page.offset + page.limit], len(matching), page)
 
     @cantata.get("/cimIncident/{incident_id}")
     def retrieve_cim_incident(incident_id: str, caller: CallerDep) -> MefResponse:
@@ -200,6 +215,14 @@ def _announce(
 ) -> list[str]:
     snapshot = copy.deepcopy(incident)  # the event carries the incident as it is now
     return publish(session, CIM_EVENTS, party, event_type, snapshot, event_id=f"{incident['id']}:{tag}")
+
+
+def _relates(incident: Document, related: dict[str, str]) -> bool:
+    return any(
+        related.get("relatedEntityId", entity.get("id")) == entity.get("id")
+        and related.get("relatedEntityType", entity.get("@referredType")) == entity.get("@referredType")
+        for entity in incident.get("relatedEntity", [])
+    )
 
 
 def _product_of(session: Session, service_id: str) -> tuple[str | None, str | None]:

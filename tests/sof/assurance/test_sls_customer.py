@@ -110,6 +110,11 @@ def test_a_degradation_reaches_the_customer_as_a_cim_incident_until_closed(
     assert opened["id"] in [
         i["id"] for i in acme.get(f"{CIM}/cimIncident", params={"status": "closed"}).json()
     ]
+    about_epl = acme.get(
+        f"{CIM}/cimIncident", params={"relatedEntityId": epl, "relatedEntityType": "Product"}
+    )
+    assert [i["id"] for i in about_epl.json()] == [opened["id"]]
+    assert acme.get(f"{CIM}/cimIncident", params={"relatedEntityId": "no-such-product"}).json() == []
     assert globex.get(f"{CIM}/cimIncident/{opened['id']}").status_code == 404
     assert acme.get(f"{PRODUCTS}/product/{epl}").json()["status"] == "active"
     new_path = bus.get(f"{INVENTORY}/service/{evc['id']}").json()
