@@ -17,6 +17,7 @@ import itertools
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
+from dbos._error import DBOSMaxStepRetriesExceeded  # not exported by dbos itself
 from sqlalchemy.orm import Session
 
 from lso.mef import runtime
@@ -120,6 +121,15 @@ def resolve(degradation_id: str) -> str:
 @DBOS.workflow(name="sof.resolve_degradation")
 def resolve_degradation(degradation_id: str) -> str:
     dispatch(move(degradation_id, TESTING, "additional end-to-end test of every UNI pair"))
+    try:
+        return _test_and_remediate(degradation_id)
+    except DBOSMaxStepRetriesExceeded as exc:  # ICM kept failing: a person has to look
+        reason = exc.errors[-1] if exc.errors else exc
+        dispatch(move(degradation_id, MANUAL, f"ICM did not answer ({reason}); a person must take over"))
+        return MANUAL
+
+
+def _test_and_remediate(degradation_id: str) -> str:
     if retest(degradation_id, "test"):
         dispatch(move(degradation_id, RESOLVED, "the SLS is met again; no remediation needed"))
         return RESOLVED
