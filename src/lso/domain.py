@@ -124,6 +124,8 @@ class Domain:
         try:
             yield
         finally:
+            for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+                entity.stop(ctx)
             DBOS.destroy(destroy_registry=False)
             for ctx in self.contexts:
                 ctx.close()

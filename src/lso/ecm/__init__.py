@@ -46,8 +46,16 @@ def _recover(ctx: EntityContext) -> None:
         driver.watch()  # link alarms are dispatched at once, so only once notifications run
 
 
+def _stop(ctx: EntityContext) -> None:
+    driver = _DRIVERS.pop(id(ctx), None)
+    if isinstance(driver, LinuxDriver):
+        driver.stop()  # ends the link monitor; what the kernel holds stays for the next start
+
+
 def _seed_demo(session: Session, ctx: EntityContext) -> None:
     sim.seed(session, named_footprint(ctx.settings.footprint))
 
 
-ENTITY = Entity(name="ecm", routers=_routers, start=_start, seed_demo=_seed_demo, recover=_recover)
+ENTITY = Entity(
+    name="ecm", routers=_routers, start=_start, seed_demo=_seed_demo, recover=_recover, stop=_stop
+)
