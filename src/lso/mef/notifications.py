@@ -29,7 +29,7 @@ from lso.mef.dates import now_iso
 from lso.mef.errors import Issue, MefError, unprocessable
 from lso.mef.http import MefResponse, no_content
 from lso.mef.store import Document, Store
-from lso.security.tokens import CallerDep
+from lso.security.tokens import Caller, CallerDep, InternalDep, TokenService
 
 log = logging.getLogger(__name__)
 
@@ -147,11 +147,23 @@ def post_event(delivery_id: str) -> None:
     rt = runtime.current()
     with rt.db.session() as session:
         delivery = _deliveries.get(session, delivery_id)
-    response = rt.http.post(delivery["url"], json=delivery["body"], timeout=10)
+    response = rt.http.post(
+        delivery["url"], json=delivery["body"], headers=_credentials(delivery["url"]), timeout=10
+    )
     if response.status_code >= 300:
         raise httpx.HTTPStatusError(
             f"listener answered {response.status_code}", request=response.request, response=response
         )
+
+
+def _credentials(url: str) -> dict[str, str]:
+    """A delivery to one of this domain's own listeners proves it comes from the domain, so an internal
+    listener (an alarm that makes ICM reroute, a LEGATO event that moves an order) can refuse anyone else."""
+    settings = runtime.current().settings
+    if not url.startswith(f"{settings.base_url}/"):
+        return {}
+    tokens = TokenService(runtime.current().db, settings.jwt_secret, issuer=settings.base_url)
+    return {"Authorization": f"Bearer {tokens.issue(Caller(party_id='lso-notifications', role='internal'))}"}
 
 
 @DBOS.step()
@@ -177,23 +189,40 @@ def _selects(query: Any, event_type: str) -> bool:
 EventHandler = Callable[[Document], None]
 
 
-def listener_router(api: NotificationApi, handlers: dict[str, EventHandler]) -> APIRouter:
-    """The buyer side: ``POST {listener_path}/<eventType>`` → handler, once per ``eventId``."""
-    router = APIRouter(prefix=api.listener_path, tags=[f"{api.name} listener"])
+def listener_router(
+    api: NotificationApi, handlers: dict[str, EventHandler], *, internal: bool = False
+) -> APIRouter:
+    """The buyer side: ``POST {listener_path}/<eventType>`` → handler, once per ``eventId``.
 
+    ``internal``: the events come from this domain's own entities (LEGATO, PRESTO, ADAGIO events), which
+    deliver them with the domain's credentials; anyone else is refused.
+    """
+    router = APIRouter(prefix=api.listener_path, tags=[f"{api.name} listener"])
     for event_type, handler in handlers.items():
-        router.add_api_route(f"/{event_type}", _receiver(api, handler), methods=["POST"], status_code=204)
+        receive = _internal_receiver(api, handler) if internal else _receiver(api, handler)
+        router.add_api_route(f"/{event_type}", receive, methods=["POST"], status_code=204)
     return router
 
 
 def _receiver(api: NotificationApi, handler: EventHandler) -> Callable[..., Any]:
     def receive(body: JsonBody) -> Response:
-        if not isinstance(body, dict) or not isinstance(body.get("eventId"), str) or "event" not in body:
-            raise MefError(400, "A notification needs eventId and event", code="invalidBody")
-        _handle_once(api, handler, body)
-        return no_content()
+        return _receive(api, handler, body)
 
     return receive
+
+
+def _internal_receiver(api: NotificationApi, handler: EventHandler) -> Callable[..., Any]:
+    def receive(body: JsonBody, _caller: InternalDep) -> Response:
+        return _receive(api, handler, body)
+
+    return receive
+
+
+def _receive(api: NotificationApi, handler: EventHandler, body: Any) -> Response:
+    if not isinstance(body, dict) or not isinstance(body.get("eventId"), str) or "event" not in body:
+        raise MefError(400, "A notification needs eventId and event", code="invalidBody")
+    _handle_once(api, handler, body)
+    return no_content()
 
 
 def _handle_once(api: NotificationApi, handler: EventHandler, body: Document) -> None:
