@@ -13,12 +13,14 @@ from lso.icm.topology import sip_uuid
 from lso.settings import Settings
 from tests.bus.sonata.bodies import (
     CATALOG,
+    DUE,
     ENNI_ID,
     INVENTORY,
     ORDERING,
     POQ,
     QUOTE,
     SITES,
+    access_eline,
     access_eline_order,
     access_eline_poq,
     access_eline_quote,
@@ -158,6 +160,23 @@ def test_an_access_eline_order_completes_and_the_ovc_reaches_the_enni(
     # ... and the buyer learns that S-VLAN from its product, to map the OVC to it on its side.
     end_point_map = ovc["productConfiguration"]["enniEp"]["ovcEndPointMap"]
     assert end_point_map == {"mapType": "FORM_E", "ovcEndPointMapFormE": [at_enni[service]]}
+
+    # A new bandwidth profile reaches the network; the OVC keeps its S-VLAN.
+    faster = {"id": "ovc", "action": "modify", "requestedCompletionDate": DUE}
+    faster["product"] = {"id": ovc["id"], "productConfiguration": access_eline(300)["productConfiguration"]}
+    modified = carrier_x.post(f"{ORDERING}/productOrder", json=change_order(faster))
+    assert modified.status_code == 201, modified.text
+    assert _final(carrier_x, modified.json()["id"])["state"] == "completed"
+    ovc = carrier_x.get(f"{INVENTORY}/product/{ovc['id']}").json()
+    assert ovc["productConfiguration"]["enniEp"]["ovcEndPointMap"] == end_point_map
+    assert (
+        ovc["productConfiguration"]["uniEp"]["ingressBandwidthProfilePerClassOfServiceName"][0]["bwpFlow"][
+            "cir"
+        ]["irValue"]
+        == 300
+    )
+    [held_now] = [c for c in element_configurations(icm)["pe-ldn-1"] if c["serviceId"] == service]
+    assert {p["ingressBandwidthProfile"]["cir"] for p in held_now["uniPorts"]} == {300_000_000}
 
     # Disconnecting the OVC (and its UNI) gives the S-VLAN on the ENNI back.
     enni_sip = sip_uuid("pe-ldn-2", f"enni-1.{at_enni[service]}")

@@ -91,7 +91,8 @@ def settle_changes(session: Session, order: Document, plan: Document, done: set[
             product["terminationDate"] = product["lastUpdateDate"]
         else:
             if step["id"] in done:
-                product["productConfiguration"] = items[step["id"]]["product"]["productConfiguration"]
+                new = items[step["id"]]["product"]["productConfiguration"]
+                product["productConfiguration"] = _keeping_enni_map(product["productConfiguration"], new)
             _move(product, "active")
         if step["id"] in done:
             product.setdefault("productOrderItem", []).append(
@@ -102,6 +103,14 @@ def settle_changes(session: Session, order: Document, plan: Document, done: set[
                 }
             )
         PRODUCTS.put(session, product)
+
+
+def _keeping_enni_map(old: Document, new: Document) -> Document:
+    """A modified OVC keeps the S-VLAN the seller assigned at the ENNI: the network did not change it."""
+    assigned = old.get("enniEp", {}).get("ovcEndPointMap")
+    if assigned is None or "enniEp" not in new:
+        return new
+    return {**new, "enniEp": {**new["enniEp"], "ovcEndPointMap": assigned}}
 
 
 def _move(product: Document, status: str) -> None:

@@ -61,7 +61,7 @@ def _service_item(order_id: str, item: Document, step: Document, services: dict[
         return {"id": item["id"], "action": "delete", "service": {"id": services[step["productId"]]}}
     configuration = validate_configuration(item["product"]["productConfiguration"], "")
     if action == "modify":
-        assert isinstance(configuration, EvcConfiguration)
+        assert isinstance(configuration, EvcConfiguration | AccessElineOvcConfiguration)
         # No identifier: SOF keeps the one the service was given when it was added.
         changed = {"id": services[step["productId"]], "serviceConfiguration": _evc(configuration, None)}
         return {"id": item["id"], "action": "modify", "service": changed}

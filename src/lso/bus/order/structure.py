@@ -42,8 +42,12 @@ CONNECTS_TO_ENNI = "CONNECTS_TO_ENNI"
 EVC_END_POINTS = 2
 CONNECTION_TYPES = EVC_TYPES | {ACCESS_ELINE_OVC}
 """What connects UNIs (and ENNIs): the products a UNI cannot be deleted under."""
-_FIXED_IN_SERVICE = ("maximumFrameSize", "listOfCosNames")
-"""What a modify must leave as it is: the network reconfigures an EVC's bandwidth profiles in service."""
+_FIXED_IN_SERVICE = {
+    EvcConfiguration: ("maximumFrameSize", "listOfCosNames"),
+    AccessElineOvcConfiguration: ("maximumFrameSize", "listOfClassOfServiceNames"),
+}
+"""What a modify must leave as it is: the network reconfigures an EVC's (or OVC's) bandwidth profiles in
+service."""
 
 
 @dataclass(frozen=True)
@@ -263,9 +267,11 @@ def _check_modification(item: Any, product: Document, pointer: str, issues: list
             Issue(pointer, "productConfiguration is required when the action is modify", "missingProperty")
         )
         return
-    if current["@type"] not in EVC_TYPES:
+    if current["@type"] not in CONNECTION_TYPES:
         issues.append(
-            Issue(f"{pointer}/@type", "only an EVC's configuration (bandwidth profile) can be modified")
+            Issue(
+                f"{pointer}/@type", "only an EVC's or OVC's configuration (bandwidth profile) can be modified"
+            )
         )
         return
     if configuration.get("@type") != current["@type"]:
@@ -279,16 +285,22 @@ def _check_modification(item: Any, product: Document, pointer: str, issues: list
         issues.extend(error.issues)
         return
     old = validate_configuration(current, pointer)
-    assert isinstance(new, EvcConfiguration) and isinstance(old, EvcConfiguration)
+    kind = EvcConfiguration if isinstance(old, EvcConfiguration) else AccessElineOvcConfiguration
+    assert isinstance(new, kind) and isinstance(old, kind)
     if new.ingress_cir_mbps() <= 0:
+        profile = (
+            "evcEndPointA/ingressBandwidthProfilePerClassofServiceName"
+            if kind is EvcConfiguration
+            else "uniEp/ingressBandwidthProfilePerClassOfServiceName"
+        )
         issues.append(
             Issue(
-                f"{pointer}/evcEndPointA/ingressBandwidthProfilePerClassofServiceName",
-                "the EVC needs an ingress bandwidth profile with a CIR above 0",
+                f"{pointer}/{profile}",
+                "the connection needs an ingress bandwidth profile with a CIR above 0",
                 "missingProperty",
             )
         )
-    for name in _FIXED_IN_SERVICE:
+    for name in _FIXED_IN_SERVICE[kind]:
         if getattr(new, name) != getattr(old, name):
             issues.append(
                 Issue(f"{pointer}/{name}", f"{name} cannot be modified: only the bandwidth profiles can")
