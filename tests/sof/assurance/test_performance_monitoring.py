@@ -110,6 +110,14 @@ def test_suspend_and_resume_follow_the_job_state_machine(acme: httpx.Client, epl
         },
     )
     assert modify.status_code == 201, modify.text
+    bad = acme.post(
+        f"{ALLEGRO_PM}/modifyPerformanceJob",
+        json={
+            "performanceJob": {"@type": "PerformanceJobRef", "performanceJobId": job["id"]},
+            "performanceProfile": {"outputFormat": "xml"},
+        },
+    )
+    assert bad.status_code == 422 and bad.json()[0]["propertyPath"] == "/performanceProfile/outputFormat"
     changed = _job(acme, job["id"])
     assert changed["state"] == "inProgress" and changed["description"] == "changed"
     assert changed["performanceProfile"]["granularity"] == duration(30)

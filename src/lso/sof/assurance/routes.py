@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from lso.mef import runtime
-from lso.mef.body import JsonBody
+from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import normalise, now_iso
 from lso.mef.errors import Issue, MefError, not_implemented, unprocessable
 from lso.mef.http import MefResponse, no_content
@@ -25,9 +25,9 @@ from lso.mef.paging import MAX_LIMIT, list_page, page_of, page_response
 from lso.mef.store import Document, Store
 from lso.security.tokens import Caller
 from lso.sof import records
-from lso.sof.assurance import schedule
+from lso.sof.assurance import models, schedule
 from lso.sof.assurance.access import Irp, audience
-from lso.sof.assurance.jobs import CANCELLABLE, MODIFIABLE, PROFILES, Family, move_job, move_task, seconds
+from lso.sof.assurance.jobs import CANCELLABLE, FAULT, MODIFIABLE, PROFILES, Family, move_job, move_task
 from lso.sof.assurance.measurements import connectivity_service
 
 # Builds a validated job document (without id/href/state) from a create body; may raise a 422.
@@ -252,7 +252,7 @@ def _task_router(family: Family, irp: Irp, store: Store, resource: str, act: Tas
             if job["state"] not in allowed:
                 raise unprocessable(Issue(path, f"{ref_name} {job_id} is {job['state']}"))
             if act is _modify:
-                body = _checked_modification(body)
+                modified(family, session, job, body)
             task = {**body, "id": store.new_id(), "creationDateTime": now_iso(), "state": "acknowledged"}
             task[ref_name] = family.job_ref(job)
             task["href"] = family.href(irp.name, f"{resource}/{task['id']}")
@@ -276,19 +276,6 @@ def _task_router(family: Family, irp: Irp, store: Store, resource: str, act: Tas
     return api
 
 
-def _checked_modification(body: Document) -> Document:
-    """A modify body whose schedule and profile changes are valid (a 422 before anything is stored)."""
-    checked = dict(body)
-    if isinstance(body.get("scheduleDefinition"), dict):
-        checked["scheduleDefinition"] = schedule_fields(body["scheduleDefinition"], "/scheduleDefinition")
-    profile = body.get("performanceProfile")
-    if isinstance(profile, dict):
-        for name in ("granularity", "reportingPeriod"):
-            if name in profile:
-                seconds(profile[name], f"/performanceProfile/{name}")
-    return checked
-
-
 def _cancel(family: Family, session: Session, job: Document, _task: Document) -> list[str]:
     return move_job(family, session, job, "pendingCancel") + move_job(family, session, job, "cancelled")
 
@@ -296,21 +283,41 @@ def _cancel(family: Family, session: Session, job: Document, _task: Document) ->
 def _modify(family: Family, session: Session, job: Document, task: Document) -> list[str]:
     """Apply the modification while the job is ``pending``, then return it to where its schedule says."""
     resume = "scheduled" if job["state"] == "scheduled" else "inProgress"
+    changed = modified(family, session, job, task)
     ids = move_job(family, session, job, "pending")
-    for name in ("description", "buyerJobId", "consumingApplicationId", "producingApplicationId"):
-        if task.get(name) is not None:
-            job[name] = task[name]
-    if task.get("scheduleDefinition"):
-        job["scheduleDefinition"] = {
-            **job.get("scheduleDefinition", {}),
-            **schedule_fields(task["scheduleDefinition"], "/scheduleDefinition"),
-        }
-    if isinstance(task.get("performanceProfile"), dict) and "performanceProfile" in job:
-        job["performanceProfile"] = {
-            **profile_value(session, job["performanceProfile"]),
-            **task["performanceProfile"],
-        }
+    job.update({k: v for k, v in changed.items() if k not in {"state", "lastTimeModified"}})
     return ids + move_job(family, session, job, resume)
+
+
+_SETTINGS = (
+    "granularity",
+    "jobPriority",
+    "outputFormat",
+    "reportingPeriod",
+    "resultFormat",
+    "serviceSpecificConfiguration",
+)
+
+
+def modified(family: Family, session: Session, job: Document, change: Document) -> Document:
+    """The job as a modify request ``change`` leaves it; a 422 when that would not be a valid job, so a
+    bad modification is refused before anything is stored."""
+    new = dict(job)
+    for name in ("description", "buyerJobId", "consumingApplicationId", "producingApplicationId"):
+        if change.get(name) is not None:
+            new[name] = change[name]
+    if isinstance(change.get("scheduleDefinition"), dict):
+        schedule_change = schedule_fields(change["scheduleDefinition"], "/scheduleDefinition")
+        new["scheduleDefinition"] = {**job.get("scheduleDefinition", {}), **schedule_change}
+    if family is FAULT:
+        new.update({k: change[k] for k in _SETTINGS if k in change})
+        parse_model(models.JobSettings, {k: new[k] for k in (*_SETTINGS, "jobType") if k in new})
+    elif isinstance(change.get("performanceProfile"), dict):
+        wanted = {k: v for k, v in change["performanceProfile"].items() if k in _SETTINGS}
+        profile = {**profile_value(session, job["performanceProfile"]), **wanted}
+        parse_model(models.PerformanceProfileValue, profile, "/performanceProfile")
+        new["performanceProfile"] = profile
+    return new
 
 
 def profile_value(session: Session, profile: Document) -> Document:
