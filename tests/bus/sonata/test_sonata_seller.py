@@ -162,7 +162,7 @@ def test_an_access_eline_order_completes_and_the_ovc_reaches_the_enni(
     assert end_point_map == {"mapType": "FORM_E", "ovcEndPointMapFormE": [at_enni[service]]}
 
     # A new bandwidth profile reaches the network; the OVC keeps its S-VLAN.
-    faster = {"id": "ovc", "action": "modify", "requestedCompletionDate": DUE}
+    faster: dict[str, Any] = {"id": "ovc", "action": "modify", "requestedCompletionDate": DUE}
     faster["product"] = {"id": ovc["id"], "productConfiguration": access_eline(300)["productConfiguration"]}
     modified = carrier_x.post(f"{ORDERING}/productOrder", json=change_order(faster))
     assert modified.status_code == 201, modified.text
