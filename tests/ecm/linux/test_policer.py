@@ -261,3 +261,20 @@ def test_nftables_fallback_polices_approximately(hosts: Hosts) -> None:
         text=True,
     )
     assert fallback.prefix not in listed.stdout
+
+
+@pytest.mark.parametrize("rate_bps", [CIR, 100_000_000])
+def test_the_probe_sends_at_exactly_its_rate_so_a_cbs_of_three_frames_passes_it_all(
+    hosts: Hosts, policer: Policer, rate_bps: int
+) -> None:
+    """The kernel paces the probe (a TBF with a burst of two frames, departure timestamps): offered at
+    exactly CIR, even at the demo's 100 Mbit/s on a busy host, nothing exceeds a CBS of three frames."""
+    policer.attach(hosts.z.netns, hosts.z_if, flow(cir=rate_bps, eir=0, cbs=3 * FRAME_BYTES, ebs=0))
+
+    counted, probe = measure(policer, hosts, rate_bps, 1.0)
+
+    assert probe.shaped
+    assert probe.frames_sent == rate_bps // (8 * FRAME_BYTES)
+    assert counted.red_frames == 0
+    assert probe.frames_received == probe.frames_sent
+    assert probe.throughput_bps == pytest.approx(rate_bps, rel=0.05)

@@ -4,6 +4,16 @@ One process owns a socket in each namespace (a helper thread enters the namespac
 socket keeps the namespace it was created in), so the sender's timestamp and the kernel's receive
 timestamp (SO_TIMESTAMPNS) come from the same clock and the delay is truly one-way.
 
+A test set generates at a precise rate, and Python on a loaded host cannot: a late sender catches up
+with a burst, which a UNI's policer rightly drops once it exceeds the CBS. So the kernel paces: for the
+run, a token bucket filter (TBF) on the sender's interface shapes at exactly the offered rate with a burst
+of two frames, and the sender's socket blocks while the TBF holds its frames (its send buffer is smaller
+than the TBF's queue, so no frame is ever dropped locally). A frame's send time is its departure from
+the host, the kernel's transmit timestamp (SO_TIMESTAMPING, taken by the veth after the TBF), so the
+delay and the timeline are the network's, not the shaper's queue. Where ``tc`` is missing the sender
+paces alone (``shaped`` false). This kernel has no ``fq`` qdisc, which would pace a socket by its own
+SO_MAX_PACING_RATE.
+
 Sizes are Ethernet frame lengths without FCS — what a UNI's ingress policer counts — so the probe's
 bytes and the policer's counters can be compared directly. The optional :func:`iperf3` runs the
 well-known tool between the same endpoints when it is installed.
@@ -18,13 +28,14 @@ import itertools
 import json
 import math
 import os
+import select
 import shutil
 import socket
 import struct
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -35,8 +46,22 @@ _UDP_HEADER = 8
 _HEADER = struct.Struct("!QQ")  # sequence number, send time (ns since the epoch)
 _DRAIN_S = 0.25  # after the last frame: how long frames still in flight may take to arrive
 _RECEIVE_POLL_S = 0.05
-# Python 3.11 lacks the constant; 35 is its value in asm-generic/socket.h (x86, arm, riscv).
+# Python 3.11 lacks the constants; their values in asm-generic/socket.h (x86, arm, riscv).
 _SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
+_SO_TIMESTAMPING: int = getattr(socket, "SO_TIMESTAMPING", 37)
+_SO_SNDBUFFORCE = 32
+# Transmit timestamps taken by the driver, reported by OPT_ID key (the n-th datagram sent), no payload.
+_TX_SOFTWARE, _SOFTWARE, _OPT_ID, _OPT_TSONLY = 1 << 1, 1 << 4, 1 << 7, 1 << 11
+_TX_TIMESTAMPS = _TX_SOFTWARE | _SOFTWARE | _OPT_ID | _OPT_TSONLY
+_SO_EE_ORIGIN_TIMESTAMPING = 4
+_RECVERR = {(socket.SOL_IP, 11), (getattr(socket, "SOL_IPV6", 41), 25)}  # IP_RECVERR, IPV6_RECVERR
+_ERRQUEUE_SPACE = 512
+# The sender may run this far ahead of its schedule: the TBF's queue absorbs the host's scheduling
+# hiccups up to that much, so the departures stay at the exact rate.
+_LEAD_S = 0.02
+_SEND_BUFFER = 1 << 20  # truesize bytes the TBF may hold for the socket before a send blocks
+_SHAPER_LIMIT = 16 << 20  # the TBF's queue in bytes: above anything the send buffer lets through
+_MIN_SHAPER_BURST = 1514  # a full-size frame of another sender must still pass the TBF
 
 Document = dict[str, Any]
 T = TypeVar("T")
@@ -109,6 +134,7 @@ class ProbeResult:
     delay: DelayStats | None
     delay_variation_ms: float
     timeline: list[Interval] = field(repr=False)
+    shaped: bool = False
 
     @property
     def bytes_sent(self) -> int:
@@ -150,6 +176,7 @@ class ProbeResult:
             "frameDelay": self.delay.wire() if self.delay else None,
             "frameDelayVariationMs": round(self.delay_variation_ms, 4),
             "outageMs": round(self.outage_s * 1000, 1),
+            "shaped": self.shaped,
         }
 
 
@@ -196,18 +223,58 @@ def run_probe(
     payload = a.payload_bytes(frame_bytes)
     frames = max(1, math.ceil(rate_bps * duration_s / (8 * frame_bytes)))
     gap_ns = frame_bytes * 8 * 1_000_000_000 / rate_bps
-    with _socket_pair(a, z) as (sender, receiver, target):
+    with _socket_pair(a, z) as (sender, receiver, target), shaper(a, z, rate_bps, frame_bytes) as shaped:
         arrivals: dict[int, int] = {}
         stop = threading.Event()
         listener = threading.Thread(target=_receive, args=(receiver, arrivals, stop), name="probe-receiver")
         listener.start()
         try:
-            send_times = _send(sender, target, payload, frames, gap_ns)
+            lead_ns = round(_LEAD_S * 1e9) if shaped else 0
+            send_times = _send(sender, target, payload, frames, gap_ns, lead_ns)
             stop.wait(_DRAIN_S)  # a measurement window for frames in flight, not a synchronisation
         finally:
             stop.set()
             listener.join()
-    return _result(send_times, arrivals, frame_bytes, rate_bps, duration_s, interval_s)
+    return _result(send_times, arrivals, frame_bytes, rate_bps, duration_s, interval_s, shaped)
+
+
+# One shaped run per sending host at a time: the TBF is the interface's, not the socket's.
+_SHAPING: dict[str, threading.Lock] = {}
+_SHAPING_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def shaper(a: Endpoint, z: Endpoint, rate_bps: int, frame_bytes: int) -> Iterator[bool]:
+    """A TBF at ``rate_bps`` (burst: two frames) on the interface ``a`` reaches ``z`` by, for the run;
+    yields whether the kernel shapes (False without root or ``tc``: the sender then paces alone)."""
+    if os.geteuid() != 0 or shutil.which("tc") is None or shutil.which("ip") is None:
+        yield False
+        return
+    with _SHAPING_GUARD:
+        lock = _SHAPING.setdefault(a.netns, threading.Lock())
+    with lock:
+        device = _route_device(a, z)
+        burst = max(2 * frame_bytes, _MIN_SHAPER_BURST)
+        tbf = ("tbf", "rate", f"{rate_bps}bit", "burst", str(burst), "limit", str(_SHAPER_LIMIT))
+        _tool(a.netns, "tc", "qdisc", "replace", "dev", device, "root", *tbf)
+        try:
+            yield True
+        finally:
+            _tool(a.netns, "tc", "qdisc", "del", "dev", device, "root", check=False)
+
+
+def _route_device(a: Endpoint, z: Endpoint) -> str:
+    """The interface of ``a``'s namespace that carries its frames to ``z``."""
+    route = json.loads(_tool(a.netns, "ip", "-j", "route", "get", z.address, "from", a.address))
+    device: str = route[0]["dev"]
+    return device
+
+
+def _tool(netns: str, *argv: str, check: bool = True) -> str:
+    done = subprocess.run(_in_netns(netns, *argv), capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise ProbeError(f"{' '.join(argv[:4])}… in {netns}: {done.stderr.strip()}")
+    return done.stdout
 
 
 class _socket_pair:
@@ -224,6 +291,10 @@ class _socket_pair:
         self.receiver.bind((self.z.address, self.z.port))
         self.receiver.settimeout(_RECEIVE_POLL_S)
         self.sender.bind((self.a.address, 0))
+        self.sender.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPING, _TX_TIMESTAMPS)
+        self.sender.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # the timestamps' queue
+        with contextlib.suppress(OSError):  # root may exceed wmem_max; otherwise the default stays
+            self.sender.setsockopt(socket.SOL_SOCKET, _SO_SNDBUFFORCE, _SEND_BUFFER)
         return self.sender, self.receiver, (self.z.address, self.receiver.getsockname()[1])
 
     def __exit__(self, *_exc: object) -> None:
@@ -232,24 +303,58 @@ class _socket_pair:
 
 
 def _send(
-    sender: socket.socket, target: tuple[str, int], payload: int, frames: int, gap_ns: float
+    sender: socket.socket, target: tuple[str, int], payload: int, frames: int, gap_ns: float, lead_ns: int
 ) -> list[int]:
-    """Send on schedule (a late sender catches up, so the average rate holds); the send time of each."""
+    """Send on schedule, at most ``lead_ns`` ahead of it (a late sender catches up, so the average rate
+    holds); each frame's departure time (its transmit timestamp, or the time it was handed over when the
+    kernel reported none: a frame refused or dropped by the sending host)."""
     padding = bytes(payload - _HEADER.size)
-    send_times = [0] * frames
-    start = time.monotonic_ns()
+    handed = [0] * frames
+    key_of: dict[int, int] = {}  # sequence number → OPT_ID key (the n-th datagram the socket accepted)
+    departures: dict[int, int] = {}
+    start = time.monotonic_ns() - lead_ns
     for seq in range(frames):
         due = start + round(seq * gap_ns)
         wait = due - time.monotonic_ns()
         if wait > 0:
+            _departures(sender, departures)
             time.sleep(wait / 1e9)  # pacing the offered load
-        sent_at = time.time_ns()
+        handed[seq] = time.time_ns()
         # A frame the local stack refuses (link down, no route) was offered and lost: that is what
         # an outage looks like from the customer's host.
-        with contextlib.suppress(OSError):
-            sender.sendto(_HEADER.pack(seq, sent_at) + padding, target)
-        send_times[seq] = sent_at
-    return send_times
+        try:
+            sender.sendto(_HEADER.pack(seq, handed[seq]) + padding, target)
+        except OSError:
+            continue
+        key_of[seq] = len(key_of)
+    # The shaper may still hold the lead's frames: wait for their departures (bounded, for frames the
+    # host dropped, which never depart).
+    deadline = time.monotonic() + lead_ns / 1e9 + _DRAIN_S
+    while len(departures) < len(key_of) and time.monotonic() < deadline:
+        if select.select([], [], [sender], _RECEIVE_POLL_S)[2]:
+            _departures(sender, departures)
+    return [departures.get(key_of.get(seq, -1), handed[seq]) for seq in range(frames)]
+
+
+def _departures(sender: socket.socket, departures: dict[int, int]) -> None:
+    """Collect the transmit timestamps queued on the sender's error queue (key → time), without waiting."""
+    while True:
+        try:
+            _data, ancillary, _flags, _source = sender.recvmsg(
+                0, _ERRQUEUE_SPACE, socket.MSG_ERRQUEUE | socket.MSG_DONTWAIT
+            )
+        except (BlockingIOError, InterruptedError):
+            return
+        stamp = key = None
+        for level, kind, value in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPING:
+                seconds, nanoseconds = struct.unpack_from("qq", value)
+                stamp = seconds * 1_000_000_000 + nanoseconds
+            elif (level, kind) in _RECVERR:
+                _errno, origin, _type, _code, _pad, _info, data = struct.unpack_from("IBBBBII", value)
+                key = data if origin == _SO_EE_ORIGIN_TIMESTAMPING else None
+        if stamp and key is not None:
+            departures[key] = stamp
 
 
 def _receive(receiver: socket.socket, arrivals: dict[int, int], stop: threading.Event) -> None:
@@ -278,6 +383,7 @@ def _result(
     rate_bps: int,
     duration_s: float,
     interval_s: float,
+    shaped: bool = False,
 ) -> ProbeResult:
     delays = [(arrivals[seq] - send_times[seq]) / 1e6 for seq in sorted(arrivals) if seq < len(send_times)]
     variation = (
@@ -285,7 +391,7 @@ def _result(
         if len(delays) > 1
         else 0.0
     )
-    start = send_times[0]
+    start = min(send_times)
     slots = max(1, math.ceil(duration_s / interval_s))
     sent, received = [0] * slots, [0] * slots
     for seq, sent_at in enumerate(send_times):
@@ -295,13 +401,14 @@ def _result(
     return ProbeResult(
         frame_bytes=frame_bytes,
         offered_bps=rate_bps,
-        duration_s=max(duration_s, (send_times[-1] - start) / 1e9),
+        duration_s=max(duration_s, (max(send_times) - start) / 1e9),
         interval_s=interval_s,
         frames_sent=len(send_times),
         frames_received=len(delays),
         delay=_delay_stats(delays),
         delay_variation_ms=variation,
         timeline=[Interval(s, r) for s, r in zip(sent, received, strict=True)],
+        shaped=shaped,
     )
 
 

@@ -21,8 +21,8 @@ from lso.ecm.drivers.linux.probe import Endpoint, ProbeResult, run_probe
 TEST_FRAME_BYTES = 1000
 STEP_S = 1.0
 PERFORMANCE_S = 3.0
-# A measured rate within this fraction of its target passes (Python paces the sender; the kernel
-# polices exactly, but a step is short).
+# A measured rate within this fraction of its target passes (the kernel shapes the probe and polices
+# exactly, but a step is short: a few frames either side of a second half-interval show).
 RATE_TOLERANCE = 0.05
 CIR_SHARES = (25, 50, 75, 100)
 
