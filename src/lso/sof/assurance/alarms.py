@@ -54,7 +54,12 @@ def as_served(alarm: Document, irp: str) -> Document:
 
 def refresh() -> list[str]:
     """Bring SOF's alarms up to date with ICM's; returns the deliveries of the events that raised."""
-    raised = activation.presto().get_alarms()  # over HTTP, before any transaction is opened
+    return record(activation.presto().get_alarms())  # over HTTP, before any transaction is opened
+
+
+def record(raised: list[Document]) -> list[str]:
+    """Take ICM alarm records (as ``lso-get-alarms`` answers them, or as ICM's ``alarmRaised`` and
+    ``alarmCleared`` events carry them) into SOF's alarms; returns the deliveries to dispatch."""
     ids: list[str] = []
     with runtime.current().db.session() as session:
         by_connectivity = _services_by_connectivity(session)
