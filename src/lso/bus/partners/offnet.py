@@ -14,6 +14,8 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from lso.bus.partners.onboarding import sonata
 from lso.bus.partners.registry import active_partners, serves_area
 from lso.bus.sonata_client import SonataClient, SonataError
@@ -75,9 +77,15 @@ def locate(db: Database, place: dict[str, Any]) -> PartnerSite | None:
     """The first active SONATA partner with a site at ``place`` (asked of the partner, so its footprint
     is always current); a place outside a partner's areas is not asked about."""
     with db.read() as session:
-        partners = [
-            p for p in active_partners(session) if p.get("policies", {}).get("via", "sonata") == "sonata"
-        ]
+        partners = sonata_partners(session)
+    return locate_among(partners, place)
+
+
+def sonata_partners(session: Session) -> list[Document]:
+    return [p for p in active_partners(session) if p.get("policies", {}).get("via", "sonata") == "sonata"]
+
+
+def locate_among(partners: list[Document], place: dict[str, Any]) -> PartnerSite | None:
     for partner in partners:
         known = _learned_site(partner, place)
         if known is not None:
