@@ -22,6 +22,7 @@ from lso.bus.cantata.product_catalog import offering_for
 from lso.bus.irp import SellerIrp
 from lso.bus.order.model import GeographicAddressRef, GeographicSiteRef, ProductOrderCreate
 from lso.bus.order.records import PRODUCTS, REALIZATIONS
+from lso.bus.partners import offnet_order
 from lso.bus.products import (
     ACCESS_ELINE_OVC,
     ENNI,
@@ -69,6 +70,8 @@ class ItemPlan:
     action: str = "add"
     product_id: str | None = None
     ennis: list[str] = field(default_factory=list)
+    partner: dict[str, Any] | None = None
+    """Off-net: the partner serving this UNI, or the EVC's far end (see lso.bus.partners.offnet_order)."""
 
     @property
     def is_uni(self) -> bool:
@@ -93,6 +96,7 @@ class Plan:
                     "action": p.action,
                     "productId": p.product_id,
                     "enni": p.ennis,
+                    "partner": p.partner,
                 }
                 for p in self.items
             ],
@@ -177,15 +181,20 @@ def analyse(session: Session, party: str, order: ProductOrderCreate, irp: Seller
             continue
         plan = ItemPlan(item.id, configuration["@type"])
         if plan.is_uni:
-            plan.site_id = _install_site(
-                session, item.product.place or [], f"{pointer}/product/place", issues
+            plan.partner = (
+                _partner_site(session, item.product.place or []) if plan.schema == SUBSCRIBER_UNI else None
             )
+            if plan.partner is None:
+                plan.site_id = _install_site(
+                    session, item.product.place or [], f"{pointer}/product/place", issues
+                )
         elif plan.schema in EVC_TYPES:
             plan.unis = _connected_unis(session, party, item, schemas, pointer, issues, SUBSCRIBER_UNI)
         elif plan.schema == ACCESS_ELINE_OVC:
             plan.unis = _connected_unis(session, party, item, schemas, pointer, issues, OPERATOR_UNI)
             plan.ennis = _connected_ennis(session, party, item, pointer, issues)
         plans.append(plan)
+    _plan_partner_shares(plans, {item.id: i for i, item in enumerate(order.productOrderItem)}, issues)
     first_adds = order.productOrderItem[0].action == "add"
     for index, item in enumerate(order.productOrderItem):
         if (item.action == "add") != first_adds:
@@ -348,6 +357,34 @@ def _install_site(session: Session, related: list[Any], pointer: str, issues: li
             )
         )
     return site_id
+
+
+def _partner_site(session: Session, related: list[Any]) -> dict[str, Any] | None:
+    """The partner that serves a UNI at a place that is not ours (MEF 55.0.1 §10.2 step 6)."""
+    installs = [p.place for p in related if p.role == INSTALL_LOCATION]
+    if len(installs) != 1 or site_of(session, installs[0]) is not None:
+        return None
+    return offnet_order.partner_for_place(session, installs[0].model_dump(by_alias=True, exclude_none=True))
+
+
+def _plan_partner_shares(plans: list[ItemPlan], index: dict[str, int], issues: list[Issue]) -> None:
+    """An EVC on one partner UNI runs on our network to our side of the partner's ENNI."""
+    theirs = {p.item_id: p.partner for p in plans if p.is_uni and p.partner}
+    for plan in plans:
+        off_net = [uni.item_id for uni in plan.unis if uni.item_id in theirs]
+        if plan.schema not in EVC_TYPES or not off_net:
+            continue
+        partner = theirs[off_net[0]] or {}
+        if len(off_net) > 1 or not partner.get("enni"):
+            pointer = f"/productOrderItem/{index[plan.item_id]}/productOrderItemRelationship"
+            issues.append(Issue(pointer, "one end of an EVC must be on-net, the other at a partner's site"))
+            continue
+        plan.partner = {**partner, "uniItemId": off_net[0]}
+        plan.ennis = [partner["enni"]]
+    served = {plan.partner["uniItemId"] for plan in plans if plan.partner and not plan.is_uni}
+    for item_id in theirs.keys() - served:
+        pointer = f"/productOrderItem/{index[item_id]}/product/place"
+        issues.append(Issue(pointer, "a UNI at a partner's site is offered only as the far end of an EPL"))
 
 
 def site_of(session: Session, place: Any) -> str | None:
