@@ -29,6 +29,8 @@ from lso.bus.order.records import (
     move_order,
     set_expected_completion,
 )
+from lso.bus.partners import offnet_order
+from lso.bus.partners.ordering import start_partner_order
 from lso.mef import runtime
 from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
@@ -91,8 +93,13 @@ def fulfil_product_order(order_id: str) -> str:
         dispatch(deliveries)
         return state
     dispatch(accept(order_id))
+    shares = partner_shares(order_id)  # the partner's part of an off-net EPL, ordered meanwhile
+    handles = {share["item_id"]: start_partner_order(order_id, **_without_uni(share)) for share in shares}
     service_order = await_service_order(service_order, FINAL_SERVICE_ORDER_STATES)
-    vlans = enni_vlans(service_order)
+    links = {item_id: handle.get_result() for item_id, handle in handles.items()}
+    service_order = offnet_order.with_partner_outcomes(service_order, shares, links)
+    # An off-net EPL's EVC also ends at an ENNI, but its product shows the customer's two UNIs, no S-VLAN.
+    vlans = {item_id: vlan for item_id, vlan in enni_vlans(service_order).items() if item_id not in handles}
     state, deliveries = finish(order_id, service_order, activation_report(service_order), vlans)
     dispatch(deliveries)
     return state
@@ -106,6 +113,16 @@ def await_service_order(service_order: dict[str, Any], until: set[str]) -> dict[
         service_order = read_service_order(service_order["id"])
         waits += 1
     return service_order
+
+
+@DBOS.step()
+def partner_shares(order_id: str) -> list[dict[str, Any]]:
+    with runtime.current().db.read() as session:
+        return offnet_order.share_requests(ORDERS.get(session, order_id), PLANS.get(session, order_id))
+
+
+def _without_uni(share: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in share.items() if k != "uni_item_id"}
 
 
 @DBOS.step()
@@ -211,7 +228,8 @@ def place_service_order(order_id: str) -> dict[str, Any]:
         order = ORDERS.get(session, order_id)
         plan = PLANS.get(session, order_id)
         customer = ORDERS.party_of(session, order_id)
-        body = mapping.service_order(order, plan, realizing_services(session, plan), customer)
+        on_net = offnet_order.on_net(plan)  # SOF builds our part only (docs/partners.md)
+        body = mapping.service_order(order, on_net, realizing_services(session, plan), customer)
     try:
         created = context.legato().create_service_order(body)
     except LegatoError as error:
