@@ -9,8 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from lso.domain import DEMO_BUYERS
 from lso.mef.dates import iso, utcnow
-from tests.harness import EventListener, running_listener, wait_until
+from lso.settings import Settings
+from tests.harness import EventListener, party_client, running_listener, wait_until
 from tests.sof.assurance.assurance import (
     ALLEGRO_PM,
     INTERLUDE_PM,
@@ -194,7 +196,9 @@ def test_an_on_demand_report_covers_the_timeframe_asked(acme: httpx.Client, epl:
     assert report["reportContent"][0]["reportContentItem"][0]["measurementData"][0]["oneWayFrameDelayMs"] > 0
 
 
-def test_legato_and_interlude_mounts_answer_the_same(bus: httpx.Client, acme: httpx.Client, epl: str) -> None:
+def test_legato_and_interlude_mounts_answer_the_same(
+    domain: Settings, bus: httpx.Client, acme: httpx.Client, epl: str
+) -> None:
     on_legato = bus.post(f"{LEGATO_PM}/performanceJob", json=job_body(epl, profile_value("on-demand")))
     assert on_legato.status_code == 201, on_legato.text
     assert on_legato.json()["href"].endswith(f"{LEGATO_PM}/performanceJob/{on_legato.json()['id']}")
@@ -204,3 +208,9 @@ def test_legato_and_interlude_mounts_answer_the_same(bus: httpx.Client, acme: ht
     assert on_interlude.status_code == 201, on_interlude.text
     assert wait_until(lambda: _job(acme, on_interlude.json()["id"], INTERLUDE_PM)["state"] == "completed")
     assert bus.get(f"{INTERLUDE_PM}/performanceJob").status_code == 403
+    with party_client(domain.base_url, "carrier-x", DEMO_BUYERS["carrier-x"]) as partner:
+        assert partner.get(f"{INTERLUDE_PM}/performanceJob").json() == []
+        refused = partner.post(
+            f"{INTERLUDE_PM}/performanceJob", json=job_body(epl, profile_value("on-demand"))
+        )
+        assert refused.status_code == 422, "a partner monitors only services ordered for it"

@@ -24,7 +24,8 @@ CUSTOMER_ROLE = "customer"
 
 
 def _customer_or_partner(caller: CallerDep) -> Caller:
-    if caller.role not in {"customer", "partner"}:
+    # A partner provider buying from this domain authenticates with role "buyer" (as on SONATA).
+    if caller.role not in {"customer", "partner", "buyer"}:
         raise MefError(403, "This interface serves buyers (customers and partners)", code="accessDenied")
     return caller
 
