@@ -27,9 +27,10 @@ from tests.bus.sonata.bodies import (
 )
 from tests.bus.test_order_bodies import change_order, delete_item, evc_item, uni_item
 from tests.harness import wait_until
-from tests.network import element_configurations, sip_state
+from tests.network import element_configurations, held_by_elements, sip_state
 
 FINAL = {"completed", "failed", "partial", "rejected"}
+LEGATO_INVENTORY = "/mefApi/legato/serviceInventory/v7"
 
 
 def _final(client: httpx.Client, order_id: str) -> dict[str, Any]:
@@ -123,7 +124,7 @@ def test_only_the_enni_s_own_buyer_can_qualify_an_ovc_to_it(carrier_y: httpx.Cli
 
 
 def test_an_access_eline_order_completes_and_the_ovc_reaches_the_enni(
-    carrier_x: httpx.Client, carrier_y: httpx.Client, icm: httpx.Client
+    carrier_x: httpx.Client, carrier_y: httpx.Client, icm: httpx.Client, bus: httpx.Client
 ) -> None:
     created = carrier_x.post(f"{ORDERING}/productOrder", json=access_eline_order("site-ldn-docklands", 150))
     assert created.status_code == 201, created.text
@@ -141,21 +142,19 @@ def test_an_access_eline_order_completes_and_the_ovc_reaches_the_enni(
     assert ("CONNECTS_TO_ENNI", ENNI_ID) in relations and len(relations) == 2
     assert carrier_y.get(f"{INVENTORY}/product/{ovc['id']}").status_code == 404
 
-    # In the network: one connectivity service from a UNI port of pe-ldn-1 (Docklands) to an S-VLAN of
-    # the ENNI port of pe-ldn-2, the element that terminates the ENNI.
-    held = element_configurations(icm)
-    at_enni = {
-        config["serviceId"]: port["sVlanId"]
-        for config in held["pe-ldn-2"]
-        for port in config["uniPorts"]
-        if port["port"] == "enni-1"
-    }
-    at_uni = {
-        config["serviceId"]
-        for config in held["pe-ldn-1"]
-        if any(port["port"].startswith("uni-") for port in config["uniPorts"])
-    }
-    [service] = set(at_enni) & at_uni
+    # In the network: the OVC's connectivity service (as SOF's service inventory names it) holds a UNI
+    # port of pe-ldn-1 (Docklands) and an S-VLAN of the ENNI port of pe-ldn-2, which terminates the ENNI.
+    [evc] = [
+        s
+        for s in bus.get(LEGATO_INVENTORY + "/service", params={"externalId": order["id"]}).json()
+        if s.get("serviceType") == "EVC"
+    ]
+    evc = bus.get(f"{LEGATO_INVENTORY}/service/{evc['id']}").json()
+    service = next(c["value"] for c in evc["serviceCharacteristic"] if c["name"] == "connectivityService")
+    held = held_by_elements(icm, service)
+    [enni_end] = [p for p in held["pe-ldn-2"]["uniPorts"] if p["port"] == "enni-1"]
+    assert any(p["port"].startswith("uni-") for p in held["pe-ldn-1"]["uniPorts"])
+    at_enni = {service: enni_end["sVlanId"]}
     assert 100 <= at_enni[service] <= 199  # the ENNI's S-VLAN range in the demo footprint
     # ... and the buyer learns that S-VLAN from its product, to map the OVC to it on its side.
     end_point_map = ovc["productConfiguration"]["enniEp"]["ovcEndPointMap"]
