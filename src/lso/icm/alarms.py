@@ -39,6 +39,7 @@ def listener(db: Database) -> APIRouter:
     return listener_router(
         ADAGIO_ALARMS,
         {"alarmRaised": lambda body: on_raised(db, body), "alarmCleared": lambda body: on_cleared(db, body)},
+        internal=True,  # an alarm makes ICM move services: only this domain's ECM may raise one
     )
 
 

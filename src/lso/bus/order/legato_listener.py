@@ -20,7 +20,9 @@ EVENT_TYPES = ("serviceOrderStateChangeEvent", "serviceOrderItemStateChangeEvent
 
 
 def router() -> APIRouter:
-    return listener_router(SERVICE_ORDER_NOTIFICATIONS, dict.fromkeys(EVENT_TYPES, on_service_order_event))
+    return listener_router(
+        SERVICE_ORDER_NOTIFICATIONS, dict.fromkeys(EVENT_TYPES, on_service_order_event), internal=True
+    )
 
 
 def on_service_order_event(body: Document) -> None:
