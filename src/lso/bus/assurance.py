@@ -82,7 +82,9 @@ def router(_ctx: EntityContext) -> APIRouter:
 
     api.include_router(cantata)
     api.include_router(
-        listener_router(SERVICE_INVENTORY_EVENTS, {"serviceAttributeValueChangeEvent": on_service_changed})
+        listener_router(
+            SERVICE_INVENTORY_EVENTS, {"serviceAttributeValueChangeEvent": on_service_changed}, internal=True
+        )
     )
     return api
 

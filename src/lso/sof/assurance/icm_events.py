@@ -31,7 +31,7 @@ _HUB = "lsoNotification"
 
 
 def router() -> APIRouter:
-    return listener_router(ICM_EVENTS, dict.fromkeys(EVENT_TYPES, on_icm_event))
+    return listener_router(ICM_EVENTS, dict.fromkeys(EVENT_TYPES, on_icm_event), internal=True)
 
 
 def recover(_ctx: EntityContext) -> None:
