@@ -87,7 +87,7 @@ def test_onboarding_imports_the_catalog_and_the_sites(
 def test_a_catalog_event_delivered_twice_is_handled_once(
     admin: httpx.Client, sonata_partner: PartnerDomain, domain: Settings
 ) -> None:
-    body = registration(sonata_partner, policies={})
+    body = registration(sonata_partner)
     admin.post(PARTNERS_PATH, json=body)
     partner_id = body["name"]
     offering_id = settled(admin, partner_id)["productOffering"][0]["id"]
