@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import ipaddress
 import itertools
 import json
@@ -33,6 +34,7 @@ import shutil
 import socket
 import struct
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -49,7 +51,7 @@ _RECEIVE_POLL_S = 0.05
 # Python 3.11 lacks the constants; their values in asm-generic/socket.h (x86, arm, riscv).
 _SO_TIMESTAMPNS: int = getattr(socket, "SO_TIMESTAMPNS", 35)
 _SO_TIMESTAMPING: int = getattr(socket, "SO_TIMESTAMPING", 37)
-_SO_SNDBUFFORCE = 32
+_SO_SNDBUFFORCE, _SO_RCVBUFFORCE = 32, 33
 # Transmit timestamps taken by the driver, reported by OPT_ID key (the n-th datagram sent), no payload.
 _TX_SOFTWARE, _SOFTWARE, _OPT_ID, _OPT_TSONLY = 1 << 1, 1 << 4, 1 << 7, 1 << 11
 _TX_TIMESTAMPS = _TX_SOFTWARE | _SOFTWARE | _OPT_ID | _OPT_TSONLY
@@ -59,6 +61,8 @@ _ERRQUEUE_SPACE = 512
 # The sender may run this far ahead of its schedule: the TBF's queue absorbs the host's scheduling
 # hiccups up to that much, so the departures stay at the exact rate.
 _LEAD_S = 0.02
+_PRIORITY = -10  # the probe process's niceness increment (root only)
+_COLLECT_EVERY = 64  # frames between two collections of transmit timestamps
 _SEND_BUFFER = 1 << 20  # truesize bytes the TBF may hold for the socket before a send blocks
 _SHAPER_LIMIT = 16 << 20  # the TBF's queue in bytes: above anything the send buffer lets through
 _MIN_SHAPER_BURST = 1514  # a full-size frame of another sender must still pass the TBF
@@ -219,7 +223,35 @@ def netns_socket(netns: str, family: socket.AddressFamily, kind: socket.SocketKi
 def run_probe(
     a: Endpoint, z: Endpoint, rate_bps: int, frame_bytes: int, duration_s: float, interval_s: float = 0.01
 ) -> ProbeResult:
-    """Send sequenced, timestamped frames from ``a`` to ``z`` at ``rate_bps`` for ``duration_s``."""
+    """Send sequenced, timestamped frames from ``a`` to ``z`` at ``rate_bps`` for ``duration_s``.
+
+    The test set is a process of its own (this module run as a script: standard library only, started in
+    tens of milliseconds), so a busy caller — a domain serving requests, all under one GIL — cannot slow
+    the generator or the receiver down. One run per sending host at a time: the shaper is the host's.
+    """
+    request = {
+        "a": dataclasses.asdict(a),
+        "z": dataclasses.asdict(z),
+        "rate_bps": rate_bps,
+        "frame_bytes": frame_bytes,
+        "duration_s": duration_s,
+        "interval_s": interval_s,
+    }
+    with _SHAPING_GUARD:
+        sending = _SHAPING.setdefault(a.netns, threading.Lock())
+    with sending:
+        done = subprocess.run(
+            [sys.executable, __file__], input=json.dumps(request), capture_output=True, text=True, check=False
+        )
+    if done.returncode != 0:
+        raise ProbeError(done.stderr.strip() or f"the probe exited with {done.returncode}")
+    return _decoded(json.loads(done.stdout))
+
+
+def probe_here(
+    a: Endpoint, z: Endpoint, rate_bps: int, frame_bytes: int, duration_s: float, interval_s: float
+) -> ProbeResult:
+    """:func:`run_probe`'s work, in this process."""
     payload = a.payload_bytes(frame_bytes)
     frames = max(1, math.ceil(rate_bps * duration_s / (8 * frame_bytes)))
     gap_ns = frame_bytes * 8 * 1_000_000_000 / rate_bps
@@ -238,7 +270,36 @@ def run_probe(
     return _result(send_times, arrivals, frame_bytes, rate_bps, duration_s, interval_s, shaped)
 
 
-# One shaped run per sending host at a time: the TBF is the interface's, not the socket's.
+def _decoded(fields: Document) -> ProbeResult:
+    delay = fields.pop("delay")
+    timeline = fields.pop("timeline")
+    return ProbeResult(
+        **fields,
+        delay=DelayStats(**delay) if delay else None,
+        timeline=[Interval(**interval) for interval in timeline],
+    )
+
+
+def _main() -> None:
+    """The probe process: the request on stdin, the result on stdout, a failure's reason on stderr."""
+    request = json.load(sys.stdin)
+    with contextlib.suppress(OSError):  # like a test set's own hardware, ahead of the host's other work
+        os.nice(_PRIORITY)
+    try:
+        result = probe_here(
+            Endpoint(**request["a"]),
+            Endpoint(**request["z"]),
+            request["rate_bps"],
+            request["frame_bytes"],
+            request["duration_s"],
+            request["interval_s"],
+        )
+    except (ProbeError, OSError) as error:
+        sys.exit(str(error))
+    json.dump(dataclasses.asdict(result), sys.stdout)
+
+
+# The runs of each sending host, one at a time: the TBF is the interface's, not the socket's.
 _SHAPING: dict[str, threading.Lock] = {}
 _SHAPING_GUARD = threading.Lock()
 
@@ -250,17 +311,14 @@ def shaper(a: Endpoint, z: Endpoint, rate_bps: int, frame_bytes: int) -> Iterato
     if os.geteuid() != 0 or shutil.which("tc") is None or shutil.which("ip") is None:
         yield False
         return
-    with _SHAPING_GUARD:
-        lock = _SHAPING.setdefault(a.netns, threading.Lock())
-    with lock:
-        device = _route_device(a, z)
-        burst = max(2 * frame_bytes, _MIN_SHAPER_BURST)
-        tbf = ("tbf", "rate", f"{rate_bps}bit", "burst", str(burst), "limit", str(_SHAPER_LIMIT))
-        _tool(a.netns, "tc", "qdisc", "replace", "dev", device, "root", *tbf)
-        try:
-            yield True
-        finally:
-            _tool(a.netns, "tc", "qdisc", "del", "dev", device, "root", check=False)
+    device = _route_device(a, z)
+    burst = max(2 * frame_bytes, _MIN_SHAPER_BURST)
+    tbf = ("tbf", "rate", f"{rate_bps}bit", "burst", str(burst), "limit", str(_SHAPER_LIMIT))
+    _tool(a.netns, "tc", "qdisc", "replace", "dev", device, "root", *tbf)
+    try:
+        yield True
+    finally:
+        _tool(a.netns, "tc", "qdisc", "del", "dev", device, "root", check=False)
 
 
 def _route_device(a: Endpoint, z: Endpoint) -> str:
@@ -287,14 +345,15 @@ class _socket_pair:
         self.receiver = netns_socket(self.z.netns, self.z.family, socket.SOCK_DGRAM)
         self.sender = netns_socket(self.a.netns, self.a.family, socket.SOCK_DGRAM)
         self.receiver.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
-        self.receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        with contextlib.suppress(OSError):  # a receiver that falls behind must not lose frames
+            self.receiver.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, 16 << 20)
         self.receiver.bind((self.z.address, self.z.port))
         self.receiver.settimeout(_RECEIVE_POLL_S)
         self.sender.bind((self.a.address, 0))
         self.sender.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPING, _TX_TIMESTAMPS)
-        self.sender.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)  # the timestamps' queue
-        with contextlib.suppress(OSError):  # root may exceed wmem_max; otherwise the default stays
+        with contextlib.suppress(OSError):  # root may exceed [rw]mem_max; otherwise the defaults stay
             self.sender.setsockopt(socket.SOL_SOCKET, _SO_SNDBUFFORCE, _SEND_BUFFER)
+            self.sender.setsockopt(socket.SOL_SOCKET, _SO_RCVBUFFORCE, 4 << 20)  # the timestamps' queue
         return self.sender, self.receiver, (self.z.address, self.receiver.getsockname()[1])
 
     def __exit__(self, *_exc: object) -> None:
@@ -316,8 +375,9 @@ def _send(
     for seq in range(frames):
         due = start + round(seq * gap_ns)
         wait = due - time.monotonic_ns()
-        if wait > 0:
+        if wait > 0 or seq % _COLLECT_EVERY == 0:  # a sender running late still empties the queue
             _departures(sender, departures)
+        if wait > 0:
             time.sleep(wait / 1e9)  # pacing the offered load
         handed[seq] = time.time_ns()
         # A frame the local stack refuses (link down, no route) was offered and lost: that is what
@@ -330,8 +390,11 @@ def _send(
     # The shaper may still hold the lead's frames: wait for their departures (bounded, for frames the
     # host dropped, which never depart).
     deadline = time.monotonic() + lead_ns / 1e9 + _DRAIN_S
+    queued = select.poll()
+    queued.register(sender, 0)  # POLLERR, always reported: a timestamp is on the error queue
+    _departures(sender, departures)
     while len(departures) < len(key_of) and time.monotonic() < deadline:
-        if select.select([], [], [sender], _RECEIVE_POLL_S)[2]:
+        if queued.poll(_RECEIVE_POLL_S * 1000):
             _departures(sender, departures)
     return [departures.get(key_of.get(seq, -1), handed[seq]) for seq in range(frames)]
 
@@ -392,7 +455,10 @@ def _result(
         else 0.0
     )
     start = min(send_times)
-    slots = max(1, math.ceil(duration_s / interval_s))
+    # The run lasts as long as its departures took (a host that fell behind stretches it), so every
+    # interval of the timeline is a real one and no late frame is folded into the last.
+    span_s = max(duration_s, (max(send_times) - start) / 1e9)
+    slots = max(1, math.ceil(span_s / interval_s))
     sent, received = [0] * slots, [0] * slots
     for seq, sent_at in enumerate(send_times):
         slot = min(slots - 1, int((sent_at - start) / 1e9 / interval_s))
@@ -401,7 +467,7 @@ def _result(
     return ProbeResult(
         frame_bytes=frame_bytes,
         offered_bps=rate_bps,
-        duration_s=max(duration_s, (max(send_times) - start) / 1e9),
+        duration_s=span_s,
         interval_s=interval_s,
         frames_sent=len(send_times),
         frames_received=len(delays),
@@ -486,3 +552,7 @@ def _until_listening(
 
 def _in_netns(netns: str, *argv: str) -> list[str]:
     return ["nsenter", f"--net={NETNS_DIR}/{netns}", *argv]
+
+
+if __name__ == "__main__":
+    _main()

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from lso.ecm.drivers import Acceptance, Document
 from lso.ecm.drivers.linux.probe import Endpoint, ProbeResult, run_probe
 
-TEST_FRAME_BYTES = 1000
+# Full-size frames (1500-byte Ethernet frames within the CE host's 1500-byte MTU): the fewer frames a
+# step needs, the surer a busy host generates its rate.
+TEST_FRAME_BYTES = 1500
 STEP_S = 1.0
 PERFORMANCE_S = 3.0
 # A measured rate within this fraction of its target passes (the kernel shapes the probe and polices
