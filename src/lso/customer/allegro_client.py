@@ -1,5 +1,6 @@
-"""A customer's client of the ALLEGRO assurance APIs (Kylie): performance monitoring (profiles, jobs,
-reports), fault management (jobs, reports), alarms, and their notification hubs.
+"""A customer's client of the ALLEGRO assurance APIs (Kylie): service inventory (the services to monitor),
+performance monitoring (profiles, jobs, reports), fault management (jobs, reports), alarms, and their
+notification hubs.
 
 Written from the official MEF documents, like :mod:`lso.customer.cantata_client`, so it works against
 any ALLEGRO seller. A MEF error answer raises :class:`AllegroError` carrying the MEF error body.
@@ -16,10 +17,16 @@ from lso.security.client import ClientCredentials
 
 Json = dict[str, Any]
 
+INVENTORY = "/mefApi/allegro/serviceInventory/v2"
 PERFORMANCE = "/mefApi/allegro/performanceMonitoring/v5"
 FAULT = "/mefApi/allegro/faultManagement/v3"
 ALARM = "/mefApi/allegro/alarmManagement/v3"
-HUBS = {"performanceMonitoring": PERFORMANCE, "faultManagement": FAULT, "alarmManagement": ALARM}
+HUBS = {
+    "serviceInventory": INVENTORY,
+    "performanceMonitoring": PERFORMANCE,
+    "faultManagement": FAULT,
+    "alarmManagement": ALARM,
+}
 """The APIs that offer ``/hub``, by the name callers pass."""
 
 REPORT_END_STATES = frozenset({"completed", "failed", "rejected"})
@@ -57,6 +64,27 @@ class AllegroClient:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    # -- service inventory ---------------------------------------------------------------------
+    def list_services(self, **filters: str) -> list[Json]:
+        return self._send("GET", f"{INVENTORY}/service", (200,), params=filters)
+
+    def retrieve_service(self, service_id: str) -> Json:
+        return self._send("GET", f"{INVENTORY}/service/{service_id}", (200,))
+
+    def services_of_product(self, product: Json) -> list[Json]:
+        """The services that realise a CANTATA ``product`` (from its product inventory).
+
+        Kylie's product has no reference to its services, so this follows lso's convention: a service
+        carries the product order's id as ``externalId`` and the product order item's id as its
+        ``serviceOrderItem.itemId``."""
+        found = []
+        for ref in product.get("productOrderItem", []):
+            for service in self.list_services(externalId=ref["productOrderId"]):
+                items = {item.get("itemId") for item in service.get("serviceOrderItem", [])}
+                if ref["productOrderItemId"] in items:
+                    found.append(service)
+        return found
 
     # -- performance monitoring (MEF 133.1) ----------------------------------------------------
     def create_performance_profile(self, profile: Json) -> Json:

@@ -14,12 +14,12 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from dbos import DBOS, SetWorkflowID
 from dbos._error import DBOSMaxStepRetriesExceeded  # not exported by dbos itself
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
@@ -55,29 +55,43 @@ class NotificationApi:
         return Store(f"hub.{self.irp}.{self.name}", "hub")
 
 
-def hub_router(api: NotificationApi, tag: str) -> APIRouter:
-    """``/hub`` create, get and delete for the management API that ``api`` notifies about."""
+def _any_caller(caller: CallerDep) -> Caller:
+    return caller
+
+
+def hub_router(
+    api: NotificationApi, tag: str, *, authorise: Any = None, invalid_status: int = 422
+) -> APIRouter:
+    """``/hub`` create, get and delete for the management API that ``api`` notifies about.
+
+    A hub follows its mount: ``authorise`` is the mount's route dependency (``Depends(...)`` returning the
+    Caller; any authenticated caller when omitted), and ``invalid_status`` is what the mount's document
+    answers a bad registration with — 422 where it lists 422, else 400 ``invalidBody`` (the Kylie
+    assurance documents list no 422 on ``registerListener``).
+    """
     router = APIRouter(tags=[tag])
+    guard = authorise if authorise is not None else Depends(_any_caller)
 
     @router.post("/hub", status_code=201)
-    def register_listener(body: JsonBody, caller: CallerDep) -> MefResponse:
+    def register_listener(body: JsonBody, caller: Caller = guard) -> MefResponse:
         callback = body.get("callback") if isinstance(body, dict) else None
+        query = body.get("query") if isinstance(body, dict) else None
         if not isinstance(callback, str) or not callback.startswith(("http://", "https://")):
-            raise unprocessable(
-                Issue("/callback", "callback must be an absolute http(s) URL", "invalidValue")
-            )
-        hub = {"id": str(uuid.uuid4()), "callback": callback.rstrip("/"), "query": body.get("query")}
+            _refuse(invalid_status, "/callback", "callback must be an absolute http(s) URL")
+        if query is not None and not isinstance(query, str):
+            _refuse(invalid_status, "/query", "query must be a string such as eventType=a,b")
+        hub = {"id": str(uuid.uuid4()), "callback": callback.rstrip("/"), "query": query}
         with runtime.current().db.session() as session:
             api.hubs.add(session, hub, party=caller.party_id)
         return MefResponse(hub, status_code=201)
 
     @router.get("/hub/{hub_id}")
-    def get_hub(hub_id: str, caller: CallerDep) -> MefResponse:
+    def get_hub(hub_id: str, caller: Caller = guard) -> MefResponse:
         with runtime.current().db.read() as session:
             return MefResponse(api.hubs.get(session, hub_id, caller.party_id))
 
     @router.delete("/hub/{hub_id}", status_code=204)
-    def unregister_listener(hub_id: str, caller: CallerDep) -> Response:
+    def unregister_listener(hub_id: str, caller: Caller = guard) -> Response:
         with runtime.current().db.session() as session:
             hub = api.hubs.get(session, hub_id, caller.party_id)
             hub["state"] = "deleted"
@@ -85,6 +99,12 @@ def hub_router(api: NotificationApi, tag: str) -> APIRouter:
         return no_content()
 
     return router
+
+
+def _refuse(status: int, path: str, message: str) -> NoReturn:
+    if status == 422:
+        raise unprocessable(Issue(path, message, "invalidValue"))
+    raise MefError(status, f"{path[1:]}: {message}", code="invalidBody")
 
 
 def publish(

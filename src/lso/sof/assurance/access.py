@@ -21,6 +21,7 @@ from lso.security.tokens import Caller, CallerDep, InternalDep
 from lso.sof import records
 
 CUSTOMER_ROLE = "customer"
+_SCAN = 100_000
 
 
 def _customer_or_partner(caller: CallerDep) -> Caller:
@@ -79,3 +80,12 @@ def visible_service(session: Session, service_id: str, caller: Caller) -> Docume
     if service is None or caller.party_id not in audience(session, service):
         raise not_found("service", service_id)
     return service
+
+
+def visible_services(session: Session, caller: Caller, filters: dict[str, str]) -> list[Document]:
+    """The services matching ``filters`` (MEF list parameters) that ``caller`` may see, newest first.
+
+    Visibility is decided per service (owner or customer), so the match is scanned rather than paged by
+    the database; the filters keep the scan to what the caller asked about."""
+    found, _ = records.SERVICES.list(session, party=None, filters=filters, offset=0, limit=_SCAN)
+    return [s for s in found if caller.party_id in audience(session, s)]

@@ -46,7 +46,8 @@ def _refresh() -> None:
 
 def router(irp: Irp) -> APIRouter:
     api = APIRouter(prefix=alarms.base(irp.name), tags=[f"{irp.name.upper()} alarmManagement"])
-    api.include_router(hub_router(alarms.events(irp.name), f"{irp.name.upper()} alarmManagement"))
+    tag = f"{irp.name.upper()} alarmManagement"
+    api.include_router(hub_router(alarms.events(irp.name), tag, authorise=irp.depends, invalid_status=400))
 
     @api.get("/alarm")
     def list_alarms(request: Request, caller: Caller = irp.depends) -> MefResponse:

@@ -61,7 +61,9 @@ def record(raised: list[Document]) -> list[str]:
     """Take ICM alarm records (as ``lso-get-alarms`` answers them, or as ICM's ``alarmRaised`` and
     ``alarmCleared`` events carry them) into SOF's alarms; returns the deliveries to dispatch."""
     ids: list[str] = []
-    with runtime.current().db.session() as session:
+    # ICM's event and a list refresh may record the same alarm at once: one at a time, so each finds
+    # what the other added instead of adding it twice.
+    with runtime.current().db.session(serialize=ALARMS.kind) as session:
         by_connectivity = _services_by_connectivity(session)
         for alarm in raised:
             affected = [

@@ -3,7 +3,9 @@
 ICM publishes its alarms and what they did to connectivity services on its ``lso-notifications`` hub
 (docs/presto.md). For SOF each of them is a TCA-like hint: the services it names are assessed at once
 instead of at their next period, and a reroute ICM made on its own is written into the service's
-``path`` so the SLS remediation plans from the path the service really takes.
+``path`` so the SLS remediation plans from the path the service really takes. An alarm also becomes the
+alarmManagement alarms of the parties of the services it affects, announced on their alarm hubs as it
+happens (not when someone next reads the alarm list).
 """
 
 from __future__ import annotations
@@ -14,15 +16,15 @@ from sqlalchemy.orm import Session
 
 from lso.entity import EntityContext
 from lso.mef import runtime
-from lso.mef.notifications import NotificationApi, listener_router
+from lso.mef.notifications import NotificationApi, dispatch, listener_router
 from lso.mef.store import Document, Store
 from lso.sof import activation, records
-from lso.sof.assurance import sls
+from lso.sof.assurance import alarms, sls
 
 ICM_EVENTS = NotificationApi("presto", "lsoNotification", "v1")
+ALARM_EVENT_TYPES = ("alarmRaised", "alarmCleared")
 EVENT_TYPES = (
-    "alarmRaised",
-    "alarmCleared",
+    *ALARM_EVENT_TYPES,
     "connectivityServiceRerouted",
     "connectivityServiceOperationalStateChanged",
 )
@@ -61,7 +63,10 @@ def on_icm_event(body: Document) -> None:
     event = body.get("event")
     if not isinstance(event, dict):
         return
-    if body.get("eventType", "").startswith("alarm"):
+    if body.get("eventType") in ALARM_EVENT_TYPES:
+        # Idempotent per event: the alarm ids derive from ICM's alarm id and the party, a create or a
+        # clear is recorded once, and its deliveries have fixed ids (a redelivered event adds nothing).
+        dispatch(alarms.record([event]))
         affected = [str(uuid) for uuid in event.get("affectedConnectivityService") or []]
     else:
         affected = [str(event.get("id"))]

@@ -167,7 +167,8 @@ def job_router(family: Family, irp: Irp, parse_job: JobParser, filters: dict[str
     def list_tracking_record(caller: Caller = irp.depends) -> MefResponse:
         raise not_implemented("listTrackingRecord")
 
-    api.include_router(hub_router(family.events(irp.name), f"{irp.name} {family.api}"))
+    tag = f"{irp.name} {family.api}"
+    api.include_router(hub_router(family.events(irp.name), tag, authorise=irp.depends, invalid_status=400))
     return api
 
 
