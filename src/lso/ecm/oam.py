@@ -1,17 +1,30 @@
-"""The simulated network's measurements: OAM frame delay/variation/loss and Y.1564 service activation tests.
+"""The simulated network's measurements: OAM frame delay/variation/loss, MEF 35.1 measurement intervals
+and Y.1564 service activation tests.
 
 Delay comes from the physical path — about 5 µs per km of fibre plus a processing delay per element —
 plus injected impairments; delay variation from a per-element jitter drawn from a generator seeded by
 the service, so a measurement is reproducible. A test is computed from the model (frames marked by the
 real bandwidth profile of the A-end UNI), never waited for in real time.
+
+:func:`intervals` synthesises the completed measurement intervals of a PM session from the same model:
+probe frames at ``PROBES_PER_S`` per second, each delayed by the path delay plus seeded jitter and lost
+with the path's loss ratio, reduced to the interval record SOF stores (``sof/assurance/series.py``'s
+fields, as JSON): offered/delivered frames, delay bins + sum/min/max, IFDV bins + max for frame pairs Δτ
+apart, and H(Δt) per Δt. The generator is seeded by the session, CoS and interval start, so the same
+interval of the same network reads the same.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 
 from lso.ecm.bandwidth import BandwidthProfile, Colour, TwoRateThreeColourMarker
 from lso.ecm.drivers import Acceptance, Document
@@ -66,6 +79,54 @@ def measure(path: PathModel, seed: str) -> Measurement:
     samples = [path.base_delay_us + generator.uniform(0, jitter) for _ in range(PROBES)]
     variation = sum(abs(b - a) for a, b in itertools.pairwise(samples)) / (len(samples) - 1)
     return Measurement(sum(samples) / len(samples) / 1000, variation / 1000, path.loss_ratio)
+
+
+PROBES_PER_S = 100
+"""Delay measurement frames per second of a PM session (every 10 ms): Δτ must be a multiple of 10 ms."""
+
+
+def intervals(path: PathModel, seed: str, profile: dict[str, Any], starts: Iterable[int]) -> list[Document]:
+    """The interval records of a PM session over ``path`` for the intervals beginning at ``starts``.
+
+    ``profile`` is the session's ADAGIO measurement profile (``intervalS``, ``deltaTS``, ``thresholdC``,
+    ``fdBinsUs``, ``ifdvBinsUs``, ``ifdvDeltaTauUs``)."""
+    interval_s, delta_t_s = int(profile["intervalS"]), int(profile["deltaTS"])
+    frames = interval_s * PROBES_PER_S
+    pair_gap = int(profile["ifdvDeltaTauUs"]) * PROBES_PER_S // 1_000_000
+    fd_bounds = np.asarray(profile["fdBinsUs"], dtype=np.int64)
+    ifdv_bounds = np.asarray(profile["ifdvBinsUs"], dtype=np.int64)
+    jitter_us = JITTER_US_PER_ELEMENT * len(path.elements) + path.extra_delay_ms * 100
+    records = []
+    for start in starts:
+        digest = hashlib.sha256(f"{seed}@{start}".encode()).digest()
+        generator = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+        delays = np.maximum(1, np.rint(path.base_delay_us + generator.uniform(0, jitter_us, frames)))
+        delays = delays.astype(np.int64)
+        lost = generator.random(frames) < path.loss_ratio
+        loss_per_delta_t = lost.reshape(interval_s // delta_t_s, -1).mean(axis=1)
+        delivered = delays[~lost]
+        both = ~lost[:-pair_gap] & ~lost[pair_gap:] if 0 < pair_gap < frames else np.zeros(0, dtype=bool)
+        variations = np.abs(delays[pair_gap:][both] - delays[:-pair_gap][both])
+        records.append(
+            {
+                "start": start,
+                "offered": frames,
+                "delivered": int(delivered.size),
+                "fd_sum_us": int(delivered.sum()),
+                "fd_min_us": int(delivered.min()) if delivered.size else 0,
+                "fd_max_us": int(delivered.max(initial=0)),
+                "fd_bins": _bins(delivered, fd_bounds),
+                "ifdv_max_us": int(variations.max(initial=0)),
+                "ifdv_bins": _bins(variations, ifdv_bounds),
+                "high_loss": [int(ratio > float(profile["thresholdC"])) for ratio in loss_per_delta_t],
+            }
+        )
+    return records
+
+
+def _bins(values: np.ndarray, lower_bounds: np.ndarray) -> list[int]:
+    index = np.searchsorted(lower_bounds, values, side="right") - 1
+    return [int(count) for count in np.bincount(index, minlength=len(lower_bounds))]
 
 
 @dataclass(frozen=True)
