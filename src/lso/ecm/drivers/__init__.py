@@ -121,11 +121,22 @@ class Driver(Protocol):
     def measure(self, service_id: str, a_end: ServicePort, z_end: ServicePort) -> Document: ...
 
     def start_oam_session(
-        self, session_id: str, service_id: str, a_end: ServicePort, z_end: ServicePort
-    ) -> Document: ...
+        self,
+        session_id: str,
+        service_id: str,
+        a_end: ServicePort,
+        z_end: ServicePort,
+        profiles: list[Document] | None = None,
+    ) -> Document:
+        """Open (or re-configure with new measurement profiles, one per CoS) a PM session."""
+        ...
 
     def oam_session(self, session_id: str) -> Document:
         """The session with a fresh measurement of its service between its two ends."""
+        ...
+
+    def oam_intervals(self, session_id: str, since: int | None) -> list[Document]:
+        """The session's completed MEF 35.1 measurement intervals (per CoS) starting at or after ``since``."""
         ...
 
     def inject_fault(self, kind: FaultKind, target: str) -> Document: ...

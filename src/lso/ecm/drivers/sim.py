@@ -10,6 +10,7 @@ profile; delay and loss come from the path the elements' configuration traces th
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections import deque
 
@@ -40,6 +41,8 @@ CONFIGURATIONS = Store("ecm.configuration", "configuration")
 FAULTS = Store("ecm.fault", "fault")
 IMPAIRMENTS = Store("ecm.impairment", "impairment")
 OAM_SESSIONS = Store("ecm.oamSession", "OAM session")
+OAM_HISTORY = 96
+"""Completed intervals a session keeps readable (a day of 15-minute intervals; MEF 35.1 asks ≥ 32)."""
 
 CONFIGURED, REMOVED = "configured", "removed"
 ACTIVE, CLEARED = "active", "cleared"
@@ -258,13 +261,22 @@ class SimDriver:
         }
 
     def start_oam_session(
-        self, session_id: str, service_id: str, a_end: ServicePort, z_end: ServicePort
+        self,
+        session_id: str,
+        service_id: str,
+        a_end: ServicePort,
+        z_end: ServicePort,
+        profiles: list[Document] | None = None,
     ) -> Document:
+        """Open the session (PUT: idempotent); a new measurement profile re-configures it, and its
+        intervals count from the first one that starts after the change."""
         with self.db.session() as session:
             current = OAM_SESSIONS.find(session, session_id)
             if current is not None:
-                return current
-            doc = {
+                if profiles is None or current.get("profile") == profiles:
+                    return current
+                return OAM_SESSIONS.put(session, {**current, "profile": profiles, "profiledAt": time.time()})
+            doc: Document = {
                 "id": session_id,
                 "state": ACTIVE,
                 "serviceId": service_id,
@@ -272,6 +284,8 @@ class SimDriver:
                 "zEnd": z_end.model_dump(),
                 "startedAt": now_iso(),
             }
+            if profiles is not None:
+                doc |= {"profile": profiles, "profiledAt": time.time()}
             return OAM_SESSIONS.add(session, doc)
 
     def oam_session(self, session_id: str) -> Document:
@@ -279,6 +293,28 @@ class SimDriver:
             doc = OAM_SESSIONS.get(session, session_id)
         measurement = self.measure(doc["serviceId"], ServicePort(**doc["aEnd"]), ServicePort(**doc["zEnd"]))
         return {**doc, "measurement": measurement}
+
+    def oam_intervals(self, session_id: str, since: int | None) -> list[Document]:
+        """The session's completed measurement intervals that start at or after ``since``, per CoS.
+
+        The model keeps no history: an interval is synthesised, when read, from the network as it is at
+        the read (path, faults, impairments) — like a measurement point that closes its intervals late.
+        At most ``OAM_HISTORY`` intervals back, and none before the profile was set."""
+        now = time.time()
+        with self.db.session() as session:
+            doc = OAM_SESSIONS.get(session, session_id)
+            path = _trace(session, doc["serviceId"], ServicePort(**doc["aEnd"]), ServicePort(**doc["zEnd"]))
+        found: list[Document] = []
+        for profile in doc.get("profile") or []:
+            step = int(profile["intervalS"])
+            last = int(now // step) * step - step  # the latest interval that has ended
+            first = max(math.ceil(doc["profiledAt"] / step) * step, last - (OAM_HISTORY - 1) * step)
+            if since is not None:
+                first = max(first, -(-since // step) * step)
+            seed = f"{session_id}:{profile['cosName']}"
+            records = oam.intervals(path, seed, profile, range(first, last + 1, step))
+            found += [{"cosName": profile["cosName"], **record} for record in records]
+        return found
 
 
 def _element(session: Session, element_id: str) -> Document:

@@ -64,6 +64,10 @@ class LinuxDriver:
         self._plane: DataPlane | None = None
         self._monitor: LinkMonitor | None = None
         self._lock = threading.Lock()
+        # One activation test at a time: a test generates up to 125 % of CIR+EIR from one process, and two
+        # at once on a small host would starve each other (and fail services that are fine). A network has
+        # one test set per domain here, as a lab does; tests queue for it.
+        self._test_set = threading.Lock()
 
     # --- life cycle --------------------------------------------------------------------------------
 
@@ -275,14 +279,15 @@ class LinuxDriver:
             counters = self.policer.counters(ns).get(ifname)
             return counters.green_bytes if counters else 0
 
-        result = sat.activation_test(
-            self.endpoint(request.aEnd),
-            self.endpoint(request.zEnd),
-            request.cir,
-            request.eir,
-            request.acceptance,
-            green=green_bytes,
-        )
+        with self._test_set:
+            result = sat.activation_test(
+                self.endpoint(request.aEnd),
+                self.endpoint(request.zEnd),
+                request.cir,
+                request.eir,
+                request.acceptance,
+                green=green_bytes,
+            )
         return {
             "serviceId": request.serviceId,
             "aEnd": request.aEnd.model_dump(),
@@ -310,9 +315,18 @@ class LinuxDriver:
         }
 
     def start_oam_session(
-        self, session_id: str, service_id: str, a_end: ServicePort, z_end: ServicePort
+        self,
+        session_id: str,
+        service_id: str,
+        a_end: ServicePort,
+        z_end: ServicePort,
+        profiles: list[Document] | None = None,
     ) -> Document:
-        return self.model.start_oam_session(session_id, service_id, a_end, z_end)
+        return self.model.start_oam_session(session_id, service_id, a_end, z_end, profiles)
+
+    def oam_intervals(self, session_id: str, since: int | None) -> list[Document]:
+        # Not yet from a real probe run: the model's intervals over the path the configuration sets up.
+        return self.model.oam_intervals(session_id, since)
 
     def oam_session(self, session_id: str) -> Document:
         with self.db.session() as session:
