@@ -42,7 +42,7 @@ class Caller:
     """The authenticated party of a request and what it may do."""
 
     party_id: str
-    role: str  # "customer", "partner" or "internal" (an entity of this domain)
+    role: str  # "customer", "buyer" (a provider buying over SONATA/INTERLUDE), "admin" or "internal"
 
     @property
     def is_internal(self) -> bool:
