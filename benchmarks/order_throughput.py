@@ -1,9 +1,12 @@
-"""Order throughput: N EPL product orders through CANTATA on the sim network, POST to ``completed``.
+"""Order throughput: N EPL product orders through CANTATA, POST to ``completed``.
 
-Starts a demo domain in this process (SQLite in a temp dir, or PostgreSQL when LSO_DATABASE_URL is set),
-places the orders from ``--concurrency`` threads through the customer SDK, waits for each to finish and
-prints orders/s with the p50/p95/p99 time from POST to ``completed``. The JSON result goes to
-benchmarks/results/. Run: ``.venv/bin/python benchmarks/order_throughput.py --orders 200``.
+Starts a demo domain in this process (SQLite in a temp dir, or PostgreSQL when LSO_DATABASE_URL is set)
+on the ``sim`` network or, with ``--network linux`` (root), on the linux data plane, where every order's
+activation test really sends its 100 Mbit/s for about eight seconds; places the orders from
+``--concurrency`` threads through the customer SDK, waits for each to finish and prints orders/s with the
+p50/p95/p99 time from POST to ``completed``. The JSON result goes to benchmarks/results/. Run:
+``.venv/bin/python benchmarks/order_throughput.py --orders 200`` or
+``.venv/bin/python benchmarks/order_throughput.py --network linux --orders 10 --concurrency 2``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from lso import demo
 from lso.customer.cantata_client import CantataClient
 from lso.customer.order_watch import OrderWatch, watching
 from lso.domain import DEMO_CUSTOMERS
+from lso.ecm.drivers.linux import capabilities
 
 RESULTS = Path(__file__).parent / "results"
 ORDER_TIMEOUT_S = 600.0
@@ -48,10 +52,10 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def run(orders: int, concurrency: int) -> dict[str, object]:
+def run(orders: int, concurrency: int, network: str = "sim") -> dict[str, object]:
     with (
         tempfile.TemporaryDirectory(prefix="lso-bench-") as tmp,
-        demo.provider_domain(Path(tmp), 0) as (s, _),
+        demo.provider_domain(Path(tmp), 0, network) as (s, _),
     ):
         client = CantataClient(s.base_url, "acme", DEMO_CUSTOMERS["acme"])
         offerings = demo.Offerings.from_catalog(client.list_product_offerings())
@@ -67,6 +71,7 @@ def run(orders: int, concurrency: int) -> dict[str, object]:
         "benchmark": "order_throughput",
         "date": datetime.now(UTC).isoformat(),
         "database": "postgresql" if os.environ.get("LSO_DATABASE_URL") else "sqlite",
+        "network": network,
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
@@ -90,9 +95,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--network", choices=("sim", "linux"), default="sim")
     args = parser.parse_args()
-    result = run(args.orders, args.concurrency)
-    table = Table(title=f"EPL order throughput ({result['database']}, concurrency {args.concurrency})")
+    if args.network == "linux":
+        found = capabilities.detect()
+        if not found.ok:
+            raise SystemExit(found.explain())
+    result = run(args.orders, args.concurrency, args.network)
+    table = Table(
+        title=f"EPL order throughput ({result['database']}, {args.network} network, "
+        f"concurrency {args.concurrency})"
+    )
     for column in ("orders", "completed", "orders/s", "p50 s", "p95 s", "p99 s"):
         table.add_column(column, justify="right")
     table.add_row(
