@@ -1,5 +1,6 @@
 """schemathesis fuzzes the CANTATA and SONATA seller APIs (POQ, quote, product order; SONATA also catalog,
-site and inventory) from the official MEF documents.
+site and inventory) and the ALLEGRO service inventory and assurance APIs (performance monitoring, fault
+management, alarms) from the official MEF documents.
 
 Requests are generated from the documents — valid ones and deliberately invalid ones, and the examples
 the documents carry — and sent with a bearer token to a running demo domain; every answer must be free
@@ -35,9 +36,13 @@ FUZZED_APIS = {
     "sonata-quote": "mef-lso-sonata-quote-management-openapi.yml",
     "sonata-productOrder": "mef-lso-sonata-product-order-management-openapi.yml",
     "sonata-inventory": "mef-lso-sonata-product-inventory-management-openapi.yml",
+    "allegro-serviceInventory": "mef-lso-allegro-service-inventory-management-openapi.yml",
+    "allegro-performanceMonitoring": "mef-lso-allegro-performance-monitoring-openapi.yml",
+    "allegro-faultManagement": "mef-lso-allegro-fault-management-openapi.yml",
+    "allegro-alarmManagement": "mef-lso-allegro-alarm-management-openapi.yml",
 }
 CREDENTIALS = {"cantata": ("acme", "acme-secret"), "sonata": ("carrier-x", "carrier-x-secret")}
-"""Who calls each IRP: a customer over CANTATA, the demo's buyer provider over SONATA."""
+"""Who calls each IRP: a customer over CANTATA (and ALLEGRO), the demo's buyer provider over SONATA."""
 EXAMPLES_PER_OPERATION = 20
 
 

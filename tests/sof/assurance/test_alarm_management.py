@@ -60,6 +60,36 @@ def test_a_link_fault_raises_an_alarm_on_the_customers_service(
         assert wait_until(lambda: listener.received("alarmStateChangeEvent"))
 
 
+def test_alarm_events_reach_the_customer_as_they_happen(
+    acme: httpx.Client, bus: httpx.Client, icm: httpx.Client, epl: str
+) -> None:
+    """Nobody reads the alarm list here: the events come from ICM's alarmRaised/alarmCleared alone."""
+
+    def on_epl(event_type: str) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in listener.received(event_type)
+            if any(s["id"] == epl for s in e["event"]["alarm"]["affectedService"])
+        ]
+
+    with running_listener() as listener:
+        assert acme.post(f"{ALLEGRO_ALARMS}/hub", json={"callback": listener.url}).status_code == 201
+        path = characteristic(bus.get(f"{INVENTORY}/service/{epl}").json(), "path")
+        link = "--".join(sorted(path[:2]))
+        assert icm.put(f"/adagio/v1/admin/faults/link/{link}").status_code == 200
+        try:
+            created = wait_until(lambda: on_epl("alarmCreateEvent"))
+        finally:
+            icm.delete(f"/adagio/v1/admin/faults/link/{link}")
+        alarm = created[0]["event"]["alarm"]
+        assert alarm["state"] == "unAcknowledged"
+        assert alarm["href"].endswith(f"{ALLEGRO_ALARMS}/alarm/{alarm['id']}")
+        changed = wait_until(lambda: on_epl("alarmStateChangeEvent"))
+        assert changed[0]["event"]["alarm"]["id"] == alarm["id"]
+        assert changed[0]["event"]["alarm"]["state"] == "cleared"
+        assert len(on_epl("alarmCreateEvent")) == 1, "one event per alarm, however often ICM tells"
+
+
 def _fm_job(service_id: str, job_type: str = "on-demand") -> dict[str, Any]:
     return {
         "monitoredObject": {"@type": "ServiceRef", "serviceId": service_id},
