@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from lso.entity import Entity, EntityContext
-from lso.sof import activation, change
+from lso.sof import activation, change, interlude_client
 from lso.sof.assurance import icm_events, mounts, sls
 from lso.sof.legato import service_feasibility, service_function_testing, service_inventory, service_ordering
 from lso.sof.presto_client import PrestoClient
@@ -17,6 +17,7 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
         service_feasibility.router(lambda: PrestoClient(ctx.client())),
         *mounts.routers(),
         icm_events.router(),
+        interlude_client.listener(),
     ]
 
 

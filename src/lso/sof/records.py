@@ -21,6 +21,8 @@ ORDERING_BASE = "/mefApi/legato/serviceOrderingManagement/v6"
 INVENTORY_BASE = "/mefApi/legato/serviceInventory/v7"
 TESTING_BASE = "/mefApi/legato/serviceFunctionTesting/v3"
 FEASIBILITY_BASE = "/mefApi/legato/serviceFeasibility/v1"
+INTERLUDE_ORDERING_BASE = "/mefApi/interlude/serviceOrderingManagement/v1"
+INTERLUDE_TESTING_BASE = "/mefApi/interlude/serviceFunctionTesting/v3"
 
 ORDERS = Store("sof.serviceOrder", "serviceOrder")
 SERVICES = Store("sof.service", "service")
@@ -30,6 +32,9 @@ FEASIBILITY_CHECKS = Store("sof.feasibilityCheck", "feasibilityCheck")
 
 ORDERING_EVENTS = NotificationApi("legato", "serviceOrderingNotification", "v6")
 INVENTORY_EVENTS = NotificationApi("legato", "serviceInventoryNotification", "v7")
+INTERLUDE_ORDERING_EVENTS = NotificationApi("interlude", "serviceOrderingNotification", "v1")
+BUS_PARTY = "lso-bus"
+"""This domain's BUS: told of every order a partner places over INTERLUDE (§10.2 step 9b-a)."""
 
 # Kylie LEGATO resources keep no stateChange history, hence history=None below.
 ORDER_STATES = StateMachine(
@@ -65,16 +70,28 @@ def href(path: str) -> str:
     return f"{runtime.current().settings.base_url}{path}"
 
 
-def order_href(order_id: str) -> str:
-    return href(f"{ORDERING_BASE}/serviceOrder/{order_id}")
-
-
 def service_href(service_id: str) -> str:
     return href(f"{INVENTORY_BASE}/service/{service_id}")
 
 
 def party_of(session: Session, order: Document) -> str | None:
     return ORDERS.party_of(session, order["id"])
+
+
+def over_interlude(order: Document) -> bool:
+    """Whether a partner provider placed ``order`` over INTERLUDE (an order keeps the mount in its href)."""
+    return INTERLUDE_ORDERING_BASE in str(order.get("href", ""))
+
+
+def publish_order_event(
+    session: Session, order: Document, event_type: str, event: Document, event_id: str
+) -> list[str]:
+    """Queue an order event on the IRP the order came over; an INTERLUDE order's events also go to this
+    domain's BUS over LEGATO, which is how the partner's BUS learns of orders its SOF took directly."""
+    if not over_interlude(order):
+        return publish(session, ORDERING_EVENTS, party_of(session, order), event_type, event, event_id)
+    ids = publish(session, INTERLUDE_ORDERING_EVENTS, party_of(session, order), event_type, event, event_id)
+    return ids + publish(session, ORDERING_EVENTS, BUS_PARTY, event_type, event, event_id)
 
 
 def move_order(session: Session, order: Document, state: str) -> list[str]:
@@ -88,13 +105,8 @@ def move_order(session: Session, order: Document, state: str) -> list[str]:
         order["completionDate"] = now_iso()
     ORDERS.put(session, order)
     event = {"id": order["id"], "href": order["href"], "state": state}
-    return publish(
-        session,
-        ORDERING_EVENTS,
-        party_of(session, order),
-        "serviceOrderStateChangeEvent",
-        event,
-        event_id=f"{order['id']}:state:{state}",
+    return publish_order_event(
+        session, order, "serviceOrderStateChangeEvent", event, f"{order['id']}:state:{state}"
     )
 
 
@@ -112,13 +124,8 @@ def move_item(
     if not ITEM_STATES.move(item, state, history=None):
         return []
     event = {"id": order["id"], "href": order["href"], "orderItemId": item_id, "state": state}
-    return publish(
-        session,
-        ORDERING_EVENTS,
-        party_of(session, order),
-        "serviceOrderItemStateChangeEvent",
-        event,
-        event_id=f"{order['id']}:{item_id}:state:{state}",
+    return publish_order_event(
+        session, order, "serviceOrderItemStateChangeEvent", event, f"{order['id']}:{item_id}:state:{state}"
     )
 
 

@@ -29,7 +29,7 @@ from lso.bus.order.records import (
     move_order,
     set_expected_completion,
 )
-from lso.bus.partners import offnet_order
+from lso.bus.partners import interlude, offnet_order
 from lso.bus.partners.ordering import start_partner_order
 from lso.mef import runtime
 from lso.mef.dates import now_iso
@@ -94,12 +94,15 @@ def fulfil_product_order(order_id: str) -> str:
         return state
     dispatch(accept(order_id))
     shares = partner_shares(order_id)  # the partner's part of an off-net EPL, ordered meanwhile
-    handles = {share["item_id"]: start_partner_order(order_id, **_without_uni(share)) for share in shares}
+    # Over SONATA BUS buys the share; over INTERLUDE SOF orders it with our segment (bus/partners/interlude).
+    sonata = [share for share in shares if not share.get("interlude")]
+    handles = {share["item_id"]: start_partner_order(order_id, **_without_uni(share)) for share in sonata}
     service_order = await_service_order(service_order, FINAL_SERVICE_ORDER_STATES)
     links = {item_id: handle.get_result() for item_id, handle in handles.items()}
+    links |= interlude.outcomes(service_order, [share for share in shares if share.get("interlude")])
     service_order = offnet_order.with_partner_outcomes(service_order, shares, links)
     # An off-net EPL's EVC also ends at an ENNI, but its product shows the customer's two UNIs, no S-VLAN.
-    vlans = {item_id: vlan for item_id, vlan in enni_vlans(service_order).items() if item_id not in handles}
+    vlans = {item_id: vlan for item_id, vlan in enni_vlans(service_order).items() if item_id not in links}
     state, deliveries = finish(order_id, service_order, activation_report(service_order), vlans)
     dispatch(deliveries)
     return state
@@ -118,11 +121,12 @@ def await_service_order(service_order: dict[str, Any], until: set[str]) -> dict[
 @DBOS.step()
 def partner_shares(order_id: str) -> list[dict[str, Any]]:
     with runtime.current().db.read() as session:
-        return offnet_order.share_requests(ORDERS.get(session, order_id), PLANS.get(session, order_id))
+        shares = offnet_order.share_requests(ORDERS.get(session, order_id), PLANS.get(session, order_id))
+        return [{**share, "interlude": interlude.by_interlude(session, share)} for share in shares]
 
 
 def _without_uni(share: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in share.items() if k != "uni_item_id"}
+    return {k: v for k, v in share.items() if k not in {"uni_item_id", "interlude"}}
 
 
 @DBOS.step()
@@ -230,6 +234,7 @@ def place_service_order(order_id: str) -> dict[str, Any]:
         customer = ORDERS.party_of(session, order_id)
         on_net = offnet_order.on_net(plan)  # SOF builds our part only (docs/partners.md)
         body = mapping.service_order(order, on_net, realizing_services(session, plan), customer)
+        body = interlude.with_partner_shares(session, body, offnet_order.share_requests(order, plan))
     try:
         created = context.legato().create_service_order(body)
     except LegatoError as error:

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 
 from lso.bus.order.fulfilment import wake
 from lso.bus.order.records import SERVICE_ORDER_LINKS
+from lso.bus.partners import interlude_sales
 from lso.mef import runtime
 from lso.mef.notifications import NotificationApi, listener_router
 from lso.mef.store import Document
@@ -34,3 +35,5 @@ def on_service_order_event(body: Document) -> None:
         link = SERVICE_ORDER_LINKS.find(session, service_order_id)
     if link is not None:
         wake(link["productOrderId"], str(body.get("eventType")))
+    else:  # not ours: perhaps an order a partner provider placed with our SOF over INTERLUDE
+        interlude_sales.on_service_order(service_order_id)

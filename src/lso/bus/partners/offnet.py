@@ -82,7 +82,9 @@ def locate(db: Database, place: dict[str, Any]) -> PartnerSite | None:
 
 
 def sonata_partners(session: Session) -> list[Document]:
-    return [p for p in active_partners(session) if p.get("policies", {}).get("via", "sonata") == "sonata"]
+    # Every partner is asked over SONATA for sites, POQ and quote; its ``via`` policy only decides how
+    # its share is ordered (SONATA by BUS, or INTERLUDE by SOF: bus/partners/interlude.py).
+    return active_partners(session)
 
 
 def locate_among(partners: list[Document], place: dict[str, Any]) -> PartnerSite | None:

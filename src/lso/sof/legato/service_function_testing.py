@@ -1,18 +1,22 @@
-"""LEGATO Service Function Testing v3 (Kylie): the activation tests SOF ran, and their results.
+"""Service Function Testing v3 (Kylie): the activation tests SOF ran, and their results — on LEGATO for
+BUS and on INTERLUDE for a partner provider, scoped to the tests of the services it ordered over INTERLUDE
+(a test job belongs to the party of the service it tests). That is the partner's share of an end-to-end
+activation test (§10.2 step 12).
 
 Only reading is offered for now; creating, cancelling or modifying test jobs answers 501.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 
 from lso.mef import runtime
 from lso.mef.errors import not_implemented
 from lso.mef.http import MefResponse
 from lso.mef.paging import list_page
-from lso.security.tokens import InternalDep
+from lso.security.tokens import Caller
 from lso.sof import records
+from lso.sof.legato.service_ordering import MOUNTS, OrderingMount
 
 # Kylie query names → where the value sits in the stored document.
 _JOB_FILTERS = {
@@ -31,30 +35,45 @@ _RESULT_FILTERS = {
 }
 
 
+_BASES = {
+    records.ORDERING_BASE: records.TESTING_BASE,
+    records.INTERLUDE_ORDERING_BASE: records.INTERLUDE_TESTING_BASE,
+}
+
+
 def router() -> APIRouter:
-    api = APIRouter(prefix=records.TESTING_BASE, tags=["LEGATO serviceFunctionTesting"])
+    api = APIRouter()
+    for mount in MOUNTS:  # who may test is who may order: BUS on LEGATO, a buyer provider on INTERLUDE
+        api.include_router(_mount_router(mount))
+    return api
+
+
+def _mount_router(mount: OrderingMount) -> APIRouter:
+    tag = mount.tag.replace("serviceOrderingManagement", "serviceFunctionTesting")
+    api = APIRouter(prefix=_BASES[mount.base], tags=[tag])
+    guard = Depends(mount.authorise)
 
     @api.get("/testJob")
-    def list_test_job(request: Request, caller: InternalDep) -> MefResponse:
+    def list_test_job(request: Request, caller: Caller = guard) -> MefResponse:
         return list_page(runtime.current().db, records.TEST_JOBS, request, caller.party_id, _JOB_FILTERS)
 
     @api.post("/testJob")
-    def create_test_job(_caller: InternalDep) -> MefResponse:
+    def create_test_job(_caller: Caller = guard) -> MefResponse:
         raise not_implemented("createTestJob")
 
     @api.get("/testJob/{job_id}")
-    def retrieve_test_job(job_id: str, caller: InternalDep) -> MefResponse:
+    def retrieve_test_job(job_id: str, caller: Caller = guard) -> MefResponse:
         with runtime.current().db.read() as session:
             return MefResponse(records.TEST_JOBS.get(session, job_id, caller.party_id))
 
     @api.get("/testResult")
-    def list_test_result(request: Request, caller: InternalDep) -> MefResponse:
+    def list_test_result(request: Request, caller: Caller = guard) -> MefResponse:
         return list_page(
             runtime.current().db, records.TEST_RESULTS, request, caller.party_id, _RESULT_FILTERS
         )
 
     @api.get("/testResult/{result_id}")
-    def retrieve_test_result(result_id: str, caller: InternalDep) -> MefResponse:
+    def retrieve_test_result(result_id: str, caller: Caller = guard) -> MefResponse:
         with runtime.current().db.read() as session:
             return MefResponse(records.TEST_RESULTS.get(session, result_id, caller.party_id))
 

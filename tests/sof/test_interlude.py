@@ -1,0 +1,137 @@
+"""The INTERLUDE option across two real domains (MEF 55.0.1 §10.2 steps 9b-a, 12–13).
+
+A customer orders an EPL from an on-net site to Lyon, which only the partner reaches; the partner's
+policy says INTERLUDE. Our SOF builds our segment to the ENNI, orders the partner's share from the
+partner's SOF over INTERLUDE serviceOrdering, and the EVC is active only when our activation test and the
+partner's (read over INTERLUDE serviceFunctionTesting) both passed. The partner's BUS learns of the order
+over its own LEGATO. Every INTERLUDE answer the test reads is checked against the Kylie documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lso.bus.partners.interlude_sales import SALES
+from lso.bus.partners.ordering import PARTNER_ORDERS
+from lso.db import Database
+from lso.settings import Settings
+from lso.sof import records
+from tests.bus.partners.test_onboarding import PARTNERS_PATH, registration, settled
+from tests.bus.test_order_bodies import ORDERING, epl_order
+from tests.bus.test_order_fulfilment import _final
+from tests.harness import party_client, wait_until
+from tests.twodomains import PARTNER_BUYER, PartnerDomain, admin_client, partner_domain
+
+INTERLUDE_ORDERING = "/mefApi/interlude/serviceOrderingManagement/v1"
+INTERLUDE_TESTING = "/mefApi/interlude/serviceFunctionTesting/v3"
+LYON_PART_DIEU = {
+    "@type": "GeographicAddress_Query",
+    "fieldedAddressRepresentation": [
+        {
+            "streetNr": "5",
+            "streetName": "Part-Dieu",
+            "streetType": "Boulevard",
+            "city": "Lyon",
+            "postcode": "69003",
+            "countryCode": "FR",
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def partner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PartnerDomain]:
+    with partner_domain(tmp_path_factory.mktemp("interlude-partner")) as running:
+        yield running
+
+
+@pytest.fixture
+def buyer(partner: PartnerDomain) -> Iterator[httpx.Client]:
+    """Our SOF's view of the partner: the buyer provider carrier-x on the partner's INTERLUDE."""
+    with party_client(partner.base_url, *PARTNER_BUYER) as client:
+        yield client
+
+
+def _onboard_over_interlude(domain: Settings, partner: PartnerDomain) -> str:
+    # Lyon only: the other partner tests' Paris places are never asked of this partner.
+    body = registration(partner, policies={"areas": ["FR/Lyon"], "via": "interlude", "priceCeiling": 5000})
+    body["interludeUrl"] = partner.base_url
+    with admin_client(domain) as admin:
+        assert admin.post(PARTNERS_PATH, json=body).status_code == 201
+        assert settled(admin, body["name"])["state"] == "active"
+    return str(body["name"])
+
+
+def _rows(url: str, store: Any, filters: dict[str, str]) -> list[dict[str, Any]]:
+    db = Database(url)
+    try:
+        with db.read() as session:
+            found, _ = store.list(session, party=None, filters=filters, offset=0, limit=10)
+            return list(found)
+    finally:
+        db.dispose()
+
+
+def test_an_off_net_epl_over_interlude_is_active_after_both_shares_passed_the_test(
+    acme: httpx.Client, buyer: httpx.Client, partner: PartnerDomain, domain: Settings
+) -> None:
+    partner_id = _onboard_over_interlude(domain, partner)
+    body = epl_order("site-ldn-docklands", "site-ldn-city", 100)
+    body["productOrderItem"][1]["product"]["place"][0]["place"] = LYON_PART_DIEU
+    created = acme.post(f"{ORDERING}/productOrder", json=body)
+    assert created.status_code == 201, created.text
+    order = _final(acme, created.json()["id"])
+    assert order["state"] == "completed", order
+    assert {i["state"] for i in order["productOrderItem"]} == {"completed"}
+
+    # BUS bought nothing over SONATA: our SOF ordered the partner's share over INTERLUDE.
+    assert _rows(domain.database_url, PARTNER_ORDERS, {"productOrderId": order["id"]}) == []
+    (evc,) = _rows(domain.database_url, records.SERVICES, {"externalId": order["id"], "serviceType": "EVC"})
+    facts = {c["name"]: c["value"] for c in evc["serviceCharacteristic"]}
+    assert facts["partnerServiceOrder"]["partnerId"] == partner_id
+    test = facts["endToEndActivationTest"]
+    assert test["verdict"] == "pass" and test["testJobId"] == facts["testJob"]
+
+    # The partner's SOF holds the INTERLUDE order, completed, and its activation test of the OVC passed.
+    placed = buyer.get(f"{INTERLUDE_ORDERING}/serviceOrder/{facts['partnerServiceOrder']['id']}")
+    assert placed.status_code == 200, placed.text
+    assert placed.json()["state"] == "completed"
+    assert placed.json()["externalId"].startswith("interlude:")
+    job = buyer.get(f"{INTERLUDE_TESTING}/testJob/{test['partnerTestJobId']}").json()
+    assert job["state"] == "completed" and job["verdict"] == "pass"
+    results = buyer.get(f"{INTERLUDE_TESTING}/testResult", params={"testJobId": job["id"]}).json()
+    assert sorted(r["id"] for r in results) == sorted(test["partnerTestResult"])
+    assert all(r["serviceSpecificTestResultConfiguration"]["verdict"] == "pass" for r in results)
+
+    # The partner's BUS learned of the order over its own LEGATO and keeps it for billing.
+    partner_db = f"sqlite:///{Path(partner.data_dir) / 'lso.sqlite'}"
+    sale = wait_until(
+        lambda: next(
+            (
+                s
+                for s in _rows(partner_db, SALES, {})
+                if s["id"] == placed.json()["id"] and s["state"] == "completed"
+            ),
+            None,
+        )
+    )
+    assert {i["id"]: i["state"] for i in sale["serviceOrderItem"]} == {"uni": "completed", "ovc": "completed"}
+
+
+def test_interlude_serves_buyer_providers_their_own_orders_only(
+    buyer: httpx.Client, partner: PartnerDomain
+) -> None:
+    with party_client(partner.base_url, "acme", "acme-secret") as customer:
+        refused = customer.get(f"{INTERLUDE_ORDERING}/serviceOrder")
+        assert refused.status_code == 403 and refused.json()["code"] == "accessDenied"
+    assert buyer.get(f"{INTERLUDE_ORDERING}/serviceOrder/no-such-order").status_code == 404
+    # The partner's own BUS orders (LEGATO) are not the buyer's: none is listed to it.
+    listed = buyer.get(f"{INTERLUDE_ORDERING}/serviceOrder").json()
+    assert all(o["externalId"].startswith("interlude:") for o in listed)
+    created = buyer.post(f"{INTERLUDE_TESTING}/testJob", json={})
+    assert created.status_code in {400, 422, 501}
