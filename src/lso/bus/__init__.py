@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from lso.bus import api, assurance
+from lso.bus.partners import interlude_sales
 from lso.entity import Entity, EntityContext
 
 
@@ -13,6 +14,7 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
 def _recover(ctx: EntityContext) -> None:
     api.recover(ctx)
     assurance.recover(ctx)
+    interlude_sales.recover(ctx)
 
 
 ENTITY = Entity(name="bus", routers=_routers, start=api.start, seed_demo=api.seed_demo, recover=_recover)
