@@ -20,6 +20,7 @@ SITES = "/mefApi/sonata/geographicSiteManagement/v8"
 POQ = "/mefApi/sonata/productOfferingQualification/v8"
 QUOTE = "/mefApi/sonata/quoteManagement/v10"
 ORDERING = "/mefApi/sonata/productOrderingManagement/v11"
+INVENTORY = "/mefApi/sonata/productInventory/v8"
 
 PAGE = 100
 
@@ -115,12 +116,28 @@ class SonataClient:
         summaries = found.json()
         return self.get_order(summaries[0]["id"]) if summaries else None
 
+    # -- productInventory (what our orders put in service at the partner) --
+
+    def products_of_order(self, order_id: str) -> dict[str, str]:
+        """Per item of our order ``order_id``, the id of the partner product it created: the seller names
+        no product on an ``add`` item (Kylie), its inventory filtered by ``productOrderId`` does."""
+        found = {}
+        for summary in self._all_of(f"{INVENTORY}/product", {"productOrderId": order_id}):
+            product = self._get(f"{INVENTORY}/product/{summary['id']}")
+            for ref in product.get("productOrderItem") or []:
+                if ref.get("productOrderId") == order_id:
+                    found[str(ref.get("productOrderItemId"))] = str(product["id"])
+        return found
+
     # -- plumbing --
 
     def _all(self, path: str) -> Iterator[Document]:
+        return self._all_of(path, {})
+
+    def _all_of(self, path: str, filters: dict[str, str]) -> Iterator[Document]:
         offset = 0
         while True:
-            response = self._send("GET", path, params={"offset": offset, "limit": PAGE})
+            response = self._send("GET", path, params={**filters, "offset": offset, "limit": PAGE})
             page = response.json()
             yield from page
             offset += len(page)

@@ -29,7 +29,7 @@ from lso.bus.order.records import (
     move_order,
     set_expected_completion,
 )
-from lso.bus.partners import interlude, offnet_order
+from lso.bus.partners import interlude, offnet_faults, offnet_order
 from lso.bus.partners.ordering import start_partner_order
 from lso.mef import runtime
 from lso.mef.dates import now_iso
@@ -100,6 +100,7 @@ def fulfil_product_order(order_id: str) -> str:
     service_order = await_service_order(service_order, FINAL_SERVICE_ORDER_STATES)
     links = {item_id: handle.get_result() for item_id, handle in handles.items()}
     links |= interlude.outcomes(service_order, [share for share in shares if share.get("interlude")])
+    links = offnet_faults.undo_lone_halves(order_id, service_order, shares, links)  # both parts or none
     service_order = offnet_order.with_partner_outcomes(service_order, shares, links)
     # An off-net EPL's EVC also ends at an ENNI, but its product shows the customer's two UNIs, no S-VLAN.
     vlans = {item_id: vlan for item_id, vlan in enni_vlans(service_order).items() if item_id not in links}
@@ -330,6 +331,7 @@ def finish(
         }
         added = [s for s in plan["item"] if s["id"] in done and s.get("action", "add") == "add"]
         install_products(session, party or "", order, {**plan, "item": added}, services, vlans)
+        offnet_order.relate_partner_products(session, order, service_order)
         settle_changes(session, order, plan, done)
         deliveries: list[str] = []
         for item_id, error in outcome.items():

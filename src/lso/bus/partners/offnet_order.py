@@ -14,13 +14,21 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lso.bus.partners.offnet import locate_among, sonata_partners
+from lso.bus.order.inventory import product_id
+from lso.bus.order.records import PRODUCTS
+from lso.bus.partners.offnet import OVC_ITEM, UNI_ITEM, locate_among, sonata_partners
+from lso.bus.partners.registry import PARTNERS
 from lso.bus.products import EvcConfiguration, validate_configuration
 from lso.footprint import named_footprint
 from lso.mef import runtime
+from lso.mef.dates import now_iso
 from lso.mef.store import Document
 
 PARTNER_DONE = "completed"
+RELIES_ON = "RELIES_ON"
+"""Our EPL (or the partner's UNI as our customer sees it) relies on the partner's product: not a relation
+the EPL's product specification defines, so a name of our own that says what it is."""
+INVENTORY = "/mefApi/sonata/productInventory/v8"
 
 
 def partner_for_place(session: Session, place: dict[str, Any]) -> Document | None:
@@ -95,8 +103,59 @@ def with_partner_outcomes(
         reason = link.get("reason") or f"the partner order {link.get('id')} ended {link.get('state')}"
         error = [] if ok else [{"code": "otherIssue", "value": f"partner {share['partner_id']}: {reason}"}]
         uni = {"state": PARTNER_DONE if ok else "failed", "action": "add", "serviceId": None}
-        items[share["uni_item_id"]] = {**uni, "terminationError": error}
+        items[share["uni_item_id"]] = {
+            **uni,
+            "terminationError": error,
+            "partner": _partner_ref(link, UNI_ITEM),
+        }
         ours = items.get(share["item_id"]) or {"state": "failed", "action": "add", "serviceId": None}
         if not ok and ours.get("state") == PARTNER_DONE:
-            items[share["item_id"]] = {**ours, "state": "failed", "terminationError": error}
+            ours = {**ours, "state": "failed", "terminationError": error}
+        items[share["item_id"]] = {**ours, "partner": _partner_ref(link, OVC_ITEM)}
     return {**service_order, "item": items}
+
+
+def _partner_ref(link: Document, partner_item: str) -> Document:
+    """Which partner order item (and, once it completed, which partner product) serves our item."""
+    found: Document = next((i for i in link.get("partnerOrderItem", []) if i["id"] == partner_item), {})
+    return {
+        "partnerId": link.get("partnerId"),
+        "productOrderId": link.get("id"),
+        "productOrderItemId": found.get("id"),
+        "productId": found.get("productId"),
+    }
+
+
+def relate_partner_products(session: Session, order: Document, service_order: Document) -> None:
+    """Say, in standard places, which partner order and product each off-net item relies on: a seller's
+    note on the customer's order per partner order item, and on each completed product a
+    ``productRelationship`` ``RELIES_ON`` the partner's product (its href in the partner's SONATA
+    productInventory), so the inventory shows the EPL's relation to the partner product."""
+    partner_urls: dict[str, str] = {}
+    notes = order.setdefault("note", [])
+    for item_id, item in service_order.get("item", {}).items():
+        ref = item.get("partner")
+        if not ref or not ref.get("productOrderId"):
+            continue
+        note_id = f"partner-order-{item_id}"
+        if not any(note["id"] == note_id for note in notes):
+            text = (
+                f"Item {item_id} relies on partner {ref['partnerId']}: its product order "
+                f"{ref['productOrderId']} item {ref['productOrderItemId']}"
+            )
+            if ref.get("productId"):
+                text += f", product {ref['productId']}"
+            notes.append(
+                {"id": note_id, "author": "lso", "date": now_iso(), "source": "seller", "text": text}
+            )
+        product = PRODUCTS.find(session, product_id(order["id"], item_id))
+        if product is None or not ref.get("productId"):
+            continue
+        relations = product.setdefault("productRelationship", [])
+        if any(r["id"] == ref["productId"] for r in relations):
+            continue
+        if ref["partnerId"] not in partner_urls:
+            partner_urls[ref["partnerId"]] = PARTNERS.get(session, ref["partnerId"])["sonataUrl"]
+        href = f"{partner_urls[ref['partnerId']]}{INVENTORY}/product/{ref['productId']}"
+        relations.append({"id": ref["productId"], "href": href, "relationshipType": RELIES_ON})
+        PRODUCTS.put(session, product)

@@ -94,18 +94,24 @@ def place_partner_order(
     return link
 
 
-def _link(order: Document, partner_id: str, order_id: str, item_id: str) -> Document:
-    """Our record of a partner order: its ids, its state as last read, and the item of ours it serves."""
+def _link(
+    order: Document, partner_id: str, order_id: str, item_id: str, products: dict[str, str] | None = None
+) -> Document:
+    """Our record of a partner order: its ids, its state as last read, the item of ours it serves and,
+    once it completed, the partner's product of each of its items (``products``: item id → product id)."""
     items = {i.get("id"): i for i in order.get("productOrderItem") or []}
-    ovc = items.get(OVC_ITEM) or {}
+    products = products or {}
     return {
         "id": order["id"],
         "state": order.get("state"),
         "partnerId": partner_id,
         "productOrderId": order_id,
         "productOrderItemId": item_id,
-        "partnerOrderItem": [{"id": i, "state": item.get("state")} for i, item in items.items()],
-        "partnerProductId": (ovc.get("product") or {}).get("id"),
+        "partnerOrderItem": [
+            {"id": i, "state": item.get("state"), "productId": products.get(str(i))}
+            for i, item in items.items()
+        ],
+        "partnerProductId": products.get(OVC_ITEM),
         "reason": _reason(order),
     }
 
@@ -128,9 +134,11 @@ def read_partner_order(partner_id: str, partner_order_id: str) -> Document:
     client = sonata(partner)
     try:
         order = client.get_order(partner_order_id)
+        completed = order.get("state") in {"completed", "partial"}
+        products = client.products_of_order(partner_order_id) if completed else {}
     finally:
         client.close()
-    read = _link(order, partner_id, link["productOrderId"], link["productOrderItemId"])
+    read = _link(order, partner_id, link["productOrderId"], link["productOrderItemId"], products)
     if read != link:
         with db.session() as session:
             PARTNER_ORDERS.put(session, read)
