@@ -93,6 +93,7 @@ class LinuxDriver:
         if self._monitor is not None:
             self._monitor.stop()
         self.kernel.close()
+        self.policer.close()
 
     @property
     def plane(self) -> DataPlane:

@@ -3,7 +3,8 @@
 The exact policer is the eBPF program ``bpf/trtcm.c`` (the same integer arithmetic as
 :mod:`lso.ecm.bandwidth`), compiled with clang at first use and loaded with bpftool once per network
 namespace; its maps are pinned under ``/sys/fs/bpf/<prefix>/<netns>/`` and keyed by ifindex, and it is
-attached as a tc ``clsact`` ingress filter of each policed interface. Pins outlive the process, so a
+attached as a tc ``clsact`` ingress filter of each policed interface — by netlink, on a session the policer
+keeps per namespace, so attaching and detaching start no process. Pins outlive the process, so a
 restarted domain finds its policers and :func:`clean` can remove them after a ``kill -9``.
 
 Commands that must see an interface run with ``nsenter --net`` rather than ``ip netns exec``: the latter
@@ -15,6 +16,7 @@ interface) — close to the same buckets but not MEF's exact algorithm, so it is
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -32,6 +34,7 @@ from pathlib import Path
 
 from lso.ecm.drivers import BandwidthProfileFlow
 from lso.ecm.drivers.linux.probe import in_netns
+from lso.ecm.drivers.linux.rtnl import NetlinkError, Rtnl
 
 BPF_FS = Path("/sys/fs/bpf")
 NETNS_DIR = Path("/run/netns")
@@ -41,6 +44,8 @@ _NEVER = 2**64 - 1  # fill time of a bucket with no rate
 _MAX_BURST = (2**63 - 1) // _UNITS_PER_BYTE  # the kernel's bucket arithmetic stays within 64 bits
 _PROFILES, _BUCKETS, _COLOURS, _PROGRAM = "profiles", "bucket_state", "colours", "prog"
 _FILTER = ("pref", "1", "handle", "1")
+_PREFERENCE = _HANDLE = 1
+_PROGRAM_NAME = "trtcm"
 _COUNTERS = struct.Struct("<6Q")  # struct colour_counters
 _BUCKETS_SIZE = 32  # struct buckets: lock word (padded), committed, excess, last_ns
 _COLOUR_NAMES = ("green", "yellow", "red")
@@ -132,6 +137,7 @@ class Policer:
     def __init__(self, prefix: str, *, exact: bool | None = None) -> None:
         self.prefix = prefix
         self.exact = support().exact if exact is None else exact
+        self._sessions: dict[str, Rtnl] = {}  # a netlink session per namespace
 
     def attach(self, netns: str, ifname: str, profile: BandwidthProfileFlow) -> None:
         """Police ``ifname``'s ingress; on a policed interface, change the profile live (counters kept)."""
@@ -158,7 +164,8 @@ class Policer:
         colours = self._pins(netns) / _COLOURS
         if not colours.exists():
             return {}
-        names = _ifnames(netns)
+        with _CHANGING:
+            names = {msg["index"]: msg.get_attr("IFLA_IFNAME") for msg in self._session(netns).links()}
         result = {}
         with _PinnedMap(colours, _COUNTERS.size, per_cpu=True) as counters:
             for ifindex in counters.ifindexes():
@@ -175,7 +182,27 @@ class Policer:
         return result
 
     def clean(self) -> None:
+        self.close()
         clean(self.prefix)
+
+    def close(self) -> None:
+        """Release the netlink sessions (the kernel objects stay)."""
+        for session in self._sessions.values():
+            session.close()
+        self._sessions.clear()
+
+    def _session(self, netns: str) -> Rtnl:
+        if netns not in self._sessions:
+            self._sessions[netns] = Rtnl(
+                in_netns(netns, lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0))
+            )
+        return self._sessions[netns]
+
+    def _forget(self, netns: str) -> None:
+        """The namespace's last policer went (or the namespace did): drop its session."""
+        session = self._sessions.pop(netns, None)
+        if session is not None:
+            session.close()
 
     @property
     def _table(self) -> str:
@@ -198,9 +225,19 @@ class Policer:
         _run([*load, "pinmaps", str(pins)])
         return program
 
+    def _program_fd(self, netns: str) -> int:
+        """A descriptor of the namespace's pinned program, for a filter to take its own reference from
+        (closed right after: a descriptor held on would keep the program loaded after :func:`clean`)."""
+        path = ctypes.create_string_buffer(os.fsencode(self._program(netns)))
+        return _bpf(_OBJ_GET, struct.pack("<QII", ctypes.addressof(path), 0, 0), "prog")
+
     def _attach_bpf(self, netns: str, ifname: str, profile: BandwidthProfileFlow) -> None:
-        program = self._program(netns)
-        ifindex = _ifindex(netns, ifname)
+        self._program(netns)  # loaded (with its maps) at the namespace's first policer
+        session = self._session(netns)
+        found = session.link_by_name(ifname)
+        if found is None:
+            raise PolicerError(f"{netns}/{ifname}: no such interface")
+        ifindex = int(found["index"])
         pins = self._pins(netns)
         with _PinnedMap(pins / _BUCKETS, _BUCKETS_SIZE) as buckets:
             if buckets.lookup(ifindex) is None:
@@ -211,27 +248,34 @@ class Policer:
                 buckets.update(ifindex, struct.pack("<4Q", *full))
         with _PinnedMap(pins / _PROFILES, len(profile_entry(profile))) as profiles:
             profiles.update(ifindex, profile_entry(profile))
-        tc = [
-            f"qdisc replace dev {ifname} clsact",
-            f"filter replace dev {ifname} ingress {' '.join(_FILTER)} bpf da object-pinned {program}",
-        ]
-        _run(_in_netns(netns, "tc", "-batch", "-"), stdin="\n".join(tc) + "\n")
+        session.clsact(ifindex)
+        program = self._program_fd(netns)
+        try:
+            session.ingress_bpf(ifindex, _PREFERENCE, _HANDLE, program, _PROGRAM_NAME)
+        finally:
+            os.close(program)
 
     def _detach_bpf(self, netns: str, ifname: str) -> None:
         pins = self._pins(netns)
         if not (pins / _PROFILES).exists():
             return
         if not (NETNS_DIR / netns).exists():  # the namespace went, and its interfaces and filters with it
+            self._forget(netns)
             shutil.rmtree(pins)
             return
-        _run(_in_netns(netns, "tc", "filter", "del", "dev", ifname, "ingress", *_FILTER, "bpf"), check=False)
-        ifindex = {name: index for index, name in _ifnames(netns).items()}.get(ifname)  # None: gone
+        session = self._session(netns)
+        found = session.link_by_name(ifname)
+        ifindex = None if found is None else int(found["index"])  # None: the interface is gone
+        if ifindex is not None:
+            with contextlib.suppress(NetlinkError):  # no filter (left by an interrupted attach)
+                session.ingress_bpf_del(ifindex, _PREFERENCE, _HANDLE)
         for name in (_COLOURS, _BUCKETS, _PROFILES):
             with _PinnedMap(pins / name, 0) as entries:
                 if ifindex is not None:
                     entries.delete(ifindex)
                 last = not entries.ifindexes()
         if last:
+            self._forget(netns)
             shutil.rmtree(pins)  # the namespace's last policer: its program and maps go too
 
 
@@ -286,13 +330,6 @@ def _ifnames(netns: str) -> dict[int, str]:
     if not (NETNS_DIR / netns).exists():
         return {}
     return dict(in_netns(netns, socket.if_nameindex))
-
-
-def _ifindex(netns: str, ifname: str) -> int:
-    try:
-        return in_netns(netns, lambda: socket.if_nametoindex(ifname))
-    except OSError as error:
-        raise PolicerError(f"{netns}/{ifname}: {error}") from error
 
 
 # --- maps, through the bpf(2) system call (no process per read or write) --------------------------------
