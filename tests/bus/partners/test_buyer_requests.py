@@ -16,6 +16,7 @@ from lso.bus.partners.offnet import (
     poq_body,
     quote_body,
 )
+from lso.bus.partners.offnet_faults import delete_order_body, withdrawal_key
 from lso.bus.pricing import item_term
 from lso.bus.sonata_client import CATALOG, ORDERING, POQ, QUOTE, SITES
 from tests.conformance.openapi import MEDIA_TYPE, find_operation, schema_violations
@@ -64,6 +65,7 @@ BODIES = [
         order_body(items("productOrderItemRelationship", "10GBASE_LR"), "o:1", "lso", "q", DUE),
     ),
     (f"{ORDERING}/productOrder", order_body(items("productOrderItemRelationship"), "o:2", "lso", None, DUE)),
+    (f"{ORDERING}/productOrder", delete_order_body(withdrawal_key("o", "evc"), "lso", ["p-ovc", "p-uni"])),
     (f"{CATALOG}/hub", {"callback": "http://127.0.0.1:8080"}),
     (f"{ORDERING}/hub", {"callback": "http://127.0.0.1:8080", "query": ORDER_EVENTS}),
     (f"{SITES}/geographicSite", {"place": SITE_QUERY}),
