@@ -104,6 +104,10 @@ def test_an_off_net_epl_over_interlude_is_active_after_both_shares_passed_the_te
     assert placed.json()["externalId"].startswith("interlude:")
     job = buyer.get(f"{INTERLUDE_TESTING}/testJob/{test['partnerTestJobId']}").json()
     assert job["state"] == "completed" and job["verdict"] == "pass"
+    # a test job our SOF created after both parts were active, of the partner's OVC
+    assert job["name"] == f"end-to-end:{evc['serviceOrderItem'][0]['serviceOrderId']}:evc"
+    ovc = job["serviceSpecificTestJobConfiguration"]["evcServiceId"]
+    assert job["relatedServiceTo"]["id"] == ovc != evc["id"]
     results = buyer.get(f"{INTERLUDE_TESTING}/testResult", params={"testJobId": job["id"]}).json()
     assert sorted(r["id"] for r in results) == sorted(test["partnerTestResult"])
     assert all(r["serviceSpecificTestResultConfiguration"]["verdict"] == "pass" for r in results)
@@ -133,5 +137,18 @@ def test_interlude_serves_buyer_providers_their_own_orders_only(
     # The partner's own BUS orders (LEGATO) are not the buyer's: none is listed to it.
     listed = buyer.get(f"{INTERLUDE_ORDERING}/serviceOrder").json()
     assert all(o["externalId"].startswith("interlude:") for o in listed)
-    created = buyer.post(f"{INTERLUDE_TESTING}/testJob", json={})
-    assert created.status_code in {400, 422, 501}
+    # A test job names a service of the caller's: anything else is a 422 at the reference.
+    job = {
+        "name": "probe",
+        "requestedEndDateTime": "2030-01-01T00:00:00Z",
+        "testProfile": {"@type": "TestProfileRef", "id": "lso-y1564-activation"},
+        "relatedServiceFrom": {"id": "no-such-service"},
+        "relatedServiceTo": {"id": "no-such-service"},
+        "serviceSpecificTestJobConfiguration": {
+            "@type": "lso:y1564-activation",
+            "evcServiceId": "no-such-service",
+        },
+    }
+    refused = buyer.post(f"{INTERLUDE_TESTING}/testJob", json=job)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()[0]["propertyPath"] == "/serviceSpecificTestJobConfiguration/evcServiceId"

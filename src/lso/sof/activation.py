@@ -142,7 +142,7 @@ def activate_partner_share(order_id: str, item_id: str, share: Document, given: 
     if link["state"] != "completed":
         reason = link.get("reason") or f"its order {link.get('id')} ended {link['state']}"
         raise ActivationError(item_id, f"partner {share['partnerId']}: {reason}")
-    test = interlude_client.partner_test(link)
+    test = interlude_client.test_share(link)
     record_end_to_end_test(order_id, item_id, link, test)
     if test["verdict"] != "pass":
         reason = test.get("reason") or f"its activation test {test.get('partnerTestJobId')} failed"
@@ -389,7 +389,9 @@ def record_end_to_end_test(order_id: str, item_id: str, link: Document, test: Do
         records.characteristic(
             service, "partnerServiceOrder", {"partnerId": link["partnerId"], "id": link["id"]}
         )
-        records.characteristic(service, "endToEndActivationTest", {"testJobId": own, **test})
+        shown = ("partnerTestJobId", "partnerTestResult", "verdict", "reason")
+        outcome = {"testJobId": own, **{k: test[k] for k in shown if test.get(k) is not None}}
+        records.characteristic(service, "endToEndActivationTest", outcome)
         records.SERVICES.put(session, service)
 
 

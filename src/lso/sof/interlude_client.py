@@ -44,6 +44,12 @@ MAX_WAITS = 1440  # two hours of silence from the partner fail our item rather t
 FINAL_STATES = {"completed", "failed", "partial", "rejected"}
 SERVICE_UNI = "urn:mef:lso:spec:service:carrier-ethernet-subscriber-uni:v1.0.0:all"
 UNI_ITEM, OVC_ITEM = "uni", "ovc"
+ACTIVATION_PROFILE = "lso-y1564-activation"
+ACTIVATION_JOB_TYPE = "lso:y1564-activation"
+"""The test profile and job type an lso partner offers (``lso.sof.testing``): its activation test."""
+TEST_FINAL_STATES = {"completed", "cancelled"}
+TEST_POLL_S = 1.0
+MAX_TEST_WAITS = 600
 
 
 class InterludeError(Exception):
@@ -126,6 +132,14 @@ class InterludeClient:
     def services_of(self, external_id: str) -> list[Document]:
         found: list[Document] = self._call("GET", f"{INVENTORY}/service", params={"externalId": external_id})
         return found
+
+    def test_jobs(self, name: str) -> list[Document]:
+        found: list[Document] = self._call("GET", f"{TESTING}/testJob", params={"name": name})
+        return found
+
+    def create_test_job(self, body: Document) -> Document:
+        created: Document = self._call("POST", f"{TESTING}/testJob", json=body)
+        return created
 
     def test_job(self, job_id: str) -> Document:
         job: Document = self._call("GET", f"{TESTING}/testJob/{job_id}")
@@ -287,46 +301,93 @@ def read_order(partner_id: str, partner_order_id: str) -> Document:
     return read
 
 
+def test_share(link: Document) -> Document:
+    """In the activation workflow: the partner's share of the end-to-end test — a test job of its OVC
+    created over INTERLUDE serviceFunctionTesting now that both parts are active — once it has ended."""
+    job = request_partner_test(link)
+    waits = 0
+    while job.get("state") not in TEST_FINAL_STATES and waits < MAX_TEST_WAITS:
+        DBOS.sleep(TEST_POLL_S)
+        job = read_partner_test(link["partnerId"], job["id"])
+        waits += 1
+    return job
+
+
 @DBOS.step(
-    name="sof.interlude.partner_test",
+    name="sof.interlude.request_partner_test",
     retries_allowed=True,
     max_attempts=8,
     interval_seconds=1.0,
     backoff_rate=2.0,
     should_retry=retryable,
 )
-def partner_test(link: Document) -> Document:
-    """The partner's share of the end-to-end test: the activation test job its SOF ran on its OVC, read
-    over INTERLUDE serviceFunctionTesting, with its per-direction results."""
+def request_partner_test(link: Document) -> Document:
+    """Create the partner's test job of its OVC (or find the one a first run created: same name)."""
+    name = f"end-to-end:{link['serviceOrderId']}:{link['serviceOrderItemId']}"
     client = _client(link["partnerId"])
     try:
-        services = client.services_of(link["externalId"])
-        ovc = next(
-            (
-                s
-                for s in services
-                for ref in s.get("serviceOrderItem", [])
-                if ref.get("serviceOrderId") == link["id"] and ref.get("itemId") == OVC_ITEM
-            ),
-            None,
-        )
-        job_id = _fact(ovc or {}, "testJob")
-        if job_id is None:
-            return {"verdict": "fail", "reason": "the partner reports no activation test of its OVC"}
-        job = client.test_job(str(job_id))
-        results = client.test_results(str(job_id))
+        known = client.test_jobs(name)
+        if known:
+            return _test_summary(known[0], [])
+        services = {
+            ref.get("itemId"): s
+            for s in client.services_of(link["externalId"])
+            for ref in s.get("serviceOrderItem", [])
+            if ref.get("serviceOrderId") == link["id"]
+        }
+        if OVC_ITEM not in services or UNI_ITEM not in services:
+            return {
+                "state": "cancelled",
+                "verdict": "fail",
+                "reason": "the partner shows no OVC of its order",
+            }
+        body = test_job_body(name, services[UNI_ITEM]["id"], services[OVC_ITEM]["id"])
+        return _test_summary(client.create_test_job(body), [])
     finally:
         client.close()
-    passed = (
-        job.get("state") == "completed"
-        and bool(results)
-        and all(r.get("serviceSpecificTestResultConfiguration", {}).get("verdict") == "pass" for r in results)
-    )
+
+
+def test_job_body(name: str, uni_service_id: str, ovc_service_id: str) -> Document:
     return {
-        "partnerServiceId": (ovc or {}).get("id"),
+        "name": name,
+        "description": "The partner's share of an end-to-end service activation test",
+        "requestedEndDateTime": later(hours=1),
+        "testProfile": {"@type": "TestProfileRef", "id": ACTIVATION_PROFILE},
+        "relatedServiceFrom": {"id": uni_service_id},
+        "relatedServiceTo": {"id": ovc_service_id},
+        "serviceSpecificTestJobConfiguration": {"@type": ACTIVATION_JOB_TYPE, "evcServiceId": ovc_service_id},
+    }
+
+
+@DBOS.step(
+    name="sof.interlude.read_partner_test",
+    retries_allowed=True,
+    max_attempts=8,
+    interval_seconds=1.0,
+    backoff_rate=2.0,
+    should_retry=retryable,
+)
+def read_partner_test(partner_id: str, job_id: str) -> Document:
+    client = _client(partner_id)
+    try:
+        job = client.test_job(job_id)
+        results = client.test_results(job_id) if job.get("state") == "completed" else []
+    finally:
+        client.close()
+    return _test_summary(job, results)
+
+
+def _test_summary(job: Document, results: list[Document]) -> Document:
+    verdicts = [r.get("serviceSpecificTestResultConfiguration", {}).get("verdict") for r in results]
+    passed = job.get("state") == "completed" and bool(verdicts) and all(v == "pass" for v in verdicts)
+    errors = [e.get("value") for e in job.get("terminationError") or [] if isinstance(e, dict)]
+    return {
+        "id": job["id"],
+        "state": job.get("state"),
         "partnerTestJobId": job["id"],
         "partnerTestResult": [r["id"] for r in results],
         "verdict": "pass" if passed else "fail",
+        "reason": "; ".join(str(e) for e in errors if e) or None,
     }
 
 

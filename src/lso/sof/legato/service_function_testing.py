@@ -3,7 +3,8 @@ BUS and on INTERLUDE for a partner provider, scoped to the tests of the services
 (a test job belongs to the party of the service it tests). That is the partner's share of an end-to-end
 activation test (§10.2 step 12).
 
-Only reading is offered for now; creating, cancelling or modifying test jobs answers 501.
+A job created here is the activation test of an active EVC or OVC the caller may see, run again now
+(:mod:`lso.sof.test_jobs`); cancelling, suspending or modifying jobs is not offered (no such paths).
 """
 
 from __future__ import annotations
@@ -11,11 +12,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from lso.mef import runtime
-from lso.mef.errors import not_implemented
+from lso.mef.body import JsonBody, parse_model
 from lso.mef.http import MefResponse
 from lso.mef.paging import list_page
 from lso.security.tokens import Caller
-from lso.sof import records
+from lso.sof import records, test_jobs
 from lso.sof.legato.service_ordering import MOUNTS, OrderingMount
 
 # Kylie query names → where the value sits in the stored document.
@@ -57,9 +58,13 @@ def _mount_router(mount: OrderingMount) -> APIRouter:
     def list_test_job(request: Request, caller: Caller = guard) -> MefResponse:
         return list_page(runtime.current().db, records.TEST_JOBS, request, caller.party_id, _JOB_FILTERS)
 
-    @api.post("/testJob")
-    def create_test_job(_caller: Caller = guard) -> MefResponse:
-        raise not_implemented("createTestJob")
+    @api.post("/testJob", status_code=201)
+    def create_test_job(body: JsonBody, caller: Caller = guard) -> MefResponse:
+        parsed = parse_model(test_jobs.TestJobCreate, body)
+        with runtime.current().db.session() as session:
+            job = test_jobs.create(session, caller, parsed, api.prefix)
+        test_jobs.start(job["id"])
+        return MefResponse(job, status_code=201)
 
     @api.get("/testJob/{job_id}")
     def retrieve_test_job(job_id: str, caller: Caller = guard) -> MefResponse:
