@@ -175,14 +175,14 @@ class DataPlane:
             self.kernel.set_up(ns, bridge_ifname(vni), False)
 
     def remove(self, element: str, vni: int) -> None:
-        """Take a service off ``element``: its bridge, VXLANs and UNIs (one group: one kernel request) and
-        the UNIs' CE hosts."""
+        """Take a service off ``element``: its bridge, VXLANs and UNIs (one group, left to the kernel's
+        reaper to delete with others) and the UNIs' CE hosts."""
         ns = self.ns(element)
         members = [n for n, i in ns.interfaces.items() if i.group == vni]
         for name in members:
             self.watched.pop((ns.name, name), None)
         if members:
-            self.kernel.delete_group(ns, vni)
+            self.kernel.remove_group(ns, vni)
         for name in members:
             if name.startswith("u"):
                 self.kernel.remove_namespace(self.topology.ce_ns(element, "uni-" + name[1:]))

@@ -315,6 +315,7 @@ def _in_netns(netns: str, *argv: str) -> list[str]:
     return ["nsenter", f"--net={NETNS_DIR / netns}", *argv]
 
 
+@cache  # once per process: /proc/mounts lists every namespace of the host, so reading it is not free
 def _mount_bpf_fs() -> None:
     mounts = Path("/proc/mounts").read_text().split("\n")
     if not any(line.split(" ")[1:3] == [str(BPF_FS), "bpf"] for line in mounts if line):

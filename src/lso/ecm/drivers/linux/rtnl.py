@@ -113,11 +113,18 @@ class Rtnl:
             os.close(fd)
 
     def link_set(
-        self, index: int, *, up: bool | None = None, master: int | None = None, group: int | None = None
+        self,
+        index: int,
+        *,
+        up: bool | None = None,
+        master: int | None = None,
+        group: int | None = None,
+        ifname: str | None = None,
     ) -> None:
+        """Change a link; a new ``ifname`` is applied before ``up`` (the kernel renames only a link down)."""
         attrs = [
             (name, value)
-            for name, value in (("IFLA_MASTER", master), ("IFLA_GROUP", group))
+            for name, value in (("IFLA_MASTER", master), ("IFLA_GROUP", group), ("IFLA_IFNAME", ifname))
             if value is not None
         ]
         self._link(RTM_NEWLINK, 0, index, attrs, up, f"change link {index}")
