@@ -17,4 +17,9 @@ def test_demo_orders_complete_and_the_summary_shows_the_activation_tests() -> No
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     summary = result.stdout[result.stdout.index("Orders") :]
-    assert summary.count("completed") == 2 and summary.count("pass: FD") == 2
+    on_net = summary[: summary.index("Partner domain")]
+    assert on_net.count("completed") == 2 and on_net.count("pass: FD") == 2
+    # the off-net scene: a partner domain on-boarded, and an EPL across both domains completed
+    offnet = summary[summary.index("Off-net EPL") :]
+    assert "On-boarded partner paris-access: active" in summary
+    assert "completed" in offnet and "at http://127.0.0.1:" in offnet

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lso import demo_degradation
+from lso import demo_degradation, demo_offnet
 from lso.customer.cantata_client import ORDER_END_STATES, CantataClient, CantataError, Json
 from lso.domain import DEMO_CUSTOMERS, Domain
 from lso.footprint import demo_footprint
@@ -358,6 +358,7 @@ def run(
             console.print(summary(placed))
             completed = [(o.customer, o.order["id"]) for o in placed if o.state == "completed"]
             remediated = demo_degradation.play(console, settings, clients, completed)
+            offnet = demo_offnet.play(console, settings, clients["acme"], "acme")  # with a partner domain
             if keep_running:
                 console.print(f"Serving at {settings.base_url} — Ctrl-C to stop")
                 _wait_for_interrupt()
@@ -367,7 +368,7 @@ def run(
         finally:
             for client in clients.values():
                 client.close()
-    return 0 if placed and all(o.state == "completed" for o in placed) and remediated else 1
+    return 0 if placed and all(o.state == "completed" for o in placed) and remediated and offnet else 1
 
 
 def _place_orders(console: Console, clients: dict[str, CantataClient], count: int) -> list[DemoOrder]:
