@@ -57,10 +57,14 @@ def buyer(partner: PartnerDomain) -> Iterator[httpx.Client]:
         yield client
 
 
-def _onboard_over_interlude(domain: Settings, partner: PartnerDomain) -> str:
+def _onboard_over_interlude(
+    domain: Settings, partner: PartnerDomain, partner_enni: str = "enni-carrier-x-1"
+) -> str:
+    """A partner on INTERLUDE; the newest partner serving a place is the one asked first."""
     # Lyon only: the other partner tests' Paris places are never asked of this partner.
     body = registration(partner, policies={"areas": ["FR/Lyon"], "via": "interlude", "priceCeiling": 5000})
     body["interludeUrl"] = partner.base_url
+    body["enni"][0]["partnerEnniId"] = partner_enni
     with admin_client(domain) as admin:
         assert admin.post(PARTNERS_PATH, json=body).status_code == 201
         assert settled(admin, body["name"])["state"] == "active"
@@ -152,3 +156,21 @@ def test_interlude_serves_buyer_providers_their_own_orders_only(
     refused = buyer.post(f"{INTERLUDE_TESTING}/testJob", json=job)
     assert refused.status_code == 422, refused.text
     assert refused.json()[0]["propertyPath"] == "/serviceSpecificTestJobConfiguration/evcServiceId"
+
+
+def test_a_partner_refusing_its_share_fails_the_evc_and_rolls_our_segment_back(
+    acme: httpx.Client, partner: PartnerDomain, domain: Settings
+) -> None:
+    # The partner does not know this ENNI: its SOF refuses the OVC of the INTERLUDE order.
+    partner_id = _onboard_over_interlude(domain, partner, partner_enni="enni-unknown")
+    body = epl_order("site-ldn-docklands", "site-ldn-city", 100)
+    body["productOrderItem"][1]["product"]["place"][0]["place"] = LYON_PART_DIEU
+    created = acme.post(f"{ORDERING}/productOrder", json=body)
+    assert created.status_code == 201, created.text
+    order = _final(acme, created.json()["id"])
+    assert order["state"] == "failed", order
+    evc_item = next(i for i in order["productOrderItem"] if i["id"] == "evc")
+    assert f"partner {partner_id}" in evc_item["terminationError"][0]["value"]
+    # Our segment is taken down again: the EVC service SOF built is terminated, its S-VLAN released.
+    (evc,) = _rows(domain.database_url, records.SERVICES, {"externalId": order["id"], "serviceType": "EVC"})
+    assert evc["state"] == "terminated"
