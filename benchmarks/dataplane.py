@@ -3,9 +3,10 @@
 Each EVC is an EPL over three elements (PE — P — PE, two UNIs with their customer-edge hosts and policers,
 two VXLAN hops), configured and removed directly on the driver the way ICM drives it over ADAGIO: one
 configure per element to set it up, one unconfigure per element to tear it down. "kernel" is the part
-spent in netlink (namespaces, veths, bridges, VXLANs), "policer" the eBPF (or nftables) policer, the rest
-is the persisted model. An unconfigure returns once the service no longer forwards; its interfaces and
-policers are removed right after on the kernel thread: "until removed" counts until that is done.
+spent in netlink (namespaces, veths, bridges, VXLANs), "policer" the eBPF (or nftables) policer, "model"
+the persisted model (the ``sim`` driver's configuration rows, one transaction per call). An unconfigure
+returns once the service no longer forwards; its interfaces and policers are removed right after on the
+kernel thread, and deleted by its reaper in batches: "until removed" counts until that is done.
 Targets: ≤ 15 ms setup and ≤ 25 ms teardown per EVC. Needs root; the JSON result goes to
 benchmarks/results/. Run: ``.venv/bin/python benchmarks/dataplane.py [--evcs 10 50 200]``.
 """
@@ -52,7 +53,7 @@ class Clock:
     """Time spent inside wrapped functions, by name."""
 
     def __init__(self) -> None:
-        self.spent: dict[str, float] = {"kernel": 0.0, "policer": 0.0}
+        self.spent: dict[str, float] = {"kernel": 0.0, "policer": 0.0, "model": 0.0}
 
     def wrap(self, name: str, fn: Callable[..., T]) -> Callable[..., T]:
         def timed(*args: Any, **kwargs: Any) -> T:
@@ -104,6 +105,8 @@ def run(evcs: int) -> dict[str, Any]:
         driver.kernel.call = clock.wrap("kernel", driver.kernel.call)  # type: ignore[method-assign]
         for method in ("attach", "detach"):
             setattr(driver.policer, method, clock.wrap("policer", getattr(driver.policer, method)))
+        for method in ("configure", "unconfigure"):
+            setattr(driver.model, method, clock.wrap("model", getattr(driver.model, method)))
         setup: list[float] = []
         for i in range(evcs):
             started = time.perf_counter()
@@ -111,7 +114,7 @@ def run(evcs: int) -> dict[str, Any]:
                 driver.configure(element, f"evc-{i}", config)
             setup.append(time.perf_counter() - started)
         setup_split = dict(clock.spent)
-        clock.spent = {"kernel": 0.0, "policer": 0.0}
+        clock.spent = {"kernel": 0.0, "policer": 0.0, "model": 0.0}
         teardown: list[float] = []
         all_started = time.perf_counter()
         for i in range(evcs):
@@ -128,11 +131,13 @@ def run(evcs: int) -> dict[str, Any]:
         "setup_p95_ms": round(sorted(setup)[int(0.95 * (evcs - 1))] * 1000, 2),
         "setup_kernel_ms_per_evc": _per_evc_ms(setup_split["kernel"], evcs),
         "setup_policer_ms_per_evc": _per_evc_ms(setup_split["policer"], evcs),
+        "setup_model_ms_per_evc": _per_evc_ms(setup_split["model"], evcs),
         "teardown_ms_per_evc": _per_evc_ms(sum(teardown), evcs),
         "teardown_p95_ms": round(sorted(teardown)[int(0.95 * (evcs - 1))] * 1000, 2),
         "teardown_done_ms_per_evc": _per_evc_ms(teardown_done, evcs),
         "teardown_kernel_ms_per_evc": _per_evc_ms(teardown_split["kernel"], evcs),
         "teardown_policer_ms_per_evc": _per_evc_ms(teardown_split["policer"], evcs),
+        "teardown_model_ms_per_evc": _per_evc_ms(teardown_split["model"], evcs),
         "setup_median_ms": round(statistics.median(setup) * 1000, 2),
         "teardown_median_ms": round(statistics.median(teardown) * 1000, 2),
     }
@@ -156,8 +161,11 @@ def main() -> None:
         "p95": "setup_p95_ms",
         "kernel": "setup_kernel_ms_per_evc",
         "policer": "setup_policer_ms_per_evc",
+        "model": "setup_model_ms_per_evc",
         "teardown ms": "teardown_ms_per_evc",
         "p95 ": "teardown_p95_ms",
+        "kernel ": "teardown_kernel_ms_per_evc",
+        "model ": "teardown_model_ms_per_evc",
         "until removed": "teardown_done_ms_per_evc",
     }
     for column in columns:
