@@ -4,8 +4,12 @@ Starts a demo domain in this process (SQLite in a temp dir, or PostgreSQL when L
 on the ``sim`` network or, with ``--network linux`` (root), on the linux data plane, where every order's
 activation test really sends its 100 Mbit/s for about eight seconds; places the orders from
 ``--concurrency`` threads through the customer SDK, waits for each to finish and prints orders/s with the
-p50/p95/p99 time from POST to ``completed``. The JSON result goes to benchmarks/results/. Run:
-``.venv/bin/python benchmarks/order_throughput.py --orders 200`` or
+p50/p95/p99 time from POST to ``completed``. With ``--offnet`` every order is an off-net EPL: a partner
+domain (``lso serve --demo --footprint partner``, a child process with its own database) is started and
+on-boarded, and each order's far UNI is at the partner's Paris address, so the provider buys the partner's
+share over SONATA for every order. The JSON result goes to benchmarks/results/. Run:
+``.venv/bin/python benchmarks/order_throughput.py --orders 200``,
+``.venv/bin/python benchmarks/order_throughput.py --offnet --orders 100`` or
 ``.venv/bin/python benchmarks/order_throughput.py --network linux --orders 10 --concurrency 2``.
 """
 
@@ -20,13 +24,14 @@ import statistics
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from lso import demo
+from lso import demo, demo_offnet
 from lso.customer.cantata_client import CantataClient
 from lso.customer.order_watch import OrderWatch, watching
 from lso.domain import DEMO_CUSTOMERS
@@ -37,12 +42,19 @@ ORDER_TIMEOUT_S = 600.0
 
 
 def _one_order(
-    client: CantataClient, watch: OrderWatch, sites: tuple[str, str], offerings: demo.Offerings
+    client: CantataClient,
+    watch: OrderWatch,
+    sites: tuple[str, str],
+    offerings: demo.Offerings,
+    offnet: bool = False,
 ) -> tuple[str, float]:
     """Place one EPL order and wait for the seller's notification of its end state; (state, seconds from
     POST to that notification). Notifications, not polling: polling would load the seller it measures."""
     started = time.monotonic()
-    created = demo.order(client, "acme", sites, offerings)
+    if offnet:
+        created = demo_offnet.offnet_epl_order(client, "acme", offerings, cir_mbps=10)
+    else:
+        created = demo.order(client, "acme", sites, offerings)
     state = watch.wait(created["id"], timeout=ORDER_TIMEOUT_S) or "no notification"
     return state, time.monotonic() - started
 
@@ -52,18 +64,23 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def run(orders: int, concurrency: int, network: str = "sim") -> dict[str, object]:
+def run(orders: int, concurrency: int, network: str = "sim", offnet: bool = False) -> dict[str, object]:
     with (
         tempfile.TemporaryDirectory(prefix="lso-bench-") as tmp,
         demo.provider_domain(Path(tmp), 0, network) as (s, _),
+        ExitStack() as partner,
     ):
+        if offnet:
+            started = partner.enter_context(demo_offnet.partner_domain(Path(tmp) / "partner"))
+            if demo_offnet.onboard(s, started)["state"] != "active":
+                raise SystemExit(f"the partner was not on-boarded; see {Path(tmp) / 'partner'}")
         client = CantataClient(s.base_url, "acme", DEMO_CUSTOMERS["acme"])
         offerings = demo.Offerings.from_catalog(client.list_product_offerings())
         site_ids = [site.id for site in demo.demo_footprint().sites]
         pairs = list(itertools.islice(itertools.cycle(itertools.combinations(site_ids, 2)), orders))
         with watching(client) as watch, ThreadPoolExecutor(max_workers=concurrency) as pool:
             started = time.monotonic()
-            results = list(pool.map(lambda pair: _one_order(client, watch, pair, offerings), pairs))
+            results = list(pool.map(lambda pair: _one_order(client, watch, pair, offerings, offnet), pairs))
             elapsed = time.monotonic() - started
         client.close()
     completed = [seconds for state, seconds in results if state == "completed"]
@@ -72,6 +89,7 @@ def run(orders: int, concurrency: int, network: str = "sim") -> dict[str, object
         "date": datetime.now(UTC).isoformat(),
         "database": "postgresql" if os.environ.get("LSO_DATABASE_URL") else "sqlite",
         "network": network,
+        "offnet": offnet,
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
@@ -96,14 +114,16 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--network", choices=("sim", "linux"), default="sim")
+    parser.add_argument("--offnet", action="store_true", help="off-net EPLs, with a partner domain")
     args = parser.parse_args()
     if args.network == "linux":
         found = capabilities.detect()
         if not found.ok:
             raise SystemExit(found.explain())
-    result = run(args.orders, args.concurrency, args.network)
+    result = run(args.orders, args.concurrency, args.network, args.offnet)
+    kind = "Off-net EPL" if args.offnet else "EPL"
     table = Table(
-        title=f"EPL order throughput ({result['database']}, {args.network} network, "
+        title=f"{kind} order throughput ({result['database']}, {args.network} network, "
         f"concurrency {args.concurrency})"
     )
     for column in ("orders", "completed", "orders/s", "p50 s", "p95 s", "p99 s"):

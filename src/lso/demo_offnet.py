@@ -11,7 +11,6 @@ and the EPL's product in inventory ``RELIES_ON`` the partner's product (docs/par
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -57,9 +56,10 @@ class Partner:
 
 
 @contextmanager
-def partner_domain(data_dir: Path, port: int) -> Iterator[Partner]:
-    """``lso serve --demo --name partner --footprint partner`` on ``port``, stopped on exit; its log is
-    ``<data_dir>/partner.log``."""
+def partner_domain(data_dir: Path, port: int = 0) -> Iterator[Partner]:
+    """``lso serve --demo --name partner --footprint partner`` on ``port`` (0: a free one), stopped on
+    exit; its log is ``<data_dir>/partner.log``."""
+    port = port or demo._free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "lso.cli", "serve", "--demo", "--name", "partner"]
     command += ["--port", str(port), "--data-dir", str(data_dir), "--footprint", "partner"]
@@ -165,7 +165,7 @@ def _relied_on(client: CantataClient, order_id: str) -> str:
 def play(console: Console, provider: Settings, client: CantataClient, customer: str) -> bool:
     """Start the partner, on-board it, order one off-net EPL and show the outcome; True when it completed."""
     offerings = demo.Offerings.from_catalog(client.list_product_offerings())
-    with partner_domain(provider.data_dir / "partner", _free_port()) as partner:
+    with partner_domain(provider.data_dir / "partner") as partner:
         console.print(f"[bold]Partner domain[/] at {partner.base_url} (footprint partner: Paris, Lyon)")
         record = onboard(provider, partner)
         console.print(
@@ -195,9 +195,3 @@ def summary(order: Json, relied_on: str) -> Table:
     partner_order = next((n.split("product order ")[1].split(" ")[0][:8] for n in notes), "-")
     table.add_row(order["id"][:8], order["state"], elapsed, partner_order, relied_on)
     return table
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
