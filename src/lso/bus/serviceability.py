@@ -86,11 +86,22 @@ class PreorderItem:
     install_place: dict[str, Any] | None = None
     uni_item_ids: tuple[str, ...] = ()
     enni_product_id: str | None = None
+    term_months: int | None = None
+    """A quote item's requested term: the partner's share of an off-net EPL is quoted for the same."""
 
     @property
     def is_evc(self) -> bool:
         """An EVC or an OVC: a connection whose serviceability SOF judges between its end points."""
         return isinstance(self.configuration, EvcConfiguration | AccessElineOvcConfiguration)
+
+
+def _months(data: dict[str, Any]) -> int | None:
+    """The months of a quote item's ``requestedQuoteItemTerm`` (the quote checks it is one it offers)."""
+    duration = (data.get("requestedQuoteItemTerm") or {}).get("duration") or {}
+    amount, units = duration.get("amount"), duration.get("units")
+    if not isinstance(amount, int) or units not in ("months", "years"):
+        return None
+    return amount * 12 if units == "years" else amount
 
 
 def parse_items(raw: list[Any], items_key: str, relationship_key: str, irp: SellerIrp) -> list[PreorderItem]:
@@ -128,7 +139,7 @@ def parse_items(raw: list[Any], items_key: str, relationship_key: str, irp: Sell
                         "an EVC item CONNECTS_TO_UNI exactly two UNI items of this request",
                     )
                 )
-            items.append(PreorderItem(item.id, configuration, uni_item_ids=unis))
+            items.append(PreorderItem(item.id, configuration, uni_item_ids=unis, term_months=_months(data)))
         else:
             installs = [p.place for p in item.product.place or [] if p.role == INSTALL_LOCATION]
             if len(installs) != 1:
@@ -261,7 +272,7 @@ def _served_with_partner(
         return False
     place = next(i.install_place for i in items if i.id == off_net[0])
     cir, eir = item.configuration.ingress_cir_mbps(), item.configuration.ingress_eir_mbps()
-    offer = offnet.serve(place or {}, cir, eir, item_term(DEFAULT_PARTNER_TERM_MONTHS))
+    offer = offnet.serve(place or {}, cir, eir, item_term(item.term_months or DEFAULT_PARTNER_TERM_MONTHS))
     if offer is None:
         return False
     on_net = next(uni for uni in item.uni_item_ids if uni not in off_net)

@@ -27,8 +27,8 @@ PARIS_BERCY = {
 ENNI_SITE = "site-ldn-city"  # where our side of the ENNI towards the partner is (pe-ldn-2)
 
 
-def off_net_quote(cir: float) -> dict[str, Any]:
-    quote = epl_quote("site-ldn-docklands", "site-ldn-city", cir=cir)
+def off_net_quote(cir: float, months: int = 12) -> dict[str, Any]:
+    quote = epl_quote("site-ldn-docklands", "site-ldn-city", cir=cir, months=months)
     quote["quoteItem"][1]["product"]["place"][0]["place"] = PARIS_BERCY
     return quote
 
@@ -62,15 +62,32 @@ def test_an_off_net_quote_includes_the_partner_price(
     assert theirs["recurring"] > 0
 
 
+def test_the_partner_is_quoted_the_customers_term(
+    acme: httpx.Client, admin: httpx.Client, sonata_partner: PartnerDomain
+) -> None:
+    partner_id = onboarded(admin, sonata_partner)
+    theirs = partner_price(admin, sonata_partner, partner_id, 200, months=36)
+    assert theirs != partner_price(admin, sonata_partner, partner_id, 200, months=12)  # the term matters
+    on_net = acme.post(
+        f"{QUOTE_API}/quote", json=epl_quote("site-ldn-docklands", ENNI_SITE, cir=200, months=36)
+    )
+    quote = acme.post(f"{QUOTE_API}/quote", json=off_net_quote(200, months=36)).json()
+    assert quote["state"] == "approved.orderable", quote
+    evc, ours = items_by_id_q(quote)["evc"], items_by_id_q(on_net.json())["evc"]
+    for kind in ("recurring", "nonRecurring"):
+        assert charge(evc, kind) == round(charge(ours, kind) + theirs[kind], 2)
+
+
 def items_by_id_q(quote: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {item["id"]: item for item in quote["quoteItem"]}
 
 
 def partner_price(
-    admin: httpx.Client, partner: PartnerDomain, partner_id: str, cir: float
+    admin: httpx.Client, partner: PartnerDomain, partner_id: str, cir: float, months: int = 12
 ) -> dict[str, float]:
     """What the partner asks for its share, asked directly (its prices are rules: the same every time)."""
     record = admin.get(f"/admin/partners/{partner_id}").json()
     record["clientSecret"] = "carrier-x-secret"
-    offer = request_offer(PartnerSite(record, {"id": "site-par-bercy"}), cir, 0.0, item_term(12), "lso")
+    where = PartnerSite(record, {"id": "site-par-bercy"})
+    offer = request_offer(where, cir, 0.0, item_term(months), "lso")
     return {"recurring": offer.mrc, "nonRecurring": offer.nrc}
