@@ -12,7 +12,7 @@ import pytest
 
 from lso.ecm.drivers.linux import lab
 from lso.ecm.drivers.linux.plane import prefix_of
-from lso.ecm.drivers.linux.sat import TEST_FRAME_BYTES
+from lso.ecm.drivers.linux.sat import ATTEMPTS, TEST_FRAME_BYTES
 from lso.security.tokens import internal_secret
 from tests.bus.test_order_bodies import ORDERING, epl_order
 from tests.ecm.linux.conftest import leftovers, require_linux
@@ -64,7 +64,8 @@ def test_an_epl_order_on_the_linux_network_completes_after_a_real_activation_tes
         ingress = max((c["ingress"] for c in counters), key=lambda i: i["greenFrames"])
         # The A end's policer saw the test's frames: all green up to CIR, red only in the policing step.
         assert ingress["greenFrames"] >= 0.95 * GREEN_FRAMES, ingress
-        assert ingress["redFrames"] <= 1.05 * RED_FRAMES, ingress
+        # (a step whose sender fell behind on a busy host is run again: up to ATTEMPTS policing steps)
+        assert 0.95 * RED_FRAMES <= ingress["redFrames"] <= ATTEMPTS * 1.05 * RED_FRAMES, ingress
 
 
 def _final(client: httpx.Client, order_id: str) -> dict[str, object] | None:

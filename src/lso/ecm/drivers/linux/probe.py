@@ -61,7 +61,7 @@ _ERRQUEUE_SPACE = 512
 # The sender may run this far ahead of its schedule: the TBF's queue absorbs the host's scheduling
 # hiccups up to that much, so the departures stay at the exact rate.
 _LEAD_S = 0.02
-_PRIORITY = -10  # the probe process's niceness increment (root only)
+_PRIORITY = -5  # the probe process's niceness increment (root only)
 _COLLECT_EVERY = 64  # frames between two collections of transmit timestamps
 _SEND_BUFFER = 1 << 20  # truesize bytes the TBF may hold for the socket before a send blocks
 _SHAPER_LIMIT = 16 << 20  # the TBF's queue in bytes: above anything the send buffer lets through

@@ -27,6 +27,9 @@ PERFORMANCE_S = 3.0
 # exactly, but a step is short: a few frames either side of a second half-interval show).
 RATE_TOLERANCE = 0.05
 CIR_SHARES = (25, 50, 75, 100)
+# A run whose sender could not keep its rate (a host busy with other work) measured the host, not the
+# service: it is run again, up to this many times in all, and the last run is judged.
+ATTEMPTS = 3
 
 GreenBytes = Callable[[], int]
 
@@ -69,7 +72,7 @@ def activation_test(
     ``green`` reads the green byte counter of the A-end UNI's ingress profile (Policer.counters).
     """
     steps = [run_step(step, a, z, acceptance, green, step_s) for step in configuration_steps(cir, eir)]
-    performance = run_probe(a, z, cir, TEST_FRAME_BYTES, performance_s)
+    performance = generated(a, z, cir, performance_s)
     delay = performance.delay
     performance_passed = (
         delay is not None
@@ -94,8 +97,11 @@ def activation_test(
 def run_step(
     step: Step, a: Endpoint, z: Endpoint, acceptance: Acceptance, green: GreenBytes | None, step_s: float
 ) -> Document:
-    before = green() if green else 0
-    probe = run_probe(a, z, step.offered_bps, TEST_FRAME_BYTES, step_s)
+    for _attempt in range(ATTEMPTS):
+        before = green() if green else 0
+        probe = run_probe(a, z, step.offered_bps, TEST_FRAME_BYTES, step_s)
+        if kept_its_rate(probe):
+            break
     green_bps = (green() - before) * 8 / probe.duration_s if green else None
     delivered_bps = steady_delivered_bps(probe)
     passed = delivered_bps <= step.max_delivered_bps * (1 + RATE_TOLERANCE)
@@ -113,6 +119,20 @@ def run_step(
     if green_bps is not None:
         result["greenBps"] = round(green_bps)
     return result
+
+
+def generated(a: Endpoint, z: Endpoint, rate_bps: int, seconds: float) -> ProbeResult:
+    """A probe run at ``rate_bps`` whose sender kept that rate, if one of :data:`ATTEMPTS` did."""
+    for _attempt in range(ATTEMPTS):
+        probe = run_probe(a, z, rate_bps, TEST_FRAME_BYTES, seconds)
+        if kept_its_rate(probe):
+            break
+    return probe
+
+
+def kept_its_rate(probe: ProbeResult) -> bool:
+    """Whether the frames left at the offered rate (within tolerance) — what the network was tested with."""
+    return probe.bytes_sent * 8 / probe.duration_s >= probe.offered_bps * (1 - RATE_TOLERANCE)
 
 
 def steady_delivered_bps(probe: ProbeResult) -> float:
