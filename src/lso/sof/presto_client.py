@@ -227,9 +227,15 @@ class PrestoClient:
         output = self._call("lso-reroute-connectivity-service", body)
         return _service(output.get("service", output))
 
-    def get_performance_measurements(self, uuid: str) -> list[dict[str, Any]]:
-        """What the service's OAM sessions measure now, per ordered pair of end points."""
-        out = self._call("lso-get-performance-measurements", {"service-id-or-name": uuid})
+    def get_performance_measurements(
+        self, uuid: str, profiles: list[dict[str, Any]], since: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The completed measurement intervals of the service's PM sessions (measured per ``profiles``,
+        one per CoS) that start at or after ``since``, per ordered pair of end points."""
+        body: dict[str, Any] = {"service-id-or-name": uuid, "profile": profiles}
+        if since is not None:
+            body["since"] = since
+        out = self._call("lso-get-performance-measurements", body)
         return list(out.get("measurement", []))
 
     def get_alarms(self, connectivity_service_id: str | None = None) -> list[dict[str, Any]]:

@@ -18,9 +18,9 @@ def sls(frame_delay_ms: float, frame_loss_percent: float = 1.0) -> dict[str, Any
         "slsCosNameEntry": [
             {
                 "cosName": "H",
-                "deltaT": 10,
+                "deltaT": 1,
                 "thresholdC": 0.5,
-                "consecutiveIntervalN": 10,
+                "consecutiveIntervalN": 3,
                 "oneWayFrameDelayPmMetric": [
                     {
                         "orderedPairList": PAIR,

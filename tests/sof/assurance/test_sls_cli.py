@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 import httpx
@@ -9,6 +11,7 @@ from typer.testing import CliRunner
 
 from lso.cli import app
 from lso.settings import Settings
+from tests.harness import wait_until
 from tests.sof.assurance.sls_orders import epl_order_with_sls
 from tests.sof.orders import ORDERING
 from tests.sof.test_activation import characteristic, services_of, settled
@@ -22,10 +25,19 @@ def sim(settings: Settings, *args: str) -> Any:
 
 
 def delay_of(bus: httpx.Client, connectivity_service: str) -> float:
-    body = {"input": {"service-id-or-name": connectivity_service}}
-    answer = bus.post("/restconf/operations/lso-get-performance-measurements/", json=body)
-    assert answer.status_code == 200, answer.text
-    return max(m["frame-delay-ms"] for m in answer.json()["output"]["measurement"])
+    """The largest mean one-way delay (ms) of an interval that began after this call, in either
+    direction: the PM sessions' intervals over PRESTO, measured per the profile SOF's SLS assessment set."""
+    since = math.ceil(time.time())
+    body = {"input": {"service-id-or-name": connectivity_service, "since": since}}
+
+    def measured() -> list[dict[str, Any]]:
+        answer = bus.post("/restconf/operations/lso-get-performance-measurements/", json=body)
+        assert answer.status_code == 200, answer.text
+        pairs = answer.json()["output"]["measurement"]
+        return [i for pair in pairs for i in pair["interval"]] if all(p["interval"] for p in pairs) else []
+
+    found = wait_until(measured, timeout=30)
+    return max(i["fd_sum_us"] / i["delivered"] for i in found) / 1000
 
 
 def test_impair_adds_delay_on_the_path_and_clear_removes_it(domain: Settings, bus: httpx.Client) -> None:

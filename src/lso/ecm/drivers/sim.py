@@ -268,14 +268,13 @@ class SimDriver:
         z_end: ServicePort,
         profiles: list[Document] | None = None,
     ) -> Document:
-        """Open the session (PUT: idempotent); a new measurement profile re-configures it, and its
-        intervals count from the first one that starts after the change."""
+        """Open the session (PUT: idempotent); a new measurement profile re-configures it."""
         with self.db.session() as session:
             current = OAM_SESSIONS.find(session, session_id)
             if current is not None:
                 if profiles is None or current.get("profile") == profiles:
                     return current
-                return OAM_SESSIONS.put(session, {**current, "profile": profiles, "profiledAt": time.time()})
+                return OAM_SESSIONS.put(session, {**current, "profile": profiles})
             doc: Document = {
                 "id": session_id,
                 "state": ACTIVE,
@@ -285,7 +284,7 @@ class SimDriver:
                 "startedAt": now_iso(),
             }
             if profiles is not None:
-                doc |= {"profile": profiles, "profiledAt": time.time()}
+                doc["profile"] = profiles
             return OAM_SESSIONS.add(session, doc)
 
     def oam_session(self, session_id: str) -> Document:
@@ -298,17 +297,25 @@ class SimDriver:
         """The session's completed measurement intervals that start at or after ``since``, per CoS.
 
         The model keeps no history: an interval is synthesised, when read, from the network as it is at
-        the read (path, faults, impairments) — like a measurement point that closes its intervals late.
-        At most ``OAM_HISTORY`` intervals back, and none before the profile was set."""
+        the read (path, faults, impairments) under the session's current profile — like a measurement
+        point that closes its intervals late. At most ``OAM_HISTORY`` intervals back, none before both
+        ends held the service."""
         now = time.time()
         with self.db.session() as session:
             doc = OAM_SESSIONS.get(session, session_id)
             path = _trace(session, doc["serviceId"], ServicePort(**doc["aEnd"]), ServicePort(**doc["zEnd"]))
+            # OAM frames flow once both ends hold the service, before anyone reads the session.
+            began = max(
+                parse(
+                    CONFIGURATIONS.get(session, f"{doc[end]['element']}/{doc['serviceId']}")["configuredAt"]
+                )
+                for end in ("aEnd", "zEnd")
+            ).timestamp()
         found: list[Document] = []
         for profile in doc.get("profile") or []:
             step = int(profile["intervalS"])
             last = int(now // step) * step - step  # the latest interval that has ended
-            first = max(math.ceil(doc["profiledAt"] / step) * step, last - (OAM_HISTORY - 1) * step)
+            first = max(math.ceil(began / step) * step, last - (OAM_HISTORY - 1) * step)
             if since is not None:
                 first = max(first, -(-since // step) * step)
             seed = f"{session_id}:{profile['cosName']}"

@@ -2,8 +2,9 @@
 
 A degradation opens when an assessment finds the SLS broken; its resolution is a durable workflow keyed by
 the degradation id: an additional end-to-end test, then rerouting (away from the whole current path, else
-away from one link of it at a time, since the simulated OAM does not say which hop is impaired) with a
-re-measurement after each move, until the SLS is met (``resolved``) or nothing helped
+away from one link of it at a time, since the OAM sessions measure end to end, not per hop) with a
+re-measurement after each move — the SLS judged over measurement intervals that started after the move,
+waited for durably — until the SLS is met (``resolved``) or nothing helped
 (``manualInterventionRequired``, which the periodic assessment keeps tracking until the SLS is met).
 
 Every state change is recorded with its time in ``activity`` and reported to BUS over LEGATO: the service
@@ -14,6 +15,7 @@ service inventory hub (the Kylie event for a changed service attribute), in the 
 from __future__ import annotations
 
 import itertools
+import time
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
@@ -21,13 +23,14 @@ from dbos._error import DBOSMaxStepRetriesExceeded  # not exported by dbos itsel
 from sqlalchemy.orm import Session
 
 from lso.mef import runtime
-from lso.mef.dates import now_iso
+from lso.mef.dates import now_iso, parse
 from lso.mef.notifications import dispatch, publish
 from lso.mef.statemachine import StateMachine
 from lso.mef.store import Document, Store
 from lso.sof import records
 from lso.sof.activation import fact, presto, remote_step
-from lso.sof.assurance.objectives import PairMeasurement, breaches, objectives_of
+from lso.sof.assurance import measurements
+from lso.sof.assurance.objectives import PairMeasurement, detection_window, judge, test_breaches
 from lso.sof.configuration import EvcConfiguration
 from lso.sof.presto_client import PrestoError
 
@@ -55,19 +58,11 @@ def unresolved(session: Session, service_id: str) -> Document | None:
     return next((d for d in DEGRADATIONS.children(session, service_id) if d["state"] != RESOLVED), None)
 
 
-def measure(service: Document) -> list[PairMeasurement]:
-    """What the service's OAM sessions measure now, per ordered pair of UNIs (PRESTO, §10.6 step 1)."""
-    measured = presto().get_performance_measurements(str(fact(service, "connectivityService")))
-    return [
-        PairMeasurement(
-            _end(m["a-end"]),
-            _end(m["z-end"]),
-            float(m["frame-delay-ms"]),
-            float(m["frame-delay-variation-ms"]),
-            float(m["frame-loss-ratio"]),
-        )
-        for m in measured
-    ]
+def last_resolved(session: Session, service_id: str) -> float | None:
+    """When the service's latest resolved degradation was resolved: the intervals before it are
+    accounted for and do not open a new one."""
+    dates = [d["resolvedDate"] for d in DEGRADATIONS.children(session, service_id) if d.get("resolvedDate")]
+    return max((parse(d).timestamp() for d in dates), default=None)
 
 
 def test(service: Document) -> list[PairMeasurement]:
@@ -130,13 +125,19 @@ def resolve_degradation(degradation_id: str) -> str:
 
 
 def _test_and_remediate(degradation_id: str) -> str:
-    if retest(degradation_id, "test"):
+    if retest(degradation_id, "test", None):
         dispatch(move(degradation_id, RESOLVED, "the SLS is met again; no remediation needed"))
         return RESOLVED
     attempts = remediation_plan(degradation_id)
     dispatch(move(degradation_id, REMEDIATING, f"{len(attempts)} reroute(s) to try"))
     for attempt in attempts:
-        if reroute(degradation_id, attempt) and retest(degradation_id, "measure"):
+        moved_at = reroute(degradation_id, attempt)
+        if moved_at is None:
+            continue
+        while (met := retest(degradation_id, "measure", moved_at)) is None:
+            # about one measurement interval: until intervals measured on the new path have ended
+            DBOS.sleep(runtime.current().settings.sls_period_s)
+        if met:
             dispatch(move(degradation_id, RESOLVED, "the SLS is met on the new path"))
             return RESOLVED
     dispatch(move(degradation_id, MANUAL, "no reroute restored the SLS; a person must repair the network"))
@@ -150,15 +151,23 @@ def move(degradation_id: str, state: str, detail: str) -> list[str]:
 
 
 @remote_step("sof.retest_degradation")
-def retest(degradation_id: str, how: str) -> bool:
-    """Test (``test``) or measure (``measure``) the service again; True when the SLS is met. The result is
-    noted on the degradation."""
+def retest(degradation_id: str, how: str, since: float | None) -> bool | None:
+    """Test (``test``: the Y.1564 test) or measure (``measure``: the SLS over the detection window of
+    intervals after ``since``) the service again; True when the SLS is met, None when no such interval
+    has ended yet. The result is noted on the degradation."""
     with runtime.current().db.read() as session:
         degradation = DEGRADATIONS.get(session, degradation_id)
         service = records.SERVICES.get(session, degradation["serviceId"])
     try:
-        measured = test(service) if how == "test" else measure(service)
-        found = breaches(measured, objectives_of(service))
+        if how == "test":
+            found = test_breaches(test(service), service)
+        else:
+            now = time.time()
+            measurements.collect(service, now)
+            window = detection_window(service, now, after=since)
+            if window is None:
+                return None
+            found = judge(service, *window).breach
         detail = describe(found) if found else "SLS met"
     except PrestoError as exc:
         if exc.status >= 500:
@@ -180,8 +189,9 @@ def remediation_plan(degradation_id: str) -> list[dict[str, Any]]:
 
 
 @remote_step("sof.reroute_degradation")
-def reroute(degradation_id: str, attempt: dict[str, Any]) -> bool:
-    """Ask ICM to move the connectivity service; False (noted) when ICM finds no such path."""
+def reroute(degradation_id: str, attempt: dict[str, Any]) -> float | None:
+    """Ask ICM to move the connectivity service; returns when it moved, None (noted) when ICM finds no
+    such path."""
     with runtime.current().db.read() as session:
         uuid = DEGRADATIONS.get(session, degradation_id)["connectivityService"]
     try:
@@ -192,14 +202,14 @@ def reroute(degradation_id: str, attempt: dict[str, Any]) -> bool:
         if exc.status >= 500:
             raise
         _record(degradation_id, "rerouteRefused", f"{_attempt(attempt)}: {exc.reason or exc.code}", {})
-        return False
+        return None
     with runtime.current().db.session() as session:
         degradation = DEGRADATIONS.get(session, degradation_id)
         service = records.SERVICES.get(session, degradation["serviceId"])
         records.characteristic(service, "path", list(moved.route))
         records.SERVICES.put(session, service)
     _record(degradation_id, "rerouted", f"{_attempt(attempt)}: path {' > '.join(moved.route)}", {})
-    return True
+    return time.time()
 
 
 @DBOS.step(name="sof.resolved_by_assessment")
@@ -256,7 +266,8 @@ def _report(session: Session, degradation: Document) -> list[str]:
 
 def describe(found: list[Document]) -> str:
     return "; ".join(
-        f"{b['metric']} {b['aEnd']}→{b['zEnd']}: {b['measured']} > {b['objective']}"
+        f"{b['metric']} {b['cosName']} {b['aEnd']}→{b['zEnd']}: {b['measured']} {b.get('unit', '')}, "
+        f"objective {b['objective']}"
         if "aEnd" in b
         else str(b)
         for b in found

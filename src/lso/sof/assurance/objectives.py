@@ -1,43 +1,41 @@
-"""What an EVC service's SLS promises and whether a measurement keeps the promise (MEF 55.0.1 §10.6 step 3).
+"""Whether an EVC service keeps the promise of its SLS (MEF 55.0.1 §10.6 step 3).
 
 The objectives come from the service's ``carrierEthernetServiceLevelSpecification`` (MEF 101, mapped by
-BUS from the EPL product's ``carrierEthernetSls``), read by ``metrics.sls_objectives``. A measurement
-here is one OAM round per ordered pair of UNIs — mean one-way frame delay, mean inter-frame delay
-variation and frame loss ratio — so it checks the delay, mean delay, IFDV and FLR objectives of every CoS
-Name (against the mean, the round's best estimate). Range, availability and HLI objectives need interval
-series over the SLS period (MEF 10.4 §8.8; ``metrics.assess``); one round cannot decide them, so they are
-left to the performance reports rather than guessed here.
+BUS from the EPL product's ``carrierEthernetSls``). Every objective of every CoS Name is judged with the
+MEF 10.4 metrics (``metrics.assess``) over stored measurement intervals (``measurements.py``), twice:
+
+- over the **detection window** — the latest completed intervals covering the assessment period and at
+  least one run of n Δt (so availability can change state in it), and never reaching back before a
+  given moment (a reroute, a resolved degradation): whether the service performs as promised *now*.
+  A degradation opens, and is resolved, on this verdict.
+- over the **SLS period** so far (``startTime`` + k × ``timeDuration``): the contractual verdict, kept
+  with the assessment for the record.
+
+The additional end-to-end test (Y.1564, :func:`test_breaches`) reports mean delay and loss of a short
+run; a mean above a delay objective means the percentile is above it too, so the test can show a miss,
+and a test without a miss passes.
 """
 
 from __future__ import annotations
 
+import calendar
+import math
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+from lso.mef import runtime
+from lso.mef.dates import parse
 from lso.mef.store import Document
-from lso.sof.assurance.metrics import SlsObjective, sls_objectives
+from lso.sof.assurance import measurements, metrics
+from lso.sof.assurance.measurements import sls_of
 
-# metric (metrics.sls_objectives' name) → what of a measurement round it bounds
-_MEASURED = {
-    "oneWayFrameDelay": "frameDelayMs",
-    "oneWayMeanFrameDelay": "frameDelayMs",
-    "oneWayInterFrameDelayVariation": "frameDelayVariationMs",
-    "oneWayFrameLossRatio": "frameLossRatio",
-}
-
-
-@dataclass(frozen=True)
-class Objective:
-    """One performance objective of one CoS Name: ``measured`` must not exceed ``limit``."""
-
-    metric: str
-    cos_name: str
-    measured: str
-    limit: float
+_UNIT_S = {"SEC": 1, "MIN": 60, "HOUR": 3600, "DAY": 86_400, "WEEK": 604_800}
+_UNIT_MONTHS = {"MONTH": 1, "YEAR": 12}
 
 
 @dataclass(frozen=True)
 class PairMeasurement:
-    """One OAM round between two UNIs (``element/port``), as ICM reports it."""
+    """One end-to-end test between two UNIs (``element/port``), as ICM reports it."""
 
     a_end: str
     z_end: str
@@ -45,55 +43,124 @@ class PairMeasurement:
     frame_delay_variation_ms: float
     frame_loss_ratio: float
 
+
+@dataclass(frozen=True)
+class Verdict:
+    """An SLS judged over [start, end): the objectives missed, per ordered pair, and every result."""
+
+    start: int
+    end: int
+    breach: list[Document]
+    results: list[Document]
+
     def wire(self) -> Document:
-        return {
-            "aEnd": self.a_end,
-            "zEnd": self.z_end,
-            "frameDelayMs": self.frame_delay_ms,
-            "frameDelayVariationMs": self.frame_delay_variation_ms,
-            "frameLossRatio": self.frame_loss_ratio,
-        }
+        return {"start": self.start, "end": self.end, "met": not self.breach, "result": self.results}
 
 
-def sls_of(service: Document) -> Document | None:
-    sls = (service.get("serviceConfiguration") or {}).get("carrierEthernetServiceLevelSpecification")
-    return sls if isinstance(sls, dict) else None
-
-
-def objectives_of(service: Document) -> list[Objective]:
-    """The objectives a measurement round can check, for every CoS Name of the service's SLS."""
+def has_objectives(service: Document) -> bool:
     sls = sls_of(service)
-    if sls is None:
-        return []
-    return [
-        Objective(o.metric, o.cos.cos_name, _MEASURED[o.metric], _limit(o))
-        for o in sls_objectives(sls)
-        if o.metric in _MEASURED
-    ]
+    return sls is not None and bool(metrics.sls_objectives(sls))
 
 
-def _limit(objective: SlsObjective) -> float:
-    if objective.metric == "oneWayFrameLossRatio":
-        return objective.objective / 100  # the SLS states FLR as a percentage
-    return objective.objective / 1000  # µs as metrics.py reads durations → ms as OAM reports delay
-
-
-def breaches(measurements: list[PairMeasurement], objectives: list[Objective]) -> list[Document]:
-    """Every (pair, objective) whose measured value exceeds the objective, with both values."""
+def breaches(assessment: metrics.Assessment) -> list[Document]:
+    """Every ordered pair whose value misses its objective, with both values (ms, % or a count)."""
     found: list[Document] = []
-    for measurement in measurements:
-        values = measurement.wire()
-        for objective in objectives:
-            value = float(values[objective.measured])
-            if value > objective.limit:
+    for result in assessment.results:
+        if result.met is not False:
+            continue
+        wire = result.wire()
+        availability = result.objective.metric == "oneWayAvailability"
+        for pair in wire["orderedPairs"]:
+            value = pair["value"]
+            if value is None or (value >= wire["objective"] if availability else value <= wire["objective"]):
+                continue
+            found.append(
+                {
+                    "metric": wire["metric"],
+                    "cosName": wire["cosName"],
+                    "aEnd": pair["from"],
+                    "zEnd": pair["to"],
+                    "measured": round(value, 6),
+                    "objective": wire["objective"],
+                    "unit": wire["unit"],
+                }
+            )
+    return found
+
+
+def judge(service: Document, start: int, end: int) -> Verdict:
+    assessment = measurements.assess(service, start, end)
+    return Verdict(start, end, breaches(assessment), [r.wire() for r in assessment.results])
+
+
+def detection_window(service: Document, now: float, after: float | None = None) -> tuple[int, int] | None:
+    """The detection window at ``now`` (see the module docstring); None while no interval of it ended."""
+    profiles = measurements.profiles_of(service)
+    sls = sls_of(service) or {}
+    runs = [o.cos.n * o.cos.delta_t_s for o in metrics.sls_objectives(sls)]
+    step = max((p.interval_s for p in profiles.values()), default=1)
+    span = max([runtime.current().settings.sls_period_s, *runs])
+    end = math.floor(now / step) * step
+    start = end - math.ceil(span / step) * step
+    if after is not None:
+        start = max(start, math.ceil(after / step) * step)
+    return (start, end) if end > start else None
+
+
+def sls_period(service: Document, now: float) -> tuple[int, int] | None:
+    """[start of the SLS period that contains ``now``, now) rounded to interval bounds."""
+    sls = sls_of(service) or {}
+    duration = sls.get("timeDuration") or {}
+    amount = int(duration.get("timeDurationValue") or 0)
+    unit = str(duration.get("timeDurationUnits"))
+    first = parse(str(sls["startTime"])).timestamp() if sls.get("startTime") else None
+    if first is None or amount <= 0 or now < first or (unit not in _UNIT_S and unit not in _UNIT_MONTHS):
+        return None
+    if unit in _UNIT_S:
+        length = amount * _UNIT_S[unit]
+        begin = first + (now - first) // length * length
+    else:
+        months = amount * _UNIT_MONTHS[unit]
+        origin, moment = datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(now, UTC)
+        elapsed = (moment.year - origin.year) * 12 + moment.month - origin.month
+        begin = _add_months(origin, elapsed // months * months).timestamp()
+        if begin > now:
+            begin = _add_months(origin, (elapsed // months - 1) * months).timestamp()
+    step = max((p.interval_s for p in measurements.profiles_of(service).values()), default=1)
+    start, end = math.ceil(begin / step) * step, math.floor(now / step) * step
+    return (start, end) if end > start else None
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month = moment.month - 1 + months
+    year, month = moment.year + month // 12, month % 12 + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+def test_breaches(measured: list[PairMeasurement], service: Document) -> list[Document]:
+    """Every (pair, delay or loss objective) the end-to-end test shows missed."""
+    found: list[Document] = []
+    for o in metrics.sls_objectives(sls_of(service) or {}):
+        limit = o.objective / 1000  # µs → ms
+        for m in measured:
+            value = {
+                "oneWayFrameDelay": m.frame_delay_ms,
+                "oneWayMeanFrameDelay": m.frame_delay_ms,
+                "oneWayFrameLossRatio": m.frame_loss_ratio * 100,
+            }.get(o.metric)
+            if o.metric == "oneWayFrameLossRatio":
+                limit = o.objective
+            if value is not None and value > limit:
+                unit = "%" if o.metric == "oneWayFrameLossRatio" else "ms"
                 found.append(
                     {
-                        "metric": objective.metric,
-                        "cosName": objective.cos_name,
-                        "aEnd": measurement.a_end,
-                        "zEnd": measurement.z_end,
+                        "metric": o.metric,
+                        "cosName": o.cos.cos_name,
+                        "aEnd": m.a_end,
+                        "zEnd": m.z_end,
                         "measured": round(value, 6),
-                        "objective": objective.limit,
+                        "objective": limit,
+                        "unit": unit,
                     }
                 )
     return found

@@ -198,7 +198,7 @@ def content_for(
     if family is FAULT:
         return alarms.report_content(service_id, start, end, monitored)
     try:
-        samples = measurements.series(service_id, start, end, granularity_s, time.time())
+        samples = measurements.report_series(service_id, start, end, granularity_s)
     except (PrestoError, httpx.HTTPError) as exc:
         log.warning("%s of %s: measurements unavailable: %s", family.report, service_id, exc)
         return []

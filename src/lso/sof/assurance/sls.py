@@ -1,7 +1,8 @@
 """SLS assessment (MEF 55.0.1 §10.6): a durable periodic workflow per active EVC service with an SLS.
 
-Each run measures the service over PRESTO (step 1), compares the measurement with the SLS objectives
-(step 3), opens a degradation when they are broken and waits for its resolution (steps 3-6,
+Each run fetches the measurement intervals ICM has completed since the last one stored (PRESTO, step 1),
+judges every SLS objective over them with the MEF 10.4 metrics (step 3, ``objectives.py``), opens a
+degradation when they are broken and waits for its resolution (steps 3-6,
 ``degradation.py``), and closes a degradation that waited for a person once the SLS is met again. Between
 runs the workflow waits durably (``DBOS.recv``) for ``settings.sls_period_s``; a TCA or alarm pushed up from
 ICM (:func:`trigger`) ends the wait at once.
@@ -14,6 +15,7 @@ TCA reaches it. The assessment ends when the service is no longer active (termin
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from dbos import DBOS, SetWorkflowID
@@ -26,8 +28,8 @@ from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
 from lso.mef.store import Document, Store
 from lso.sof import activation, records
-from lso.sof.assurance import degradation, tca
-from lso.sof.assurance.objectives import breaches, objectives_of, sls_of
+from lso.sof.assurance import degradation, measurements, tca
+from lso.sof.assurance.objectives import detection_window, has_objectives, judge, sls_period
 from lso.sof.presto_client import PrestoError
 
 ASSESSMENTS = Store("sof.slsAssessment", "slsAssessment")
@@ -51,7 +53,7 @@ def workflow_id(service_id: str, generation: int) -> str:
 
 
 def assessable(service: Document) -> bool:
-    return service.get("state") == "active" and bool(objectives_of(service))
+    return service.get("state") == "active" and has_objectives(service)
 
 
 def watch(service_id: str) -> None:
@@ -88,7 +90,7 @@ def recover(_ctx: EntityContext) -> None:
             session, party=None, filters={"state": "active", "serviceType": "EVC"}, offset=0, limit=100_000
         )
     for service in active:
-        if sls_of(service) is not None:
+        if has_objectives(service):
             watch(service["id"])
 
 
@@ -173,24 +175,34 @@ def begin_generation(service_id: str, generation: int) -> None:
 
 @activation.remote_step("sof.assess_sls")
 def assess(service_id: str) -> Outcome:
-    """Measure the service and compare with its SLS; the result is kept as the last assessment."""
+    """Fetch the new intervals and judge the SLS over the detection window (the verdict that opens a
+    degradation) and over the SLS period so far; both are kept as the last assessment."""
     with runtime.current().db.read() as session:
         service = records.SERVICES.get(session, service_id)
         current = degradation.unresolved(session, service_id)
+        resolved_at = degradation.last_resolved(session, service_id)
     if not assessable(service):
         return Outcome(active=False)
+    now = time.time()
+    found: list[Document] = []
     try:
-        measured = degradation.measure(service)
-        found = breaches(measured, objectives_of(service))
-        last: Document = {"measurement": [m.wire() for m in measured], "breach": found}
+        measurements.collect(service, now)
+        window = detection_window(service, now, after=resolved_at)
+        last: Document = {"verdict": "waiting"}  # no interval since the last resolution has ended yet
+        if window is not None:
+            recent = judge(service, *window)
+            found = recent.breach
+            last = {"verdict": "breached" if found else "met", "window": recent.wire(), "breach": found}
+        period = sls_period(service, now)
+        if period is not None:
+            last["slsPeriod"] = judge(service, *period).wire()
     except PrestoError as exc:
         if exc.status >= 500:
             raise
-        found, last = [], {"error": exc.reason or exc.code}  # nothing measured: no verdict either way
+        found, last = [], {"verdict": "error", "error": exc.reason or exc.code}  # nothing measured
     with runtime.current().db.session() as session:
         record = ASSESSMENTS.get(session, service_id)
-        verdict = "error" if "error" in last else ("breached" if found else "met")
-        record["lastAssessment"] = {"date": now_iso(), "verdict": verdict, **last}
+        record["lastAssessment"] = {"date": now_iso(), **last}
         record["runs"] = int(record.get("runs", 0)) + 1
         ASSESSMENTS.put(session, record)
     return Outcome(
