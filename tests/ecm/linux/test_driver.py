@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
 
 from lso.db import Database
-from lso.ecm.drivers import CounterQuery, DriverError, Impairment, ServicePort
+from lso.ecm.drivers import CounterQuery, DriverError, ElementConfiguration, Impairment, ServicePort
 from lso.ecm.drivers.linux.driver import LinuxDriver
 from lso.ecm.drivers.linux.policer import BPF_FS
 from lso.ecm.drivers.linux.probe import run_probe
@@ -148,3 +149,18 @@ def test_port_and_element_faults_take_real_interfaces_down_and_alarm(driver: Lin
 
 def _raised(driver: LinuxDriver) -> set[str]:
     return {a["source"] for a in driver.alarms(None, "raised")}
+
+
+def test_a_spare_bridge_carries_no_port_of_its_former_service(driver: LinuxDriver) -> None:
+    """A removed service's ports wait for the reaper still enslaved to its bridge, now a spare: a service
+    taking that spare at once must not get them."""
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    driver.unconfigure("p-ldn", "svc-1")
+    driver.configure("p-ldn", "svc-2", ElementConfiguration(vni=5002, nniPeers=["pe-ldn-1", "pe-bri-1"]))
+
+    ns = driver.plane.topology.element_ns("p-ldn")
+    shown = subprocess.run(
+        ["ip", "-j", "-n", ns, "link", "show", "master", "b5002"], capture_output=True, check=True
+    )
+    links = [driver.plane.topology.link("p-ldn", peer).index for peer in ("pe-ldn-1", "pe-bri-1")]
+    assert {link["ifname"] for link in json.loads(shown.stdout)} == {f"x5002-{n}" for n in links}

@@ -316,6 +316,8 @@ class Kernel:
         """A bridge, up: a spare one renamed when the namespace has one, else a new one."""
         self._unreaped(ns, name)
         if ns.spares:
+            if ns.doomed:  # they may still be ports of the spare: delete them before it forwards again
+                self.reap()
             index = ns.spares.pop()
             ns.nl.link_set(index, ifname=name, group=group, up=True)
         else:
