@@ -28,7 +28,7 @@ from lso.mef import runtime
 from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
 from lso.mef.store import Document
-from lso.sof import interlude_client, records, testing
+from lso.sof import records, testing
 from lso.sof.configuration import (
     CONNECTS_TO_ENNI,
     CONNECTS_TO_UNI,
@@ -116,9 +116,11 @@ def activate_service_order(order_id: str) -> str:
             passed = run_activation_test(order_id, evc)
             if not passed:
                 raise ActivationError(evc.item_id, "the service activation test failed (see testJob)")
-            share, given = partner_share(order_id, evc.item_id)
+            from lso.sof import end_to_end  # here, not at the top: it builds on this module's steps
+
+            share, given = end_to_end.partner_share(order_id, evc.item_id)
             if share is not None:
-                activate_partner_share(order_id, evc.item_id, share, given)
+                end_to_end.activate_partner_share(order_id, evc.item_id, share, given)
             start_performance_monitoring(order_id, evc)
     except ActivationError as exc:
         compensate(order_id, plan)
@@ -133,20 +135,6 @@ def activate_service_order(order_id: str) -> str:
 
     sls.watch_order(order_id)
     return "completed"
-
-
-def activate_partner_share(order_id: str, item_id: str, share: Document, given: Document) -> None:
-    """§10.2 steps 9b-a, 12–13 over INTERLUDE: the partner's SOF builds its share, then the end-to-end
-    test is ours (passed above) and the partner's; the EVC is active only when both passed."""
-    link = interlude_client.order_share(order_id, item_id, share, given)
-    if link["state"] != "completed":
-        reason = link.get("reason") or f"its order {link.get('id')} ended {link['state']}"
-        raise ActivationError(item_id, f"partner {share['partnerId']}: {reason}")
-    test = interlude_client.test_share(link)
-    record_end_to_end_test(order_id, item_id, link, test)
-    if test["verdict"] != "pass":
-        reason = test.get("reason") or f"its activation test {test.get('partnerTestJobId')} failed"
-        raise ActivationError(item_id, f"partner {share['partnerId']}: {reason}")
 
 
 def compensate(order_id: str, plan: Plan) -> None:
@@ -369,30 +357,6 @@ def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
         raise refused(evc.item_id, exc) from None
     with runtime.current().db.session() as session:
         return testing.record_results(session, job["id"], results)
-
-
-@DBOS.step(name="sof.partner_share")
-def partner_share(order_id: str, item_id: str) -> tuple[Document | None, Document]:
-    """The partner share BUS named on the EVC item (policy INTERLUDE), and the item's service value."""
-    with runtime.current().db.read() as session:
-        order = records.ORDERS.get(session, order_id)
-    item = next(i for i in order["serviceOrderItem"] if i["id"] == item_id)
-    return interlude_client.share_of(order, item_id), item["service"]
-
-
-@DBOS.step(name="sof.record_end_to_end_test")
-def record_end_to_end_test(order_id: str, item_id: str, link: Document, test: Document) -> None:
-    """The end-to-end activation test on the EVC service: our test job and the partner's, one verdict."""
-    with runtime.current().db.session() as session:
-        service = records.SERVICES.get(session, service_id(order_id, item_id))
-        own = fact(service, "testJob")
-        records.characteristic(
-            service, "partnerServiceOrder", {"partnerId": link["partnerId"], "id": link["id"]}
-        )
-        shown = ("partnerTestJobId", "partnerTestResult", "verdict", "reason")
-        outcome = {"testJobId": own, **{k: test[k] for k in shown if test.get(k) is not None}}
-        records.characteristic(service, "endToEndActivationTest", outcome)
-        records.SERVICES.put(session, service)
 
 
 @remote_step("sof.start_performance_monitoring")

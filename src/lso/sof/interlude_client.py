@@ -1,5 +1,5 @@
 """SOF's INTERLUDE client: the partner's share of an off-net EPL ordered SOF to SOF (MEF 55.0.1 §10.2
-step 9b-a) and its share of the end-to-end activation test (steps 12–13).
+step 9b-a), and the INTERLUDE calls the end-to-end activation test makes (:mod:`lso.sof.end_to_end`).
 
 BUS decides per partner (policy ``via: interlude``) and tells SOF in the LEGATO service order: the EVC
 item's ``service.partnerShare`` names the partner, its INTERLUDE base URL and the client credentials it
@@ -44,12 +44,6 @@ MAX_WAITS = 1440  # two hours of silence from the partner fail our item rather t
 FINAL_STATES = {"completed", "failed", "partial", "rejected"}
 SERVICE_UNI = "urn:mef:lso:spec:service:carrier-ethernet-subscriber-uni:v1.0.0:all"
 UNI_ITEM, OVC_ITEM = "uni", "ovc"
-ACTIVATION_PROFILE = "lso-y1564-activation"
-ACTIVATION_JOB_TYPE = "lso:y1564-activation"
-"""The test profile and job type an lso partner offers (``lso.sof.testing``): its activation test."""
-TEST_FINAL_STATES = {"completed", "cancelled"}
-TEST_POLL_S = 1.0
-MAX_TEST_WAITS = 600
 
 
 class InterludeError(Exception):
@@ -150,7 +144,7 @@ class InterludeClient:
         return found
 
 
-def _client(partner_id: str) -> InterludeClient:
+def partner_client(partner_id: str) -> InterludeClient:
     with runtime.current().db.read() as session:
         return InterludeClient(ACCESS.get(session, partner_id))
 
@@ -186,7 +180,7 @@ def register_hub(partner_id: str) -> None:
     with runtime.current().db.read() as session:
         if HUBS.find(session, partner_id) is not None:
             return
-    client = _client(partner_id)
+    client = partner_client(partner_id)
     try:
         hub = client.register_hub(runtime.current().settings.base_url)
     finally:
@@ -206,7 +200,7 @@ def register_hub(partner_id: str) -> None:
 )
 def place_order(order_id: str, item_id: str, share: Document, evc: Document) -> Document:
     key = external_id(order_id, item_id)
-    client = _client(share["partnerId"])
+    client = partner_client(share["partnerId"])
     try:
         placed = client.order_by_external_id(key) or client.create_order(order_body(key, share, evc))
     finally:
@@ -288,7 +282,7 @@ def _link(order: Document, partner_id: str, order_id: str, item_id: str) -> Docu
 def read_order(partner_id: str, partner_order_id: str) -> Document:
     with runtime.current().db.read() as session:
         link = LINKS.get(session, partner_order_id)
-    client = _client(partner_id)
+    client = partner_client(partner_id)
     try:
         read = _link(
             client.get_order(partner_order_id), partner_id, link["serviceOrderId"], link["serviceOrderItemId"]
@@ -299,100 +293,6 @@ def read_order(partner_id: str, partner_order_id: str) -> Document:
         with runtime.current().db.session() as session:
             LINKS.put(session, read)
     return read
-
-
-def test_share(link: Document) -> Document:
-    """In the activation workflow: the partner's share of the end-to-end test — a test job of its OVC
-    created over INTERLUDE serviceFunctionTesting now that both parts are active — once it has ended."""
-    job = request_partner_test(link)
-    waits = 0
-    while job.get("state") not in TEST_FINAL_STATES and waits < MAX_TEST_WAITS:
-        DBOS.sleep(TEST_POLL_S)
-        job = read_partner_test(link["partnerId"], job["id"])
-        waits += 1
-    return job
-
-
-@DBOS.step(
-    name="sof.interlude.request_partner_test",
-    retries_allowed=True,
-    max_attempts=8,
-    interval_seconds=1.0,
-    backoff_rate=2.0,
-    should_retry=retryable,
-)
-def request_partner_test(link: Document) -> Document:
-    """Create the partner's test job of its OVC (or find the one a first run created: same name)."""
-    name = f"end-to-end:{link['serviceOrderId']}:{link['serviceOrderItemId']}"
-    client = _client(link["partnerId"])
-    try:
-        known = client.test_jobs(name)
-        if known:
-            return _test_summary(known[0], [])
-        services = {
-            ref.get("itemId"): s
-            for s in client.services_of(link["externalId"])
-            for ref in s.get("serviceOrderItem", [])
-            if ref.get("serviceOrderId") == link["id"]
-        }
-        if OVC_ITEM not in services or UNI_ITEM not in services:
-            return {
-                "state": "cancelled",
-                "verdict": "fail",
-                "reason": "the partner shows no OVC of its order",
-            }
-        body = test_job_body(name, services[UNI_ITEM]["id"], services[OVC_ITEM]["id"])
-        return _test_summary(client.create_test_job(body), [])
-    finally:
-        client.close()
-
-
-def test_job_body(name: str, uni_service_id: str, ovc_service_id: str) -> Document:
-    return {
-        "name": name,
-        "description": "The partner's share of an end-to-end service activation test",
-        "requestedEndDateTime": later(hours=1),
-        "testProfile": {"@type": "TestProfileRef", "id": ACTIVATION_PROFILE},
-        "relatedServiceFrom": {"id": uni_service_id},
-        "relatedServiceTo": {"id": ovc_service_id},
-        "serviceSpecificTestJobConfiguration": {"@type": ACTIVATION_JOB_TYPE, "evcServiceId": ovc_service_id},
-    }
-
-
-@DBOS.step(
-    name="sof.interlude.read_partner_test",
-    retries_allowed=True,
-    max_attempts=8,
-    interval_seconds=1.0,
-    backoff_rate=2.0,
-    should_retry=retryable,
-)
-def read_partner_test(partner_id: str, job_id: str) -> Document:
-    client = _client(partner_id)
-    try:
-        job = client.test_job(job_id)
-        results = client.test_results(job_id) if job.get("state") == "completed" else []
-    finally:
-        client.close()
-    return _test_summary(job, results)
-
-
-def _test_summary(job: Document, results: list[Document]) -> Document:
-    verdicts = [r.get("serviceSpecificTestResultConfiguration", {}).get("verdict") for r in results]
-    passed = job.get("state") == "completed" and bool(verdicts) and all(v == "pass" for v in verdicts)
-    errors = [e.get("value") for e in job.get("terminationError") or [] if isinstance(e, dict)]
-    return {
-        "id": job["id"],
-        "state": job.get("state"),
-        "partnerTestJobId": job["id"],
-        "partnerTestResult": [r["id"] for r in results],
-        "verdict": "pass" if passed else "fail",
-        "reason": "; ".join(str(e) for e in errors if e) or None,
-    }
-
-
-def _fact(service: Document, name: str) -> Any:
-    return next((c["value"] for c in service.get("serviceCharacteristic", []) if c["name"] == name), None)
 
 
 def listener() -> APIRouter:
