@@ -164,3 +164,26 @@ def test_a_spare_bridge_carries_no_port_of_its_former_service(driver: LinuxDrive
     )
     links = [driver.plane.topology.link("p-ldn", peer).index for peer in ("pe-ldn-1", "pe-bri-1")]
     assert {link["ifname"] for link in json.loads(shown.stdout)} == {f"x5002-{n}" for n in links}
+
+
+def test_a_restarted_driver_keeps_and_reuses_the_spare_bridges(
+    database: Database, driver: LinuxDriver
+) -> None:
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    for element in ("pe-ldn-1", "p-ldn", "pe-bri-1"):
+        driver.unconfigure(element, "svc-1")
+    driver.kernel.settle()
+    spare = {n for n in _interfaces(driver, "p-ldn") if n.startswith("s")}
+    assert len(spare) == 1
+    driver.stop()  # as after kill -9 or a stop: the spares stay in the kernel
+    restarted = LinuxDriver(database, driver.prefix, dispatch=lambda _ids: None)
+    restarted.start()
+    try:
+        assert {n for n in _interfaces(restarted, "p-ldn") if n.startswith("s")} == spare
+        for service, vni in (("svc-2", 5002), ("svc-3", 5003)):
+            epl(restarted, service, vni, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+            restarted.unconfigure("pe-ldn-1", service)
+            restarted.unconfigure("pe-bri-1", service)
+        assert not spare & _interfaces(restarted, "p-ldn")  # svc-2 took the spare
+    finally:
+        restarted.stop()

@@ -88,7 +88,7 @@ class Namespace:
 
     def allocate(self) -> int:
         """A fresh interface index: chosen by us so no request has to look the interface up afterwards."""
-        used = {i.index for i in self.interfaces.values()}
+        used = {i.index for i in self.interfaces.values()} | set(self.spares)
         while self.next_index in used:
             self.next_index += 1
         self.next_index += 1
