@@ -105,7 +105,7 @@ def request_partner_test(link: Document) -> Document:
                 "verdict": "fail",
                 "reason": "the partner shows no OVC of its order",
             }
-        body = test_job_body(
+        body = end_to_end_job_body(
             name, services[interlude_client.UNI_ITEM]["id"], services[interlude_client.OVC_ITEM]["id"]
         )
         return _test_summary(client.create_test_job(body), [])
@@ -113,7 +113,7 @@ def request_partner_test(link: Document) -> Document:
         client.close()
 
 
-def test_job_body(name: str, uni_service_id: str, ovc_service_id: str) -> Document:
+def end_to_end_job_body(name: str, uni_service_id: str, ovc_service_id: str) -> Document:
     return {
         "name": name,
         "description": "The partner's share of an end-to-end service activation test",
