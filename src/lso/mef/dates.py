@@ -11,7 +11,9 @@ def utcnow() -> datetime:
 
 def iso(moment: datetime) -> str:
     """One fixed format, so that stored date strings also compare correctly as text."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    utc = moment.astimezone(UTC)
+    # strftime's %Y does not pad years before 1000, which RFC 3339 requires (four digits)
+    return f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def now_iso() -> str:
