@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lso.mef import runtime
@@ -26,7 +26,6 @@ from lso.sof import records, testing
 from lso.sof.activation import fact, presto, remote_step
 from lso.sof.assurance.access import visible_service
 from lso.sof.configuration import InformationRate
-from lso.sof.legato.service_ordering import four_digit_year
 from lso.sof.presto_client import PrestoError
 
 
@@ -47,10 +46,6 @@ class _Configuration(BaseModel):
     evcServiceId: str | None = None
 
 
-def _four_digit_year(moment: datetime | None) -> datetime | None:
-    return four_digit_year(moment) if moment is not None else None
-
-
 class TestJobCreate(BaseModel):
     """Kylie ``TestJob_Common`` as a create request: what must be there before SOF accepts a job."""
 
@@ -64,8 +59,6 @@ class TestJobCreate(BaseModel):
     relatedServiceFrom: _Ref
     relatedServiceTo: _Ref
     serviceSpecificTestJobConfiguration: _Configuration
-
-    _dates = field_validator("requestedStartDateTime", "requestedEndDateTime")(_four_digit_year)
 
 
 def create(session: Session, caller: Caller, parsed: TestJobCreate, base: str) -> Document:

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from lso.mef import runtime
 from lso.mef.body import JsonBody, parse_model
@@ -53,13 +53,6 @@ class _ServiceOrderItemCreate(BaseModel):
     service: _ServiceValue
 
 
-def four_digit_year(moment: datetime) -> datetime:
-    """A date SOF can store and answer as an RFC 3339 ``date-time`` (whose year has four digits)."""
-    if moment.year < 1000:
-        raise ValueError("the year of a date has four digits")
-    return moment
-
-
 class _ServiceOrderCreate(BaseModel):
     """Kylie ``ServiceOrder_Create``: what must be there before SOF acknowledges an order."""
 
@@ -68,8 +61,6 @@ class _ServiceOrderCreate(BaseModel):
     requestedStartDate: datetime
     requestedCompletionDate: datetime
     serviceOrderItem: list[_ServiceOrderItemCreate] = Field(min_length=1)
-
-    _dates = field_validator("requestedStartDate", "requestedCompletionDate")(four_digit_year)
 
 
 def _internal(caller: InternalDep) -> Caller:
