@@ -12,8 +12,8 @@ MEF 10.4 metrics (``metrics.assess``) over stored measurement intervals (``measu
   with the assessment for the record.
 
 The additional end-to-end test (Y.1564, :func:`test_breaches`) reports mean delay and loss of a short
-run; a mean above a delay objective means the percentile is above it too, so the test can show a miss,
-and a test without a miss passes.
+run; a mean above a delay objective means the percentile is above it too, and a loss above C in every Δt
+means no Δt of it is available, so the test can show a miss; a test without a miss passes.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from lso.sof.assurance.measurements import sls_of
 
 _UNIT_S = {"SEC": 1, "MIN": 60, "HOUR": 3600, "DAY": 86_400, "WEEK": 604_800}
 _UNIT_MONTHS = {"MONTH": 1, "YEAR": 12}
+_DELAYS = ("oneWayFrameDelay", "oneWayMeanFrameDelay")
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,8 @@ def judge(service: Document, start: int, end: int) -> Verdict:
 
 
 def detection_window(service: Document, now: float, after: float | None = None) -> tuple[int, int] | None:
-    """The detection window at ``now`` (see the module docstring); None while no interval of it ended."""
+    """The detection window at ``now`` (see the module docstring); None while the intervals of it that
+    ended do not yet cover a run of n Δt."""
     profiles = measurements.profiles_of(service)
     sls = sls_of(service) or {}
     runs = [o.cos.n * o.cos.delta_t_s for o in metrics.sls_objectives(sls)]
@@ -104,7 +106,8 @@ def detection_window(service: Document, now: float, after: float | None = None) 
     start = end - math.ceil(span / step) * step
     if after is not None:
         start = max(start, math.ceil(after / step) * step)
-    return (start, end) if end > start else None
+    # Shorter than a run of n Δt, availability could not change state in it: wait for more intervals.
+    return (start, end) if end - start >= max([step, *runs]) else None
 
 
 def sls_period(service: Document, now: float) -> tuple[int, int] | None:
@@ -141,17 +144,21 @@ def test_breaches(measured: list[PairMeasurement], service: Document) -> list[Do
     """Every (pair, delay or loss objective) the end-to-end test shows missed."""
     found: list[Document] = []
     for o in metrics.sls_objectives(sls_of(service) or {}):
-        limit = o.objective / 1000  # µs → ms
+        limit = (
+            o.objective if o.metric in ("oneWayFrameLossRatio", "oneWayAvailability") else o.objective / 1000
+        )
         for m in measured:
             value = {
                 "oneWayFrameDelay": m.frame_delay_ms,
                 "oneWayMeanFrameDelay": m.frame_delay_ms,
                 "oneWayFrameLossRatio": m.frame_loss_ratio * 100,
             }.get(o.metric)
-            if o.metric == "oneWayFrameLossRatio":
-                limit = o.objective
-            if value is not None and value > limit:
-                unit = "%" if o.metric == "oneWayFrameLossRatio" else "ms"
+            if o.metric == "oneWayAvailability" and m.frame_loss_ratio > o.cos.threshold_c:
+                value = 0.0  # every Δt of the test loses more than C: none of it is available
+            if value is None:
+                continue
+            if value < limit if o.metric == "oneWayAvailability" else value > limit:
+                unit = "ms" if o.metric in _DELAYS else "%"
                 found.append(
                     {
                         "metric": o.metric,
