@@ -28,6 +28,8 @@ from lso.mef.http import MefResponse, no_content
 from lso.security.tokens import InternalDep
 
 PREFIX = "/adagio/v1"
+# What a 503 (an element or the test set busy or out of reach for now) asks the caller to wait.
+RETRY_AFTER_S = 5
 
 
 class CounterRequest(BaseModel):
@@ -78,7 +80,8 @@ def _refusals() -> Iterator[None]:
     try:
         yield
     except DriverError as exc:
-        raise MefError(exc.status, exc.message, code=exc.code) from exc
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.status == 503 else None
+        raise MefError(exc.status, exc.message, code=exc.code, headers=headers) from exc
 
 
 def adagio_router(driver: Driver) -> APIRouter:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import httpx
 from fastapi import APIRouter, Body, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -159,7 +160,11 @@ def _extension_routes(db: Database, services: ConnectivityServices, adagio: Adag
             body = {"serviceId": doc["id"], "aEnd": a, "zEnd": z, "cir": request.cir, "eir": request.eir}
             try:
                 result = adagio.run_test(body)
+            except httpx.TimeoutException as exc:
+                raise _test_set_unavailable(doc["id"], "ECM did not answer in time") from exc
             except AdagioError as exc:
+                if exc.status >= 500:  # the test set busy or an element out of reach: SOF retries
+                    raise _test_set_unavailable(doc["id"], exc.message) from exc
                 raise MefError(
                     409, f"activation test of {doc['id']} failed: {exc.message}", code="conflict"
                 ) from exc
@@ -216,6 +221,16 @@ def _assurance_routes(db: Database, services: ConnectivityServices) -> APIRouter
         return _output({"service": tapi.service(services.get(doc["id"]))})
 
     return router
+
+
+def _test_set_unavailable(service_id: str, reason: str) -> MefError:
+    """A test that could not run yet is passing trouble (503, which SOF retries), not a failed test."""
+    return MefError(
+        503,
+        f"activation test of {service_id} could not run yet: {reason}",
+        code="serviceUnavailable",
+        headers={"Retry-After": "5"},
+    )
 
 
 def _pairs(doc: dict[str, Any]) -> list[tuple[dict[str, str], dict[str, str]]]:

@@ -8,7 +8,15 @@ import subprocess
 import pytest
 
 from lso.db import Database
-from lso.ecm.drivers import CounterQuery, DriverError, ElementConfiguration, Impairment, ServicePort
+from lso.ecm.drivers import (
+    CounterQuery,
+    DriverError,
+    ElementConfiguration,
+    Impairment,
+    ServicePort,
+    ServiceTestRequest,
+)
+from lso.ecm.drivers.linux import driver as linux_driver
 from lso.ecm.drivers.linux.driver import LinuxDriver
 from lso.ecm.drivers.linux.policer import BPF_FS
 from lso.ecm.drivers.linux.probe import run_probe
@@ -193,3 +201,19 @@ def test_a_restarted_driver_keeps_and_reuses_the_spare_bridges(
         assert not spare & _interfaces(restarted, "p-ldn")  # svc-2 took the spare
     finally:
         restarted.stop()
+
+
+def test_a_test_that_cannot_have_the_test_set_in_time_is_refused_as_unavailable(
+    driver: LinuxDriver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queued test answers 503 (retry) within the wait, instead of outlasting its caller's timeout."""
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    monkeypatch.setattr(linux_driver, "TEST_SET_WAIT_S", 0.2)
+    request = ServiceTestRequest(serviceId="svc-1", aEnd=A, zEnd=Z, cir=1_000_000)
+    with driver._test_set:  # another activation test holds the test set
+        with pytest.raises(DriverError) as refused:
+            driver.run_test(request)
+    assert refused.value.status == 503
+    assert refused.value.code == "testSetBusy"
+    assert driver._test_set.acquire(blocking=False)  # the refused test did not keep the test set
+    driver._test_set.release()

@@ -4,6 +4,7 @@ through the UNI's policer, and nothing exceeded the profile."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,3 +72,19 @@ def test_an_epl_order_on_the_linux_network_completes_after_a_real_activation_tes
 def _final(client: httpx.Client, order_id: str) -> dict[str, object] | None:
     order = client.get(f"{ORDERING}/productOrder/{order_id}").json()
     return order if order["state"] in ("completed", "failed", "partial", "rejected") else None
+
+
+def test_three_epl_orders_at_once_all_complete_while_their_activation_tests_queue(data_dir: Path) -> None:
+    """The domain's one test set runs one activation test at a time: the others wait for it (ECM answers
+    a test it cannot start yet with 503, ICM passes that on, SOF retries) instead of failing their order."""
+    with domain_process(data_dir, env={"LSO_NETWORK": "linux"}) as (_process, base_url):
+        acme = party_client(base_url, "acme", "acme-secret")
+        ids = []
+        for _ in range(3):
+            created = acme.post(f"{ORDERING}/productOrder", json=epl_order(cir_mbps=50))
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["id"])
+
+        orders = [wait_until(functools.partial(_final, acme, i), timeout=300) for i in ids]
+
+        assert [order["state"] for order in orders] == ["completed"] * 3, orders

@@ -48,6 +48,10 @@ MEASURE_FRAME_BYTES = 200
 MEASURE_DURATION_S = 0.2
 # How long inject_fault waits for the link monitor to raise the fault's alarm.
 ALARM_WAIT_S = 2.0
+# How long an activation test waits for the test set before ADAGIO answers 503 (the caller retries): a
+# test runs about 10 s (sat.py), and wait + test must stay within the 30 s entity clients wait for an
+# answer, or the caller would give up on a test that still runs and holds the test set.
+TEST_SET_WAIT_S = 12.0
 _CAUSES = {"element": "equipmentFailure", "port": "lossOfSignal", "link": "linkDown"}
 
 
@@ -69,7 +73,8 @@ class LinuxDriver:
         self._held: dict[tuple[str, str], Document] = {}
         # One activation test at a time: a test generates up to 125 % of CIR+EIR from one process, and two
         # at once on a small host would starve each other (and fail services that are fine). A network has
-        # one test set per domain here, as a lab does; tests queue for it.
+        # one test set per domain here, as a lab does; tests queue for it, but only for TEST_SET_WAIT_S:
+        # a caller waiting longer would time out (entity clients wait 30 s) while its test still ran.
         self._test_set = threading.Lock()
 
     # --- life cycle --------------------------------------------------------------------------------
@@ -280,7 +285,11 @@ class LinuxDriver:
             counters = self.policer.counters(ns).get(ifname)
             return counters.green_bytes if counters else 0
 
-        with self._test_set:
+        if not self._test_set.acquire(timeout=TEST_SET_WAIT_S):
+            raise DriverError(
+                503, "the domain's test set is busy with another activation test; retry", "testSetBusy"
+            )
+        try:
             result = sat.activation_test(
                 self.endpoint(request.aEnd),
                 self.endpoint(request.zEnd),
@@ -289,6 +298,8 @@ class LinuxDriver:
                 request.acceptance,
                 green=green_bytes,
             )
+        finally:
+            self._test_set.release()
         return {
             "serviceId": request.serviceId,
             "aEnd": request.aEnd.model_dump(),
