@@ -210,9 +210,9 @@ def test_a_test_that_cannot_have_the_test_set_in_time_is_refused_as_unavailable(
     epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
     monkeypatch.setattr(linux_driver, "TEST_SET_WAIT_S", 0.2)
     request = ServiceTestRequest(serviceId="svc-1", aEnd=A, zEnd=Z, cir=1_000_000)
-    with driver._test_set:  # another activation test holds the test set
-        with pytest.raises(DriverError) as refused:
-            driver.run_test(request)
+    # another activation test holds the test set
+    with driver._test_set, pytest.raises(DriverError) as refused:
+        driver.run_test(request)
     assert refused.value.status == 503
     assert refused.value.code == "testSetBusy"
     assert driver._test_set.acquire(blocking=False)  # the refused test did not keep the test set
