@@ -96,6 +96,9 @@ class SimDriver:
         # takes none unless asked (crash tests use it to stop a domain in the middle of an activation).
         # Kept in memory only: a restarted ECM is fast again.
         self.commit_latency_s = 0.0
+        # The elements' inventory (ports, links) is seeded once and never changes afterwards, so a
+        # configuration call checks against this copy instead of reading the element's row each time.
+        self._inventory: dict[str, Document] = {}
 
     # --- inventory -------------------------------------------------------------------------------
 
@@ -114,8 +117,8 @@ class SimDriver:
         self, element_id: str, service_id: str, config: ElementConfiguration
     ) -> tuple[Document, bool]:
         with self.db.session() as session:
-            element = _element(session, element_id)
-            if f"element:{element_id}" in _active_faults(session):
+            element = self._element(session, element_id)
+            if _fault_active(session, f"element:{element_id}"):
                 raise DriverError(503, f"element {element_id} is unreachable", "elementUnreachable")
             _check_configuration(element, config)
             key = f"{element_id}/{service_id}"
@@ -141,10 +144,16 @@ class SimDriver:
 
     def unconfigure(self, element_id: str, service_id: str) -> None:
         with self.db.session() as session:
-            _element(session, element_id)
+            self._element(session, element_id)
             current = CONFIGURATIONS.find(session, f"{element_id}/{service_id}")
             if current is not None and current["state"] == CONFIGURED:
                 CONFIGURATIONS.put(session, {**current, "state": REMOVED, "removedAt": now_iso()})
+
+    def _element(self, session: Session, element_id: str) -> Document:
+        """The element's inventory (404 if there is no such element), read once per element."""
+        if element_id not in self._inventory:
+            self._inventory[element_id] = _element(session, element_id)
+        return self._inventory[element_id]
 
     def configurations(self, element_id: str) -> list[Document]:
         with self.db.session() as session:
@@ -329,6 +338,12 @@ def _element(session: Session, element_id: str) -> Document:
     if doc is None:
         raise DriverError(404, f"element {element_id} does not exist")
     return doc
+
+
+def _fault_active(session: Session, fault_id: str) -> bool:
+    """One fault by its key: a configuration call reads only its element's, not every fault."""
+    fault = FAULTS.find(session, fault_id)
+    return fault is not None and fault["state"] == ACTIVE
 
 
 def _active_faults(session: Session) -> set[str]:
