@@ -60,7 +60,7 @@ def domain_in_thread(data_dir: Path, **overrides: Any) -> Iterator[Settings]:
     """A demo domain served by uvicorn in a background thread of this process (one per process: DBOS
     is a process-wide singleton)."""
     settings = Settings.load(data_dir, port=free_port(), demo=True, **overrides)
-    server = uvicorn.Server(uvicorn.Config(Domain(settings).app(), port=settings.port, log_level="warning"))
+    server = Domain(settings).server()
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: _healthy(settings.base_url) or not thread.is_alive())

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from lso import partner_cli, sim_cli
 from lso.domain import Domain
@@ -69,7 +68,7 @@ def serve(
     )
     domain = Domain(settings)
     typer.echo(f"lso domain {settings.name} at {settings.base_url}", err=False)
-    uvicorn.run(domain.app(), host=host, port=port, log_level="warning")
+    domain.server().run()
 
 
 @app.command()

@@ -82,7 +82,7 @@ def provider_domain(
     settings = Settings.load(
         data_dir, port=port or _free_port(), demo=True, name="provider", network=network, sls_period_s=2.0
     )
-    server = uvicorn.Server(uvicorn.Config(Domain(settings).app(), port=settings.port, log_level="warning"))
+    server = Domain(settings).server()
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import uvicorn
 from anyio import to_thread
 from dbos import DBOS, DBOSConfig
 from fastapi import FastAPI
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 ENTITIES: list[Entity] = [ecm.ENTITY, icm.ENTITY, sof.ENTITY, bus.ENTITY]
 
 THREADS = 256
+
+# Entities, partners and customers keep pooled connections to a domain; with uvicorn's 5 s default a
+# connection idle that long is closed just as a client reuses it ("Server disconnected").
+KEEP_ALIVE_S = 120
 
 DEMO_CUSTOMERS = {"acme": "acme-secret", "globex": "globex-secret"}
 DEMO_BUYERS = {"carrier-x": "carrier-x-secret"}
@@ -78,6 +83,17 @@ class Domain:
                     entity.seed_demo(session, ctx)
         for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
             entity.start(ctx)
+
+    def server(self) -> uvicorn.Server:
+        """The domain's HTTP server on ``settings.host:settings.port`` (one way for every caller)."""
+        config = uvicorn.Config(
+            self.app(),
+            host=self.settings.host,
+            port=self.settings.port,
+            log_level="warning",
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
+        return uvicorn.Server(config)
 
     def app(self) -> FastAPI:
         app = FastAPI(title=f"lso domain {self.settings.name}", lifespan=self._lifespan)
