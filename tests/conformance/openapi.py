@@ -26,8 +26,9 @@ from jsonschema import Draft4Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-LSO_EXTENSIONS = ("/restconf/operations/lso-", "/mefApi/legato/serviceFeasibility/")
-"""Operations lso adds where MEF defines none (docs/presto.md, docs/legato.md): no official document."""
+LSO_EXTENSIONS = ("/restconf/operations/lso-", "/mefApi/legato/serviceFeasibility/", "/mefApi/adagio/")
+"""Operations lso adds where MEF defines none (docs/presto.md, docs/legato.md, docs/adagio.md): no
+official document."""
 
 MEF_PATH_PREFIXES = ("/mefApi/", "/restconf/")
 MEDIA_TYPE = "application/json;charset=utf-8"

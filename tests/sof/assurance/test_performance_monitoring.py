@@ -90,10 +90,15 @@ def test_on_demand_job_reports_measured_values_and_notifies(
     by_service = acme.get(f"{ALLEGRO_PM}/performanceReport", params={"serviceId": epl}).json()
     # the job's report, besides the on-demand ones the fixture asked while waiting for a first interval
     assert report["id"] in [r["id"] for r in by_service]
-    assert [r["id"] for r in by_service if r.get("performanceJob")] in ([], [report["id"]])
+    # every report names its job: the on-demand ones their own completed on-demand job
+    assert [r["id"] for r in by_service if r["performanceJob"]["performanceJobId"] == job["id"]] == [
+        report["id"]
+    ]
+    on_demand = [r["performanceJob"]["performanceJobId"] for r in by_service if r["id"] != report["id"]]
+    assert all(_job(acme, job_id)["state"] == "completed" for job_id in on_demand)
     query = {"monitoredObject": {"@type": "ServiceRef", "serviceId": epl}, "state": "completed"}
     queried = acme.post(f"{ALLEGRO_PM}/performanceJobComplexQuery", json=query)
-    assert queried.status_code == 200 and [j["id"] for j in queried.json()] == [job["id"]]
+    assert queried.status_code == 200 and {j["id"] for j in queried.json()} == {job["id"], *on_demand}
     assert globex.post(f"{ALLEGRO_PM}/performanceJobComplexQuery", json=query).json() == []
     assert globex.get(f"{ALLEGRO_PM}/performanceJob/{job['id']}").status_code == 404
     assert globex.get(f"{ALLEGRO_PM}/performanceReport/{report['id']}").status_code == 404

@@ -59,6 +59,8 @@ def record_report(
     queue its events; returns the delivery ids to dispatch after commit. Idempotent by report id."""
     if family.reports.find(session, report["id"]) is not None:
         return []
+    if family.job not in report:
+        report[family.job] = family.job_ref(_on_demand_job(family, session, report, party))
     REPORT_STATES.move(report, "inProgress", history=None)
     if content is None:
         REPORT_STATES.move(report, "failed", history=None)
@@ -68,6 +70,42 @@ def record_report(
         report["reportContent"] = content
     family.reports.add(session, report, party=party)
     return announce(family, session, report, party)
+
+
+def _on_demand_job(family: Family, session: Session, report: Document, party: str | None) -> Document:
+    """The completed on-demand job behind a report asked for directly (createPerformanceReport, a TCA).
+
+    Kylie lists every report with the job that produced it, so such a report gets one: its settings are
+    the report's, its schedule the report's timeframe.
+    """
+    ident = str(uuid.uuid5(_NAMESPACE, f"on-demand:{report['id']}"))
+    monitored = report["monitoredObject"][0]
+    timeframe = report["reportingTimeframe"]
+    job: Document = {
+        "id": ident,
+        "href": family.href(irp_of(report), f"{family.job}/{ident}"),
+        "creationDateTime": report["creationDateTime"],
+        "lastTimeModified": report["creationDateTime"],
+        "state": "completed",
+        "description": f"The on-demand job of {family.report} {report['id']}",
+        "monitoredObject": monitored,
+        "performanceProfile": {
+            "@type": "PerformanceProfileValue",
+            "jobType": "on-demand",
+            "granularity": report["granularity"],
+            "reportingPeriod": report["granularity"],
+            "outputFormat": report["outputFormat"],
+            "resultFormat": report["resultFormat"],
+            "serviceSpecificConfiguration": report["serviceSpecificConfiguration"],
+        },
+        "scheduleDefinition": {
+            "scheduleDefinitionStartTime": timeframe["reportingStartDate"],
+            "scheduleDefinitionEndTime": timeframe["reportingEndDate"],
+        },
+    }
+    if family.jobs.find(session, ident) is None:
+        family.jobs.add(session, job, party=party, parent_id=monitored.get("serviceId"))
+    return job
 
 
 def announce(family: Family, session: Session, report: Document, party: str | None) -> list[str]:

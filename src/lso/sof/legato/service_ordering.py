@@ -53,11 +53,38 @@ class _ServiceOrderItemCreate(BaseModel):
     service: _ServiceValue
 
 
+class _Note(BaseModel):
+    """Kylie ``Note_BusSof``: kept on the order and answered back, so it must be well formed."""
+
+    model_config = ConfigDict(extra="allow")
+    author: str
+    date: datetime
+    id: str
+    source: Literal["bus", "sof"]
+    text: str
+
+
+class _RelatedContactInformation(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    emailAddress: str
+    name: str
+    number: str
+    role: str
+    organization: str | None = None
+
+
 class _ServiceOrderCreate(BaseModel):
-    """Kylie ``ServiceOrder_Create``: what must be there before SOF acknowledges an order."""
+    """Kylie ``ServiceOrder_Create``: what must be there before SOF acknowledges an order, and the order
+    properties SOF keeps and answers back (checked so an answer never repeats a malformed one)."""
 
     model_config = ConfigDict(extra="allow")
     externalId: str | None = None
+    description: str | None = None
+    note: list[_Note] | None = None
+    relatedContactInformation: list[_RelatedContactInformation] | None = None
+    # SOF fulfils each order on its own: coordinating with other orders is not offered.
+    coordinatedAction: list[Any] | None = Field(default=None, max_length=0)
+    orderRelationship: list[Any] | None = Field(default=None, max_length=0)
     requestedStartDate: datetime
     requestedCompletionDate: datetime
     serviceOrderItem: list[_ServiceOrderItemCreate] = Field(min_length=1)
