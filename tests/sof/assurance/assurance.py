@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from lso.mef.dates import iso, utcnow
+from tests.harness import wait_until
 from tests.sof.orders import INVENTORY, ORDERING, epl_order
 from tests.sof.test_activation import settled
 
@@ -60,3 +63,27 @@ def job_body(service_id: str, profile: dict[str, Any]) -> dict[str, Any]:
         "scheduleDefinition": {},
         "description": "frame delay and loss of my EPL",
     }
+
+
+def measured_epl(bus: httpx.Client, customer: httpx.Client) -> str:
+    """acme's EPL once its first measurement interval has ended (a report needs one)."""
+    service_id = customer_epl(bus, "acme")
+    wait_until(lambda: _measured_since(customer, service_id, utcnow() - timedelta(seconds=10)), timeout=30)
+    return service_id
+
+
+def _measured_since(client: httpx.Client, service_id: str, start: Any) -> bool:
+    body = {
+        "granularity": duration(10),
+        "monitoredObject": [{"@type": "ServiceRef", "serviceId": service_id}],
+        "outputFormat": "json",
+        "resultFormat": "payload",
+        "reportingTimeframe": {"reportingStartDate": iso(start), "reportingEndDate": iso(utcnow())},
+        "serviceSpecificConfiguration": {
+            "@type": "urn:lso:performance:carrier-ethernet-frame-performance-configuration"
+        },
+    }
+    created = client.post(f"{ALLEGRO_PM}/performanceReport", json=body)
+    assert created.status_code == 201, created.text
+    report = client.get(f"{ALLEGRO_PM}/performanceReport/{created.json()['id']}").json()
+    return bool(report["state"] == "completed")

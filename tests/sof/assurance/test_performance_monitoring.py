@@ -17,9 +17,9 @@ from tests.sof.assurance.assurance import (
     ALLEGRO_PM,
     INTERLUDE_PM,
     LEGATO_PM,
-    customer_epl,
     duration,
     job_body,
+    measured_epl,
     profile_value,
 )
 
@@ -33,26 +33,7 @@ def listener() -> Iterator[EventListener]:
 @pytest.fixture
 def epl(bus: httpx.Client, acme: httpx.Client) -> str:
     """An EPL of acme whose first measurement interval has ended (reports need one)."""
-    service_id = customer_epl(bus, "acme")
-    wait_until(lambda: _measured_since(acme, service_id, utcnow() - timedelta(seconds=10)), timeout=30)
-    return service_id
-
-
-def _measured_since(client: httpx.Client, service_id: str, start: Any) -> bool:
-    body = {
-        "granularity": duration(10),
-        "monitoredObject": [{"@type": "ServiceRef", "serviceId": service_id}],
-        "outputFormat": "json",
-        "resultFormat": "payload",
-        "reportingTimeframe": {"reportingStartDate": iso(start), "reportingEndDate": iso(utcnow())},
-        "serviceSpecificConfiguration": {
-            "@type": "urn:lso:performance:carrier-ethernet-frame-performance-configuration"
-        },
-    }
-    created = client.post(f"{ALLEGRO_PM}/performanceReport", json=body)
-    assert created.status_code == 201, created.text
-    report = client.get(f"{ALLEGRO_PM}/performanceReport/{created.json()['id']}").json()
-    return bool(report["state"] == "completed")
+    return measured_epl(bus, acme)
 
 
 def _job(client: httpx.Client, job_id: str, base: str = ALLEGRO_PM) -> dict[str, Any]:

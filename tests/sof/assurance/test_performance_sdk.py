@@ -8,11 +8,13 @@ import pytest
 from lso.customer.allegro_client import AllegroClient, AllegroError, service_ref
 from lso.domain import DEMO_CUSTOMERS
 from lso.settings import Settings
-from tests.sof.assurance.assurance import customer_epl, profile_value
+from tests.sof.assurance.assurance import measured_epl, profile_value
 
 
-def test_a_customer_monitors_its_epl_with_the_sdk(domain: Settings, bus: httpx.Client) -> None:
-    epl = customer_epl(bus, "acme")
+def test_a_customer_monitors_its_epl_with_the_sdk(
+    domain: Settings, bus: httpx.Client, acme: httpx.Client
+) -> None:
+    epl = measured_epl(bus, acme)
     with AllegroClient(domain.base_url, "acme", DEMO_CUSTOMERS["acme"]) as allegro:
         job = allegro.create_performance_job(
             {
