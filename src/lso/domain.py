@@ -143,6 +143,10 @@ class Domain:
             for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
                 entity.stop(ctx)
             DBOS.destroy(destroy_registry=False)
+            # Workflows still running (an SLS loop, a delivery between retries) are abandoned here and
+            # recovered by the next start; silence what their threads log as they trip over the stopped
+            # DBOS. DBOS(config) sets the level again on the next launch.
+            logging.getLogger("dbos").setLevel(logging.CRITICAL)
             for ctx in self.contexts:
                 ctx.close()
             self.db.dispose()
