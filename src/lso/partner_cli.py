@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lso.bus.partners.api import ADMIN_CLIENT, ADMIN_SECRET_FILE, PREFIX
+from lso.cli_http import call
 from lso.security.client import ClientCredentials
 
 app = typer.Typer(help="Partners this domain buys from over SONATA (MEF 55.0.1 §10.1)", no_args_is_help=True)
@@ -32,18 +33,6 @@ def _admin(url: str, data_dir: Path) -> httpx.Client:
         raise typer.BadParameter(f"{secret_file} does not exist: is the domain's data directory right?")
     auth = ClientCredentials(f"{url}/oauth2/token", ADMIN_CLIENT, secret_file.read_text().strip())
     return httpx.Client(base_url=url, auth=auth, timeout=30)
-
-
-def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
-    try:
-        response = client.request(method, path, **kwargs)
-    except httpx.HTTPError as exc:
-        console.print(f"[red]cannot reach the domain: {exc}[/red]")
-        raise typer.Exit(1) from exc
-    if response.status_code >= 300:
-        console.print(f"[red]{response.status_code}[/red] {response.text}")
-        raise typer.Exit(1)
-    return response.json()
 
 
 def _ennis(values: list[str]) -> list[dict[str, str]]:
@@ -95,7 +84,7 @@ def add(
     if price_ceiling is not None:
         body["policies"]["priceCeiling"] = price_ceiling
     with _admin(url, data_dir) as client:
-        partner = _call(client, "POST", PREFIX, json=body)
+        partner = call(console, client, "POST", PREFIX, json=body)
     if as_json:
         typer.echo(json.dumps(partner, indent=2))
     else:
@@ -108,7 +97,7 @@ def list_partners(
 ) -> None:
     """The registered partners and how far their on-boarding went."""
     with _admin(url, data_dir) as client:
-        partners = _call(client, "GET", PREFIX)
+        partners = call(console, client, "GET", PREFIX)
     if as_json:
         typer.echo(json.dumps(partners, indent=2))
         return
@@ -135,7 +124,7 @@ def show(
 ) -> None:
     """What on-boarding learned about one partner: offerings, terms, quality objectives, sites, policies."""
     with _admin(url, data_dir) as client:
-        partner = _call(client, "GET", f"{PREFIX}/{name}")
+        partner = call(console, client, "GET", f"{PREFIX}/{name}")
     if as_json:
         typer.echo(json.dumps(partner, indent=2))
         return

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import typer
 from rich.console import Console
 
+from lso.cli_http import call
 from lso.security.client import ClientCredentials
 from lso.security.tokens import internal_secret
 
@@ -40,18 +41,6 @@ def internal_client(url: str, data_dir: Path, entity: str = "icm") -> httpx.Clie
     return httpx.Client(base_url=url, auth=auth, timeout=30)
 
 
-def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
-    try:
-        response = client.request(method, path, **kwargs)
-    except httpx.HTTPError as exc:
-        console.print(f"[red]cannot reach the domain: {exc}[/red]")
-        raise typer.Exit(1) from exc
-    if response.status_code >= 300:
-        console.print(f"[red]{response.status_code}[/red] {response.text}")
-        raise typer.Exit(1)
-    return response.json() if response.content else None
-
-
 @app.command()
 def impair(
     target: Annotated[str, typer.Argument(help="An element (pe-ldn-1) or a link (p-ldn--p-man)")],
@@ -64,13 +53,13 @@ def impair(
     """Add delay and/or loss to every frame crossing TARGET (or --clear it)."""
     with internal_client(url, data_dir) as client:
         if clear:
-            _call(client, "DELETE", f"{ADMIN}/impairments/{target}")
+            call(console, client, "DELETE", f"{ADMIN}/impairments/{target}")
             console.print(f"[green]cleared[/green] the impairment of [bold]{target}[/bold]")
             return
         if delay_ms == 0 and loss == 0:
             raise typer.BadParameter("give --delay-ms and/or --loss (or --clear)")
         body = {"extraDelayMs": delay_ms, "lossRatio": loss}
-        _call(client, "PUT", f"{ADMIN}/impairments/{target}", json=body)
+        call(console, client, "PUT", f"{ADMIN}/impairments/{target}", json=body)
     console.print(
         f"[yellow]impaired[/yellow] [bold]{target}[/bold]: +{delay_ms:g} ms, loss {loss:.2%} "
         "— SLS assessment will notice it on its next run"
@@ -90,9 +79,9 @@ def fault(
         raise typer.BadParameter("KIND is link, element or port", param_hint="KIND")
     with internal_client(url, data_dir) as client:
         if clear:
-            _call(client, "DELETE", f"{ADMIN}/faults/{kind}/{target}")
+            call(console, client, "DELETE", f"{ADMIN}/faults/{kind}/{target}")
             console.print(f"[green]repaired[/green] {kind} [bold]{target}[/bold]")
             return
-        alarm = _call(client, "PUT", f"{ADMIN}/faults/{kind}/{target}")
+        alarm = call(console, client, "PUT", f"{ADMIN}/faults/{kind}/{target}")
     cause = alarm.get("probableCause", "") if isinstance(alarm, dict) else ""
     console.print(f"[red]down[/red]: {kind} [bold]{target}[/bold] — alarm {cause} raised")
