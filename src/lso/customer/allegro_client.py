@@ -3,19 +3,15 @@ performance monitoring (profiles, jobs, reports), fault management (jobs, report
 notification hubs.
 
 Written from the official MEF documents, like :mod:`lso.customer.cantata_client`, so it works against
-any ALLEGRO seller. A MEF error answer raises :class:`AllegroError` carrying the MEF error body.
+any ALLEGRO seller. Authentication, error mapping and paging come from :mod:`lso.customer.sdk`; a MEF
+error answer raises :class:`AllegroError` carrying the MEF error body.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
 
-import httpx
-
-from lso.security.client import ClientCredentials
-
-Json = dict[str, Any]
+from lso.customer.sdk import Json, MefApiClient, MefApiError
 
 INVENTORY = "/mefApi/allegro/serviceInventory/v2"
 PERFORMANCE = "/mefApi/allegro/performanceMonitoring/v5"
@@ -32,13 +28,8 @@ HUBS = {
 REPORT_END_STATES = frozenset({"completed", "failed", "rejected"})
 
 
-class AllegroError(Exception):
-    """A MEF error answer: ``status`` and the MEF error body (an object, or an array for 422)."""
-
-    def __init__(self, status: int, body: Any, operation: str) -> None:
-        self.status = status
-        self.body = body
-        super().__init__(f"{operation} answered {status}: {body}")
+class AllegroError(MefApiError):
+    """A MEF error answer of an ALLEGRO API."""
 
 
 def service_ref(service_id: str) -> Json:
@@ -46,31 +37,17 @@ def service_ref(service_id: str) -> Json:
     return {"@type": "ServiceRef", "serviceId": service_id}
 
 
-class AllegroClient:
+class AllegroClient(MefApiClient):
     """The ALLEGRO assurance APIs of one seller, as one customer."""
 
-    def __init__(
-        self, base_url: str, client_id: str, client_secret: str, *, http: httpx.Client | None = None
-    ) -> None:
-        base_url = base_url.rstrip("/")
-        auth = ClientCredentials(f"{base_url}/oauth2/token", client_id, client_secret)
-        self.http = http or httpx.Client(base_url=base_url, auth=auth, timeout=30)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> AllegroClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+    error = AllegroError
 
     # -- service inventory ---------------------------------------------------------------------
     def list_services(self, **filters: str) -> list[Json]:
-        return self._send("GET", f"{INVENTORY}/service", (200,), params=filters)
+        return self._list(f"{INVENTORY}/service", filters)
 
     def retrieve_service(self, service_id: str) -> Json:
-        return self._send("GET", f"{INVENTORY}/service/{service_id}", (200,))
+        return self._get(f"{INVENTORY}/service/{service_id}")
 
     def services_of_product(self, product: Json) -> list[Json]:
         """The services that realise a CANTATA ``product`` (from its product inventory).
@@ -88,35 +65,35 @@ class AllegroClient:
 
     # -- performance monitoring (MEF 133.1) ----------------------------------------------------
     def create_performance_profile(self, profile: Json) -> Json:
-        return self._send("POST", f"{PERFORMANCE}/performanceProfile", (201,), json=profile)
+        return self._post(f"{PERFORMANCE}/performanceProfile", profile)
 
     def create_performance_job(self, job: Json) -> Json:
-        return self._send("POST", f"{PERFORMANCE}/performanceJob", (201,), json=job)
+        return self._post(f"{PERFORMANCE}/performanceJob", job)
 
     def retrieve_performance_job(self, job_id: str) -> Json:
-        return self._send("GET", f"{PERFORMANCE}/performanceJob/{job_id}", (200,))
+        return self._get(f"{PERFORMANCE}/performanceJob/{job_id}")
 
     def list_performance_jobs(self, **filters: str) -> list[Json]:
-        return self._send("GET", f"{PERFORMANCE}/performanceJob", (200,), params=filters)
+        return self._list(f"{PERFORMANCE}/performanceJob", filters)
 
     def suspend_performance_job(self, job_id: str) -> None:
-        self._send("POST", f"{PERFORMANCE}/performanceJob/{job_id}/suspend", (204,))
+        self._act("POST", f"{PERFORMANCE}/performanceJob/{job_id}/suspend")
 
     def resume_performance_job(self, job_id: str) -> None:
-        self._send("POST", f"{PERFORMANCE}/performanceJob/{job_id}/resume", (204,))
+        self._act("POST", f"{PERFORMANCE}/performanceJob/{job_id}/resume")
 
     def cancel_performance_job(self, job_id: str) -> Json:
         ref = {"@type": "PerformanceJobRef", "performanceJobId": job_id}
-        return self._send("POST", f"{PERFORMANCE}/cancelPerformanceJob", (201,), json={"performanceJob": ref})
+        return self._post(f"{PERFORMANCE}/cancelPerformanceJob", {"performanceJob": ref})
 
     def create_performance_report(self, report: Json) -> Json:
-        return self._send("POST", f"{PERFORMANCE}/performanceReport", (201,), json=report)
+        return self._post(f"{PERFORMANCE}/performanceReport", report)
 
     def retrieve_performance_report(self, report_id: str) -> Json:
-        return self._send("GET", f"{PERFORMANCE}/performanceReport/{report_id}", (200,))
+        return self._get(f"{PERFORMANCE}/performanceReport/{report_id}")
 
     def list_performance_reports(self, **filters: str) -> list[Json]:
-        return self._send("GET", f"{PERFORMANCE}/performanceReport", (200,), params=filters)
+        return self._list(f"{PERFORMANCE}/performanceReport", filters)
 
     def wait_for_performance_report(self, job_id: str, timeout: float = 120, interval: float = 0.5) -> Json:
         """Poll until the job has a finished report (for scripts without a notification listener)."""
@@ -135,16 +112,16 @@ class AllegroClient:
 
     # -- fault management and alarms -----------------------------------------------------------
     def create_fault_management_job(self, job: Json) -> Json:
-        return self._send("POST", f"{FAULT}/faultManagementJob", (201,), json=job)
+        return self._post(f"{FAULT}/faultManagementJob", job)
 
     def list_fault_management_reports(self, **filters: str) -> list[Json]:
-        return self._send("GET", f"{FAULT}/faultManagementReport", (200,), params=filters)
+        return self._list(f"{FAULT}/faultManagementReport", filters)
 
     def list_alarms(self, **filters: str) -> list[Json]:
-        return self._send("GET", f"{ALARM}/alarm", (200,), params=filters)
+        return self._list(f"{ALARM}/alarm", filters)
 
     def retrieve_alarm(self, alarm_id: str) -> Json:
-        return self._send("GET", f"{ALARM}/alarm/{alarm_id}", (200,))
+        return self._get(f"{ALARM}/alarm/{alarm_id}")
 
     # -- notifications -------------------------------------------------------------------------
     def register_listener(self, api: str, callback: str, query: str | None = None) -> Json:
@@ -152,18 +129,7 @@ class AllegroClient:
         body: Json = {"callback": callback}
         if query:
             body["query"] = query
-        return self._send("POST", f"{HUBS[api]}/hub", (201,), json=body)
+        return self._post(f"{HUBS[api]}/hub", body)
 
     def unregister_listener(self, api: str, hub_id: str) -> None:
-        self._send("DELETE", f"{HUBS[api]}/hub/{hub_id}", (204,))
-
-    # -- transport -----------------------------------------------------------------------------
-    def _send(self, method: str, path: str, expect: tuple[int, ...], **kwargs: Any) -> Any:
-        response = self.http.request(method, path, **kwargs)
-        if response.status_code not in expect:
-            try:
-                detail: Any = response.json()
-            except ValueError:
-                detail = response.text
-            raise AllegroError(response.status_code, detail, f"{method} {path}")
-        return response.json() if response.content else None
+        self._act("DELETE", f"{HUBS[api]}/hub/{hub_id}")

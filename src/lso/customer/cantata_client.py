@@ -2,21 +2,18 @@
 product order, product inventory and notification hubs.
 
 Written from the official MEF documents (paths, operation names, bodies are plain MEF JSON) so it works
-against any CANTATA seller, not only lso. It authenticates with OAuth2 client credentials; a MEF error
-answer raises :class:`CantataError` carrying the MEF error body.
+against any CANTATA seller, not only lso. Authentication, error mapping and paging come from
+:mod:`lso.customer.sdk`; a MEF error answer raises :class:`CantataError` carrying the MEF error body.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Collection
-from typing import Any
 
-import httpx
+from lso.customer.sdk import Json, MefApiClient, MefApiError
 
-from lso.security.client import ClientCredentials
-
-Json = dict[str, Any]
+__all__ = ["ORDER_END_STATES", "CantataClient", "CantataError", "Json"]
 
 PRODUCT_CATALOG = "/mefApi/cantata/productCatalog/v4"
 GEOGRAPHIC_ADDRESS = "/mefApi/cantata/geographicAddressManagement/v2"
@@ -38,39 +35,14 @@ HUBS = {
 ORDER_END_STATES = frozenset({"completed", "failed", "partial", "rejected", "cancelled"})
 
 
-class CantataError(Exception):
-    """A MEF error answer: ``status`` and the MEF error body (an object, or an array for 422)."""
-
-    def __init__(self, status: int, body: Any, operation: str) -> None:
-        self.status = status
-        self.body = body
-        super().__init__(f"{operation} answered {status}: {body}")
+class CantataError(MefApiError):
+    """A MEF error answer of a CANTATA API."""
 
 
-class CantataClient:
+class CantataClient(MefApiClient):
     """The CANTATA APIs of one seller, as one buyer (customer)."""
 
-    def __init__(
-        self,
-        base_url: str,
-        client_id: str,
-        client_secret: str,
-        *,
-        timeout: float = 30,
-        http: httpx.Client | None = None,
-    ) -> None:
-        base_url = base_url.rstrip("/")
-        auth = ClientCredentials(f"{base_url}/oauth2/token", client_id, client_secret)
-        self.http = http or httpx.Client(base_url=base_url, auth=auth, timeout=timeout)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> CantataClient:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
+    error = CantataError
 
     # -- product catalog (MEF 127) -------------------------------------------------------------
     def list_product_offerings(self, **filters: str) -> list[Json]:
@@ -171,35 +143,4 @@ class CantataClient:
         return self._post(f"{HUBS[api]}/hub", body)
 
     def unregister_listener(self, api: str, hub_id: str) -> None:
-        self._send("DELETE", f"{HUBS[api]}/hub/{hub_id}", expect=(204,))
-
-    # -- transport -----------------------------------------------------------------------------
-    def _get(self, path: str) -> Json:
-        body: Json = self._send("GET", path, expect=(200,)).json()
-        return body
-
-    def _list(self, path: str, filters: dict[str, str]) -> list[Json]:
-        """Every page of a list (offset/limit paging, X-Total-Count)."""
-        items: list[Json] = []
-        while True:
-            params = {**filters, "offset": str(len(items)), "limit": "100"}
-            response = self._send("GET", path, expect=(200,), params=params)
-            page: list[Json] = response.json()
-            items.extend(page)
-            total = int(response.headers.get("X-Total-Count", len(items)))
-            if not page or len(items) >= total:
-                return items
-
-    def _post(self, path: str, body: Json) -> Json:
-        created: Json = self._send("POST", path, expect=(201,), json=body).json()
-        return created
-
-    def _send(self, method: str, path: str, expect: tuple[int, ...], **kwargs: Any) -> httpx.Response:
-        response = self.http.request(method, path, **kwargs)
-        if response.status_code not in expect:
-            try:
-                detail: Any = response.json()
-            except ValueError:
-                detail = response.text
-            raise CantataError(response.status_code, detail, f"{method} {path}")
-        return response
+        self._act("DELETE", f"{HUBS[api]}/hub/{hub_id}")
