@@ -433,26 +433,30 @@ def _trace(session: Session, service_id: str, a_end: ServicePort, z_end: Service
     A neighbour forwards only if it holds the service and names this element back; an element without
     the configuration breaks the path (a 409: the service is not fully configured).
     """
-    configs = {
-        c["element"]: c
-        for c in CONFIGURATIONS.all(session)
-        if c["serviceId"] == service_id and c["state"] == CONFIGURED
-    }
-    for end in (a_end, z_end):
-        if end.element not in configs or not any(
-            p["port"] == end.port for p in configs[end.element]["uniPorts"]
-        ):
+    configs: dict[str, Document | None] = {}
+
+    def held(element: str) -> Document | None:
+        # Read element by element along the path: the cost follows the path, not the number of services.
+        if element not in configs:
+            doc = CONFIGURATIONS.find(session, f"{element}/{service_id}")
+            configs[element] = doc if doc is not None and doc["state"] == CONFIGURED else None
+        return configs[element]
+
+    ends = [(end, held(end.element)) for end in (a_end, z_end)]
+    for end, config in ends:
+        if config is None or not any(p["port"] == end.port for p in config["uniPorts"]):
             raise DriverError(
                 409, f"{end.element}/{end.port} holds no configuration of service {service_id}", "conflict"
             )
     previous: dict[str, str | None] = {a_end.element: None}
-    queue = deque([a_end.element])
+    queue = deque([(a_end.element, ends[0][1])])
     while queue:
-        current = queue.popleft()
-        for peer in configs[current]["nniPeers"]:
-            if peer in configs and current in configs[peer]["nniPeers"] and peer not in previous:
+        current, config = queue.popleft()
+        for peer in config["nniPeers"] if config else ():
+            peer_config = held(peer)
+            if peer_config is not None and current in peer_config["nniPeers"] and peer not in previous:
                 previous[peer] = current
-                queue.append(peer)
+                queue.append((peer, peer_config))
     if z_end.element not in previous:
         raise DriverError(
             409, f"service {service_id} does not reach {z_end.element} from {a_end.element}", "conflict"
