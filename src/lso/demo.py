@@ -170,24 +170,27 @@ def epl_products(
     ]
 
 
-def qualify(client: CantataClient, customer: str, sites: tuple[str, str], offerings: Offerings) -> Json:
-    items = [
+def _epl_items(sites: tuple[str, str], offerings: Offerings, relationship: str, **fields: str) -> list[Json]:
+    """The items of an EPL POQ, quote or order: the same three products; only the name of the item
+    relationship (``relationship``) and the extra item ``fields`` differ between the three bodies."""
+    return [
         {
             "id": item_id,
             "action": "add",
+            **fields,
             "product": product,
             **(
-                {
-                    "qualificationItemRelationship": [
-                        {"id": u, "relationshipType": "CONNECTS_TO_UNI"} for u in unis
-                    ]
-                }
+                {relationship: [{"id": u, "relationshipType": "CONNECTS_TO_UNI"} for u in unis]}
                 if unis
                 else {}
             ),
         }
         for item_id, product, unis in epl_products(*sites, offerings)
     ]
+
+
+def qualify(client: CantataClient, customer: str, sites: tuple[str, str], offerings: Offerings) -> Json:
+    items = _epl_items(sites, offerings, "qualificationItemRelationship")
     return client.create_poq(
         {
             "instantSyncQualification": True,
@@ -199,19 +202,7 @@ def qualify(client: CantataClient, customer: str, sites: tuple[str, str], offeri
 
 
 def quote(client: CantataClient, customer: str, sites: tuple[str, str], offerings: Offerings) -> Json:
-    items = [
-        {
-            "id": item_id,
-            "action": "add",
-            "product": product,
-            **(
-                {"quoteItemRelationship": [{"id": u, "relationshipType": "CONNECTS_TO_UNI"} for u in unis]}
-                if unis
-                else {}
-            ),
-        }
-        for item_id, product, unis in epl_products(*sites, offerings)
-    ]
+    items = _epl_items(sites, offerings, "quoteItemRelationship")
     return client.create_quote(
         {
             "instantSyncQuote": True,
@@ -224,24 +215,7 @@ def quote(client: CantataClient, customer: str, sites: tuple[str, str], offering
 
 def order(client: CantataClient, customer: str, sites: tuple[str, str], offerings: Offerings) -> Json:
     requested = later(days=REQUESTED_LEAD_TIME_DAYS)
-    items = [
-        {
-            "id": item_id,
-            "action": "add",
-            "requestedCompletionDate": requested,
-            "product": product,
-            **(
-                {
-                    "productOrderItemRelationship": [
-                        {"id": u, "relationshipType": "CONNECTS_TO_UNI"} for u in unis
-                    ]
-                }
-                if unis
-                else {}
-            ),
-        }
-        for item_id, product, unis in epl_products(*sites, offerings)
-    ]
+    items = _epl_items(sites, offerings, "productOrderItemRelationship", requestedCompletionDate=requested)
     return client.create_product_order(
         {
             "externalId": f"{customer}-{uuid.uuid4().hex[:10]}",
