@@ -73,14 +73,23 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+DEMO_SLS_PERIOD_S = 2.0
+"""The demo assesses every SLS every two seconds so that a degradation is seen within the demo's time."""
+
+
 @contextmanager
 def provider_domain(
-    data_dir: Path, port: int, network: str = "sim"
+    data_dir: Path, port: int, network: str = "sim", sls_period_s: float = DEMO_SLS_PERIOD_S
 ) -> Iterator[tuple[Settings, uvicorn.Server]]:
     """A demo provider domain served by uvicorn in a thread of this process; on the linux network its
     namespaces are removed when it stops (its data directory is temporary, nothing could reuse them)."""
     settings = Settings.load(
-        data_dir, port=port or _free_port(), demo=True, name="provider", network=network, sls_period_s=2.0
+        data_dir,
+        port=port or _free_port(),
+        demo=True,
+        name="provider",
+        network=network,
+        sls_period_s=sls_period_s,
     )
     server = Domain(settings).server()
     thread = threading.Thread(target=server.run, daemon=True)
