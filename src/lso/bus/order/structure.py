@@ -23,6 +23,7 @@ from lso.bus.irp import SellerIrp
 from lso.bus.order.model import GeographicAddressRef, GeographicSiteRef, ProductOrderCreate
 from lso.bus.order.records import PRODUCTS, REALIZATIONS
 from lso.bus.partners import offnet_order
+from lso.bus.partners.offnet import sonata_partners
 from lso.bus.products import (
     ACCESS_ELINE_OVC,
     ENNI,
@@ -34,6 +35,7 @@ from lso.bus.products import (
     EvcConfiguration,
     validate_configuration,
 )
+from lso.db import Database
 from lso.mef.errors import Issue, MefError
 from lso.mef.store import Document
 
@@ -103,8 +105,34 @@ class Plan:
         }
 
 
-def analyse(session: Session, party: str, order: ProductOrderCreate, irp: SellerIrp) -> Plan:
-    """Check ``order`` item by item; a :class:`Plan` with no issues can be fulfilled."""
+def locate_partner_sites(db: Database, order: ProductOrderCreate) -> dict[str, Document]:
+    """Per subscriber UNI item to install at a place that is not ours, the partner with a site there
+    (MEF 55.0.1 §10.2 step 6). The partners are asked over the network, so this runs before the order's
+    transaction opens: a slow partner then holds no database lock (and no other writer) back."""
+    wanted = {}
+    with db.read() as session:
+        for item in order.productOrderItem:
+            configuration = item.product.productConfiguration or {}
+            installs = [p.place for p in item.product.place or [] if p.role == INSTALL_LOCATION]
+            if item.action != "add" or configuration.get("@type") != SUBSCRIBER_UNI or len(installs) != 1:
+                continue
+            if site_of(session, installs[0]) is None:
+                wanted[item.id] = installs[0].model_dump(by_alias=True, exclude_none=True)
+        partners = sonata_partners(session) if wanted else []
+    found = {item_id: offnet_order.partner_for_place(partners, place) for item_id, place in wanted.items()}
+    return {item_id: partner for item_id, partner in found.items() if partner is not None}
+
+
+def analyse(
+    session: Session,
+    party: str,
+    order: ProductOrderCreate,
+    irp: SellerIrp,
+    partner_sites: dict[str, Document] | None = None,
+) -> Plan:
+    """Check ``order`` item by item; a :class:`Plan` with no issues can be fulfilled. ``partner_sites``
+    (see :func:`locate_partner_sites`) says which UNI items a partner serves."""
+    partner_sites = partner_sites or {}
     issues: list[Issue] = []
     plans: list[ItemPlan] = []
     schemas = _schemas(order)
@@ -181,9 +209,7 @@ def analyse(session: Session, party: str, order: ProductOrderCreate, irp: Seller
             continue
         plan = ItemPlan(item.id, configuration["@type"])
         if plan.is_uni:
-            plan.partner = (
-                _partner_site(session, item.product.place or []) if plan.schema == SUBSCRIBER_UNI else None
-            )
+            plan.partner = partner_sites.get(item.id) if plan.schema == SUBSCRIBER_UNI else None
             if plan.partner is None:
                 plan.site_id = _install_site(
                     session, item.product.place or [], f"{pointer}/product/place", issues
@@ -357,14 +383,6 @@ def _install_site(session: Session, related: list[Any], pointer: str, issues: li
             )
         )
     return site_id
-
-
-def _partner_site(session: Session, related: list[Any]) -> dict[str, Any] | None:
-    """The partner that serves a UNI at a place that is not ours (MEF 55.0.1 §10.2 step 6)."""
-    installs = [p.place for p in related if p.role == INSTALL_LOCATION]
-    if len(installs) != 1 or site_of(session, installs[0]) is not None:
-        return None
-    return offnet_order.partner_for_place(session, installs[0].model_dump(by_alias=True, exclude_none=True))
 
 
 def _plan_partner_shares(plans: list[ItemPlan], index: dict[str, int], issues: list[Issue]) -> None:

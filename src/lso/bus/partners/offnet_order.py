@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from lso.bus.order.inventory import product_id
 from lso.bus.order.records import PRODUCTS
-from lso.bus.partners.offnet import OVC_ITEM, UNI_ITEM, locate_among, sonata_partners
+from lso.bus.partners.offnet import OVC_ITEM, UNI_ITEM, locate_among
 from lso.bus.partners.registry import PARTNERS
 from lso.bus.products import EvcConfiguration, validate_configuration
 from lso.footprint import named_footprint
@@ -31,9 +31,10 @@ the EPL's product specification defines, so a name of our own that says what it 
 INVENTORY = "/mefApi/sonata/productInventory/v8"
 
 
-def partner_for_place(session: Session, place: dict[str, Any]) -> Document | None:
-    """``{partnerId, siteId, enni}`` when a partner has a site at ``place`` (which is not one of ours)."""
-    where = locate_among(sonata_partners(session), place)
+def partner_for_place(partners: list[Document], place: dict[str, Any]) -> Document | None:
+    """``{partnerId, siteId, enni}`` when one of ``partners`` has a site at ``place`` (not one of ours).
+    It may ask the partners over the network: never call it inside a database transaction."""
+    where = locate_among(partners, place)
     if where is None:
         return None
     return {
