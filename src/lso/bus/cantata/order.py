@@ -27,7 +27,7 @@ from lso.bus.order.records import (
     matching_page,
     order_href,
 )
-from lso.bus.order.structure import analyse
+from lso.bus.order.structure import analyse, locate_partner_sites
 from lso.entity import EntityContext
 from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import iso, normalise, now_iso
@@ -87,8 +87,9 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
     @api.post("/productOrder", status_code=201)
     def create_product_order(body: JsonBody, caller: CallerDep) -> MefResponse:
         request_model = parse_model(ProductOrderCreate, body)
+        partner_sites = locate_partner_sites(ctx.db, request_model)  # network calls: outside the transaction
         with ctx.db.session() as session:
-            plan = analyse(session, caller.party_id, request_model, irp)
+            plan = analyse(session, caller.party_id, request_model, irp, partner_sites)
             if plan.issues:
                 raise unprocessable(*plan.issues)
             order = _acknowledged(request_model, irp)
