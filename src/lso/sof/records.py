@@ -135,14 +135,7 @@ def add_service(session: Session, party: str | None, service: Document) -> list[
         return []
     service["href"] = service_href(service["id"])
     SERVICES.add(session, service, party=party)
-    return publish(
-        session,
-        INVENTORY_EVENTS,
-        party,
-        "serviceCreateEvent",
-        {"id": service["id"], "href": service["href"]},
-        event_id=f"{service['id']}:create",
-    )
+    return _publish_service_event(session, service, "serviceCreateEvent", f"{service['id']}:create")
 
 
 def move_service(session: Session, service: Document, state: str) -> list[str]:
@@ -153,15 +146,19 @@ def move_service(session: Session, service: Document, state: str) -> list[str]:
     if state == "terminated":
         service["endDate"] = now_iso()
     SERVICES.put(session, service)
-    event = {"id": service["id"], "href": service["href"], "state": state}
-    return publish(
-        session,
-        INVENTORY_EVENTS,
-        SERVICES.party_of(session, service["id"]),
-        "serviceStateChangeEvent",
-        event,
-        event_id=f"{service['id']}:state:{state}",
+    return _publish_service_event(
+        session, service, "serviceStateChangeEvent", f"{service['id']}:state:{state}", state=state
     )
+
+
+def _publish_service_event(
+    session: Session, service: Document, event_type: str, event_id: str, **detail: str
+) -> list[str]:
+    """The service inventory publishes service events on every IRP that serves it. It reads this module,
+    so it is imported when first used rather than at import time."""
+    from lso.sof.legato.service_inventory import publish_service_event
+
+    return publish_service_event(session, service, event_type, event_id, **detail)
 
 
 def characteristic(service: Document, name: str, value: Any) -> None:
