@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from lso.entity import EntityContext
 from lso.mef import runtime
-from lso.mef.notifications import dispatch, publish
+from lso.mef.notifications import dispatch
 from lso.mef.store import Document
 from lso.sof import activation, records
 from lso.sof.activation import (
@@ -41,6 +41,7 @@ from lso.sof.configuration import (
     TerminationError,
     changes_of,
 )
+from lso.sof.legato.service_inventory import publish_service_event
 from lso.sof.presto_client import PrestoError
 
 _UNCHANGEABLE = ("evcType", "maximumFrameSize", "listOfCosNames")
@@ -234,13 +235,11 @@ def record_modification(order_id: str, change: ServiceChange) -> list[str]:
         if service["serviceConfiguration"]["identifier"] is None:
             service["serviceConfiguration"].pop("identifier")
         records.SERVICES.put(session, service)
-        ids = publish(
+        ids = publish_service_event(
             session,
-            records.INVENTORY_EVENTS,
-            records.SERVICES.party_of(session, service["id"]),
+            service,
             "serviceAttributeValueChangeEvent",
-            {"id": service["id"], "href": service["href"]},
-            event_id=f"{service['id']}:modified:{order_id}:{change.item_id}",
+            f"{service['id']}:modified:{order_id}:{change.item_id}",
         )
         ids += records.move_item(session, order, change.item_id, "completed")
         records.ORDERS.put(session, order)
