@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lso.ecm.drivers.linux.hosts import HOST_IFINDEX, HostPool
 from lso.ecm.drivers.linux.rtnl import NetlinkError, Rtnl
 
 NETNS_DIR = Path("/run/netns")
@@ -33,8 +34,6 @@ MNT_DETACH = 2
 IFF_UP = 0x1
 IFF_LOWER_UP = 0x10000
 RTMGRP_LINK = 0x1
-# A customer-edge host's namespace holds loopback (1) and, created next, its UNI end (2).
-HOST_IFINDEX = 2
 # How long creating an interface waits for one of the same name that the kernel is still destroying.
 GONE_WAIT_S = 1.0
 # Interfaces of removed services wait in this group (above any VNI) to be deleted together: the kernel
@@ -114,9 +113,8 @@ class Kernel:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{prefix}-kernel")
         self._thread: threading.Thread | None = None
         self._namespaces: dict[str, Namespace] = {}
-        # Customer-edge hosts being created: their socket, until their interface is configured.
-        self._hosts: dict[str, Rtnl] = {}
         self._host = os.open("/proc/self/ns/net", os.O_RDONLY)
+        self._pool: HostPool | None = None
         self._reaping: threading.Timer | None = None
 
     # --- running on the kernel thread --------------------------------------------------------------
@@ -242,12 +240,11 @@ class Kernel:
             for ns in self._namespaces.values():
                 ns.nl.close()
             self._namespaces.clear()
-            for host in self._hosts.values():
-                host.close()
-            self._hosts.clear()
 
         if self._reaping is not None:
             self._reaping.cancel()
+        if self._pool is not None:
+            self._pool.close()
         self.call(close_all)
         self._executor.shutdown(wait=True)
         os.close(self._host)
@@ -269,23 +266,17 @@ class Kernel:
         end down. An interface of the same name the kernel is still destroying is waited for."""
         self._unreaped(a, a_name)
         a_index = a.allocate()
-        deadline = time.monotonic() + GONE_WAIT_S
-        while True:
-            try:
-                a.nl.veth_add(
-                    a_name,
-                    z_name,
-                    z_netns,
-                    index=a_index,
-                    master=a.index(master) if master else 0,
-                    group=group,
-                    mtu=mtu,
-                )
-                break
-            except NetlinkError as exc:
-                if exc.code != errno.EEXIST or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.005)
+        self._until_free(
+            lambda: a.nl.veth_add(
+                a_name,
+                z_name,
+                z_netns,
+                index=a_index,
+                master=a.index(master) if master else 0,
+                group=group,
+                mtu=mtu,
+            )
+        )
         a.interfaces[a_name] = Interface(a_index, master, True, group)
         z = self._namespaces.get(z_netns)
         if z is not None:
@@ -295,22 +286,82 @@ class Kernel:
                 raise KernelError(f"{z_name} did not appear in {z_netns}")
             z.interfaces[z_name] = Interface(found["index"], None, False)
 
-    def add_host(self, name: str, ifname: str, address: str, prefixlen: int) -> None:
-        """Configure the customer-edge host ``name`` (just created, see :meth:`create_host`): its only
-        interface ``ifname`` is the second of the namespace, so it needs no look-up."""
-        host = self._hosts.pop(name)
-        try:
-            host.addr_add(HOST_IFINDEX, address, prefixlen)
-            host.link_set(HOST_IFINDEX, up=True)
-        finally:
-            host.close()
+    def keep_hosts(self, size: int, ifname: str) -> None:
+        """Keep ``size`` customer-edge hosts ready (their interface ``ifname``) for :meth:`add_host`."""
+        if self._pool is None:
+            self._pool = HostPool(
+                self.prefix,
+                size,
+                ifname,
+                lambda name: self._socket_in(name, create=True),
+                self.remove_namespace,
+            )
+            self._pool.start()
 
-    def create_host(self, name: str) -> None:
-        """A fresh namespace with loopback up, for a customer-edge host; :meth:`add_host` completes it."""
-        self.remove_namespace(name)
-        host = Rtnl(self._socket_in(name, create=True))
-        host.link_set(1, up=True)
-        self._hosts[name] = host
+    def add_host(
+        self,
+        ns: Namespace,
+        ifname: str,
+        host: str,
+        address: str,
+        prefixlen: int,
+        *,
+        master: str,
+        group: int,
+        host_ifname: str,
+    ) -> None:
+        """A customer-edge host: namespace ``host`` (afresh) whose ``host_ifname`` at ``address`` is the far
+        end of ``ifname`` in ``ns``, up and a port of ``master``. A ready host is taken when there is one:
+        its veth end moves into ``ns`` (one request) and its namespace is mounted under ``host``."""
+        self.remove_namespace(host)  # a CE host without its UNI is a leftover
+        self._unreaped(ns, ifname)
+        ready = self._pool.take() if self._pool is not None else None
+        if ready is None:
+            nl = Rtnl(self._socket_in(host, create=True))
+            nl.link_set(1, up=True)
+            self.add_veth(ns, ifname, host, host_ifname, master=master, group=group)
+        else:
+            nl = ready.nl
+            self._rename_namespace(ready.name, host)
+            index = ns.allocate()
+            fd = os.open(NETNS_DIR / ns.name, os.O_RDONLY)
+            try:
+                nl.link_set(ready.uplink, netns_fd=fd, new_index=index, master=ns.index(master), group=group)
+            finally:
+                os.close(fd)
+            ns.interfaces[ifname] = Interface(index, master, False, group)
+            self._until_free(lambda: self.set_name(ns, index, ifname, up=True))
+        try:
+            nl.addr_add(HOST_IFINDEX, address, prefixlen)
+            nl.link_set(HOST_IFINDEX, up=True)
+        finally:
+            nl.close()
+
+    def set_name(self, ns: Namespace, index: int, ifname: str, up: bool) -> None:
+        ns.nl.link_set(index, ifname=ifname, up=up)
+        ns.interfaces[ifname].up = up
+
+    def _rename_namespace(self, old: str, new: str) -> None:
+        """Mount namespace ``old`` under the name ``new`` instead (a mount point cannot be renamed)."""
+        path = NETNS_DIR / new
+        path.touch()
+        _check(
+            _libc.mount(str(NETNS_DIR / old).encode(), str(path).encode(), b"none", MS_BIND, None), "mount"
+        )
+        self.remove_namespace(old)
+
+    @staticmethod
+    def _until_free(request: Callable[[], None]) -> None:
+        """Send ``request``, again while the kernel still destroys an interface of the same name."""
+        deadline = time.monotonic() + GONE_WAIT_S
+        while True:
+            try:
+                request()
+                return
+            except NetlinkError as exc:
+                if exc.code != errno.EEXIST or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     def add_bridge(self, ns: Namespace, name: str, group: int = 0) -> None:
         """A bridge, up: a spare one renamed when the namespace has one, else a new one."""

@@ -27,6 +27,8 @@ UNDERLAY = ipaddress.IPv4Address("172.16.0.0")
 VXLAN_PORT = 4789
 LINK_MTU = 9000
 CE_IFNAME = "eth0"
+# Customer-edge hosts kept ready (hosts.py): two per EPL, so a burst of 16 EPLs never waits for one.
+READY_HOSTS = 32
 
 
 def prefix_of(data_dir: Path) -> str:
@@ -188,11 +190,12 @@ class DataPlane:
                 self.kernel.remove_namespace(self.topology.ce_ns(element, "uni-" + name[1:]))
 
     def _add_uni(self, element: str, ns: Namespace, port: str, vni: int) -> None:
-        ce = self.topology.ce_ns(element, port)
-        self.kernel.create_host(ce)  # afresh: a CE host without its UNI is a leftover
         name = uni_ifname(port)
-        self.kernel.add_veth(ns, name, ce, CE_IFNAME, master=bridge_ifname(vni), group=vni)
-        self.kernel.add_host(ce, CE_IFNAME, self.topology.ce_address(element, port), 8)
+        address = self.topology.ce_address(element, port)
+        ce = self.topology.ce_ns(element, port)
+        self.kernel.add_host(
+            ns, name, ce, address, 8, master=bridge_ifname(vni), group=vni, host_ifname=CE_IFNAME
+        )
         self.watched[(ns.name, name)] = f"port:{element}/{port}"
 
     def _remove_member(self, element: str, ns: Namespace, name: str) -> None:
@@ -237,6 +240,8 @@ class DataPlane:
             kind, _, target = fault.partition(":")
             if kind in ("element", "port"):
                 self.set_fault(kind, target, down=True)
+        # Only now: the namespaces of hosts made earlier would look like leftovers to the sweep above.
+        self.kernel.keep_hosts(READY_HOSTS, CE_IFNAME)
 
     # --- faults ------------------------------------------------------------------------------------------
 
