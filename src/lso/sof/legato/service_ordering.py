@@ -3,9 +3,10 @@ and INTERLUDE v1, where a partner provider's SOF orders its share directly (step
 implementation mounted per IRP with its access rule. An INTERLUDE caller is a buyer provider and sees only
 its own orders; its orders' events go to its INTERLUDE hubs and, over LEGATO, to this domain's BUS.
 
-Only the shape of ``ServiceOrder_Create`` is checked here (a MEF 400/422 at once); the service
-configurations are validated by the activation workflow after acknowledgement, which moves a bad order to
-``rejected`` with a ``terminationError`` rather than answering an HTTP error.
+``ServiceOrder_Create`` is checked here (a MEF 400/422 at once) and SOF keeps only what it checked
+(:mod:`lso.sof.legato.service_order_model`); the service configurations are validated by the activation
+workflow after acknowledgement, which moves a bad order to ``rejected`` with a ``terminationError``
+rather than answering an HTTP error.
 """
 
 from __future__ import annotations
@@ -13,11 +14,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
 
 from lso.mef import runtime
 from lso.mef.body import JsonBody, parse_model
@@ -29,6 +27,7 @@ from lso.mef.paging import list_page
 from lso.mef.store import Document
 from lso.security.tokens import Caller, CallerDep, InternalDep
 from lso.sof import change, interlude_client, records
+from lso.sof.legato.service_order_model import LegatoServiceOrderCreate, ServiceOrderCreate
 
 _NAMESPACE = uuid.UUID("3a1d9a0c-51e2-4c4e-8d0b-6f7f0f4b9c21")
 _FILTERS = {
@@ -39,55 +38,6 @@ _FILTERS = {
     "expectedCompletionDate",
     "startDate",
 }
-
-
-class _ServiceValue(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    serviceConfiguration: dict[str, Any] | None = None
-
-
-class _ServiceOrderItemCreate(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str = Field(min_length=1)
-    action: Literal["add", "modify", "delete"]
-    service: _ServiceValue
-
-
-class _Note(BaseModel):
-    """Kylie ``Note_BusSof``: kept on the order and answered back, so it must be well formed."""
-
-    model_config = ConfigDict(extra="allow")
-    author: str
-    date: datetime
-    id: str
-    source: Literal["bus", "sof"]
-    text: str
-
-
-class _RelatedContactInformation(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    emailAddress: str
-    name: str
-    number: str
-    role: str
-    organization: str | None = None
-
-
-class _ServiceOrderCreate(BaseModel):
-    """Kylie ``ServiceOrder_Create``: what must be there before SOF acknowledges an order, and the order
-    properties SOF keeps and answers back (checked so an answer never repeats a malformed one)."""
-
-    model_config = ConfigDict(extra="allow")
-    externalId: str | None = None
-    description: str | None = None
-    note: list[_Note] | None = None
-    relatedContactInformation: list[_RelatedContactInformation] | None = None
-    # SOF fulfils each order on its own: coordinating with other orders is not offered.
-    coordinatedAction: list[Any] | None = Field(default=None, max_length=0)
-    orderRelationship: list[Any] | None = Field(default=None, max_length=0)
-    requestedStartDate: datetime
-    requestedCompletionDate: datetime
-    serviceOrderItem: list[_ServiceOrderItemCreate] = Field(min_length=1)
 
 
 def _internal(caller: InternalDep) -> Caller:
@@ -109,17 +59,23 @@ class OrderingMount:
     events: NotificationApi
     tag: str
     authorise: Callable[..., Caller]
+    model: type[ServiceOrderCreate]
 
 
 MOUNTS = (
     OrderingMount(
-        records.ORDERING_BASE, records.ORDERING_EVENTS, "LEGATO serviceOrderingManagement", _internal
+        records.ORDERING_BASE,
+        records.ORDERING_EVENTS,
+        "LEGATO serviceOrderingManagement",
+        _internal,
+        LegatoServiceOrderCreate,
     ),
     OrderingMount(
         records.INTERLUDE_ORDERING_BASE,
         records.INTERLUDE_ORDERING_EVENTS,
         "INTERLUDE serviceOrderingManagement",
         _buyer,
+        ServiceOrderCreate,
     ),
 )
 
@@ -138,10 +94,11 @@ def _mount_router(mount: OrderingMount) -> APIRouter:
 
     @api.post("/serviceOrder", status_code=201)
     def create_service_order(body: JsonBody, caller: Caller = guard) -> MefResponse:
-        parsed = parse_model(_ServiceOrderCreate, body)
+        parsed = parse_model(mount.model, body)
         _check_item_ids(parsed)
-        body = interlude_client.keep_partner_access(body)  # a partner's credentials stay out of the order
-        order = _new_order(body, parsed, caller.party_id, mount.base)
+        # Only this domain's BUS names partner shares; their credentials stay out of the order.
+        kept = interlude_client.keep_partner_access(parsed.kept())
+        order = _new_order(kept, parsed, caller.party_id, mount.base)
         stored, delivery_ids = _store(order, caller.party_id)
         dispatch(delivery_ids)
         change.start(stored["id"])  # again for a known externalId: resumes an order a crash left behind
@@ -161,7 +118,7 @@ def _mount_router(mount: OrderingMount) -> APIRouter:
     return api
 
 
-def _check_item_ids(order: _ServiceOrderCreate) -> None:
+def _check_item_ids(order: ServiceOrderCreate) -> None:
     seen: set[str] = set()
     for index, item in enumerate(order.serviceOrderItem):
         if item.id in seen:
@@ -171,7 +128,7 @@ def _check_item_ids(order: _ServiceOrderCreate) -> None:
         seen.add(item.id)
 
 
-def _new_order(body: dict[str, Any], parsed: _ServiceOrderCreate, party: str, base: str) -> Document:
+def _new_order(body: Document, parsed: ServiceOrderCreate, party: str, base: str) -> Document:
     # An id derived from the externalId makes a retried POST collide with the first one, even when both
     # arrive at the same time; without an externalId every POST is a new order.
     order_id = (
