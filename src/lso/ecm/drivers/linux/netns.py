@@ -377,9 +377,19 @@ class Kernel:
         ns.interfaces[name] = Interface(index, None, True, group, bridge=True)
 
     def add_vxlan(
-        self, ns: Namespace, name: str, vni: int, local: str, remote: str, port: int, master: str
+        self,
+        ns: Namespace,
+        name: str,
+        vni: int,
+        local: str,
+        remote: str,
+        port: int,
+        master: str,
+        group: int | None = None,
     ) -> None:
-        """A unicast VXLAN port of bridge ``master``, in the bridge's group (the service's VNI)."""
+        """A unicast VXLAN port of bridge ``master``, in the bridge's group (the service's VNI, unless the
+        VXLAN's own ``vni`` is another: an OVC's S-VLAN at an ENNI)."""
+        group = vni if group is None else group
         self._unreaped(ns, name)
         index = ns.allocate()
         data = [
@@ -389,11 +399,37 @@ class Kernel:
             ("IFLA_VXLAN_PORT", port),
             ("IFLA_VXLAN_LEARNING", 0),
         ]
-        ns.nl.link_add(name, "vxlan", index=index, master=ns.index(master), group=vni, data=data)
-        ns.interfaces[name] = Interface(index, master, True, vni)
+        ns.nl.link_add(name, "vxlan", index=index, master=ns.index(master), group=group, data=data)
+        ns.interfaces[name] = Interface(index, master, True, group)
 
     def add_address(self, ns: Namespace, ifname: str, address: str, prefixlen: int) -> None:
         ns.nl.addr_add(ns.index(ifname), address, prefixlen)
+
+    def adopt(self, ns: Namespace, ifname: str) -> bool:
+        """Whether ``ifname`` exists in ``ns``, cached then (another domain may have created it there)."""
+        if ifname in ns.interfaces:
+            return True
+        found = ns.nl.link_by_name(ifname)
+        if found is not None:
+            ns.interfaces[ifname] = Interface(found["index"], None, bool(found["flags"] & IFF_UP))
+        return found is not None
+
+    def exists(self, name: str) -> bool:
+        """Whether namespace ``name`` exists (any prefix: another domain's too)."""
+        return (NETNS_DIR / name).exists()
+
+    def configure_elsewhere(self, netns: str, ifname: str, address: str, prefixlen: int) -> None:
+        """Address ``ifname`` and set it up in another domain's namespace ``netns`` (the far end of a veth
+        made here), through a socket opened there for this only."""
+        nl = Rtnl(self._socket_in(netns, create=False))
+        try:
+            found = nl.link_by_name(ifname)
+            if found is None:
+                raise KernelError(f"{ifname} did not appear in {netns}")
+            nl.addr_add(found["index"], address, prefixlen)
+            nl.link_set(found["index"], up=True)
+        finally:
+            nl.close()
 
     def set_master(self, ns: Namespace, ifname: str, master: str | None, group: int = 0) -> None:
         ns.nl.link_set(ns.index(ifname), master=ns.index(master) if master else 0, group=group)

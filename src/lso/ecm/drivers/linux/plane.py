@@ -9,7 +9,11 @@ sorted by id, so indexes are stable across restarts) and the configuration. Insi
   the customer's host, at ``10.<element>.<N/256>.<N%256>/8`` — an EVC is its own broadcast domain, so CE
   addresses only need to differ between the elements of one service;
 - ``b<vni>``: the service's bridge; ``x<vni>-<link>``: its VXLAN to the neighbour over that link, UDP port
-  4789 + link index (the kernel allows one VXLAN device per VNI and port in a namespace).
+  4789 + link index (the kernel allows one VXLAN device per VNI and port in a namespace);
+- ``n<N>``: ENNI ``enni-N``, a veth whose far end is the partner domain's ENNI in the partner's element
+  namespace (:class:`EnniPeer`), ``172.31.x.y/30`` from a hash of both ends; ``x<vni>-n<N>``: an OVC End
+  Point on it, a VXLAN whose VNI is the End Point's S-VLAN ID, UDP port 4789 (see docs/linux-driver.md:
+  this kernel's bridge has no VLAN filtering, so the S-VLAN cannot be a real tag).
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from lso.ecm.drivers import Document
 from lso.ecm.drivers.linux.netns import IFF_LOWER_UP, IFF_UP, Kernel, Namespace
 
 UNDERLAY = ipaddress.IPv4Address("172.16.0.0")
-VXLAN_PORT = 4789
+ENNI_UNDERLAY = ipaddress.IPv4Address("172.31.0.0")
+VXLAN_PORT = 4789  # + link index on links; the ENNI's OVCs use it as is, on both sides
 LINK_MTU = 9000
 CE_IFNAME = "eth0"
 # Customer-edge hosts kept ready (hosts.py): two per EPL, so a burst of 16 EPLs never waits for one.
@@ -38,6 +43,47 @@ def prefix_of(data_dir: Path) -> str:
 
 def uni_ifname(port: str) -> str:
     return "u" + port.removeprefix("uni-")
+
+
+def is_enni(port: str) -> bool:
+    return port.startswith("enni-")
+
+
+def enni_ifname(port: str) -> str:
+    return "n" + port.removeprefix("enni-")
+
+
+def ingress_ifname(vni: int, port: str) -> str:
+    """The interface a service's frames enter the element by at ``port`` (where its policer sits): the
+    UNI's veth, or at an ENNI the OVC End Point's VXLAN."""
+    return f"x{vni}-{enni_ifname(port)}" if is_enni(port) else uni_ifname(port)
+
+
+@dataclass(frozen=True)
+class EnniPeer:
+    """The partner's side of one of our ENNIs: its domain's prefix, its element and ENNI port."""
+
+    prefix: str
+    element: str
+    port: str
+
+    @property
+    def netns(self) -> str:
+        return f"{self.prefix}-{self.element}"
+
+
+def enni_peers(text: str) -> dict[tuple[str, str], EnniPeer]:
+    """Setting ``LSO_ENNI_PEERS`` / ``--enni-peer``: ``<element>/<enni port>=<prefix>/<element>/<enni port>``,
+    comma-separated, e.g. ``pe-ldn-2/enni-1=lso1a2b/pe-par-1/enni-1``."""
+    peers = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        ours, _, theirs = item.partition("=")
+        element, _, port = ours.partition("/")
+        fields = theirs.split("/")
+        if not (element and is_enni(port) and len(fields) == 3 and is_enni(fields[2])):
+            raise ValueError(f"ENNI peer {item!r}: expected <element>/enni-N=<prefix>/<element>/enni-M")
+        peers[(element, port)] = EnniPeer(*fields)
+    return peers
 
 
 def bridge_ifname(vni: int) -> str:
@@ -76,13 +122,16 @@ class Topology:
     prefix: str
     elements: list[str]
     links: dict[frozenset[str], Link] = field(default_factory=dict)
+    ennis: dict[tuple[str, str], EnniPeer] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, prefix: str, elements: Iterable[Document]) -> Topology:
+    def of(
+        cls, prefix: str, elements: Iterable[Document], ennis: dict[tuple[str, str], EnniPeer] | None = None
+    ) -> Topology:
         docs = sorted(elements, key=lambda e: e["id"])
         ends = sorted({tuple(sorted((e["id"], link["peer"]))) for e in docs for link in e["links"]})
         links = {frozenset((a, z)): Link(i, a, z) for i, (a, z) in enumerate(ends, start=1)}
-        return cls(prefix, [e["id"] for e in docs], links)
+        return cls(prefix, [e["id"] for e in docs], links, dict(ennis or {}))
 
     def element_ns(self, element: str) -> str:
         return f"{self.prefix}-{element}"
@@ -102,6 +151,18 @@ class Topology:
 
     def link_by_ifname(self, ifname: str) -> Link | None:
         return next((link for link in self.links.values() if link.ifname == ifname), None)
+
+    def enni_addresses(self, element: str, port: str) -> tuple[str, str]:
+        """Our address and the partner's on the ENNI's veth: both domains derive the same /30 from both
+        ends' names, the end named first taking ``.1``."""
+        peer = self.ennis.get((element, port))
+        ours = f"{self.prefix}/{element}/{port}"
+        theirs = f"{peer.prefix}/{peer.element}/{peer.port}" if peer else "no partner"
+        ends = sorted((ours, theirs))
+        digest = int.from_bytes(hashlib.sha256("|".join(ends).encode()).digest()[:4], "big")
+        base = ENNI_UNDERLAY + 4 * (digest % (1 << 14))
+        first, second = str(base + 1), str(base + 2)
+        return (first, second) if ends[0] == ours else (second, first)
 
 
 class DataPlane:
@@ -148,9 +209,10 @@ class DataPlane:
             )
             for peer in config["nniPeers"]
         }
-        unis = {uni_ifname(p["port"]): p["port"] for p in config["uniPorts"]}
+        unis = {uni_ifname(p["port"]): p["port"] for p in config["uniPorts"] if not is_enni(p["port"])}
+        ovcs = {ingress_ifname(config["vni"], p["port"]): p for p in config["uniPorts"] if is_enni(p["port"])}
         for name in [n for n, i in ns.interfaces.items() if i.master == bridge]:
-            if name not in vxlans and name not in unis:
+            if name not in vxlans and name not in unis and name not in ovcs:
                 self._remove_member(element, ns, name)
         for name, link in vxlans.items():
             if name not in ns.interfaces:
@@ -168,6 +230,34 @@ class DataPlane:
                 self._add_uni(element, ns, port, config["vni"])
             elif ns.interfaces[name].master != bridge:
                 self.kernel.set_master(ns, name, bridge, group=config["vni"])
+        for name, end_point in ovcs.items():
+            self.build_enni(element, end_point["port"])
+            if name not in ns.interfaces:
+                local, remote = self.topology.enni_addresses(element, end_point["port"])
+                self.kernel.add_vxlan(
+                    ns, name, end_point["sVlanId"], local, remote, VXLAN_PORT, bridge, group=config["vni"]
+                )
+
+    # --- ENNIs -----------------------------------------------------------------------------------------
+
+    def build_enni(self, element: str, port: str) -> None:
+        """The ENNI's veth to the partner's element, once the partner runs: whichever domain starts second
+        creates it and addresses both ends; each side then re-asserts its own end (idempotent). Without a
+        partner (none configured, or not started yet) the OVCs' VXLANs exist but reach no one."""
+        peer = self.topology.ennis.get((element, port))
+        if peer is None:
+            return
+        ns = self.ns(element)
+        name = enni_ifname(port)
+        local, remote = self.topology.enni_addresses(element, port)
+        if not self.kernel.adopt(ns, name):
+            if not self.kernel.exists(peer.netns):
+                return
+            self.kernel.add_veth(ns, name, peer.netns, enni_ifname(peer.port), mtu=LINK_MTU)
+            self.kernel.configure_elsewhere(peer.netns, enni_ifname(peer.port), remote, 30)
+        self.kernel.add_address(ns, name, local, 30)
+        if not ns.interfaces[name].up:
+            self.kernel.set_up(ns, name, True)
 
     def isolate(self, element: str, vni: int) -> None:
         """Stop the service forwarding on ``element`` at once (its bridge down; a disabled bridge's ports
@@ -220,14 +310,18 @@ class DataPlane:
                 self.kernel.remove_namespace(name)
         down = {f.removeprefix("link:") for f in faults if f.startswith("link:")}
         self.build_links(down)
+        for element, port in self.topology.ennis:
+            self.build_enni(element, port)
         by_element: dict[str, list[Document]] = {e: [] for e in self.topology.elements}
         for config in configurations:
             by_element[config["element"]].append(config)
         for element, configs in by_element.items():
             ns = self.ns(element)
             wanted = {link.ifname for link in self.topology.links_of(element)}
+            wanted |= {enni_ifname(port) for at, port in self.topology.ennis if at == element}
             for config in configs:
-                wanted |= {bridge_ifname(config["vni"])} | {uni_ifname(p["port"]) for p in config["uniPorts"]}
+                wanted.add(bridge_ifname(config["vni"]))
+                wanted |= {ingress_ifname(config["vni"], p["port"]) for p in config["uniPorts"]}
                 wanted |= {
                     vxlan_ifname(config["vni"], self.topology.link(element, peer).index)
                     for peer in config["nniPeers"]
