@@ -37,7 +37,7 @@ from lso.ecm.drivers import (
 from lso.ecm.drivers.linux import probe, sat
 from lso.ecm.drivers.linux.events import LinkMonitor
 from lso.ecm.drivers.linux.netns import Kernel
-from lso.ecm.drivers.linux.plane import DataPlane, Topology, uni_ifname
+from lso.ecm.drivers.linux.plane import DataPlane, EnniPeer, Topology, ingress_ifname, uni_ifname
 from lso.ecm.drivers.linux.policer import ColourCounters, Policer
 from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
@@ -58,9 +58,16 @@ _CAUSES = {"element": "equipmentFailure", "port": "lossOfSignal", "link": "linkD
 class LinuxDriver:
     """Elements as network namespaces of this host, behind ADAGIO."""
 
-    def __init__(self, db: Database, prefix: str, dispatch: Callable[[list[str]], Any] = dispatch) -> None:
+    def __init__(
+        self,
+        db: Database,
+        prefix: str,
+        dispatch: Callable[[list[str]], Any] = dispatch,
+        ennis: dict[tuple[str, str], EnniPeer] | None = None,
+    ) -> None:
         self.db = db
         self.prefix = prefix
+        self.ennis = ennis or {}  # the partner domains' side of our ENNIs (plane.enni_peers)
         self.model = sim.SimDriver(db)
         self.kernel = Kernel(prefix)
         self.policer = Policer(prefix)
@@ -86,7 +93,7 @@ class LinuxDriver:
             configurations = [c for c in sim.CONFIGURATIONS.all(session) if c["state"] == sim.CONFIGURED]
             faults = {f["id"] for f in sim.FAULTS.all(session) if f["state"] == sim.ACTIVE}
         self._held = {(c["element"], c["serviceId"]): c for c in configurations}
-        plane = DataPlane(self.kernel, Topology.of(self.prefix, elements))
+        plane = DataPlane(self.kernel, Topology.of(self.prefix, elements, self.ennis))
         self.kernel.call(plane.reconcile, configurations, faults)
         self._plane = plane
         for config in configurations:
@@ -145,7 +152,7 @@ class LinuxDriver:
     def _tear_down(self, element_id: str, previous: Document) -> None:
         ns = self.plane.topology.element_ns(element_id)
         for port in previous["uniPorts"]:
-            self.policer.detach(ns, uni_ifname(port["port"]))
+            self.policer.detach(ns, ingress_ifname(previous["vni"], port["port"]))
         self.plane.remove(element_id, previous["vni"])
 
     def configurations(self, element_id: str) -> list[Document]:
@@ -158,7 +165,7 @@ class LinuxDriver:
         ns = self.plane.topology.element_ns(config["element"])
         for port in config["uniPorts"]:
             profile = BandwidthProfileFlow(**port["ingressBandwidthProfile"])
-            self.policer.attach(ns, uni_ifname(port["port"]), profile)
+            self.policer.attach(ns, ingress_ifname(config["vni"], port["port"]), profile)
 
     # --- counters and alarms -------------------------------------------------------------------------
 
@@ -178,7 +185,7 @@ class LinuxDriver:
                 stats, colours = readings[query.element]
                 for port in config["uniPorts"]:
                     if query.port in (None, port["port"]):
-                        ifname = uni_ifname(port["port"])
+                        ifname = ingress_ifname(config["vni"], port["port"])
                         result.append(
                             _uni_counters(config, port["port"], stats.get(ifname), colours.get(ifname), now)
                         )
