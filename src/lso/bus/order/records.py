@@ -81,15 +81,7 @@ def move_order(session: Session, order: Document, state: str, reason: str | None
         return []
     if state == "completed":
         order["completionDate"] = now_iso()
-    event = {"id": order["id"], "href": order["href"], "state": state}
-    return publish(
-        session,
-        order_notifications(order),
-        ORDERS.party_of(session, order["id"]),
-        "productOrderStateChangeEvent",
-        event,
-        event_id=f"{order['id']}:state:{state}",
-    )
+    return _tell_buyer(session, order, "productOrderStateChangeEvent", f"state:{state}", state=state)
 
 
 def move_item(
@@ -102,14 +94,9 @@ def move_item(
         item.pop("expectedCompletionDate", None)
     if state in {"completed", "failed"}:
         item["completionDate"] = now_iso()
-    event = {"id": order["id"], "href": order["href"], "orderItemId": item["id"], "state": state}
-    return publish(
-        session,
-        order_notifications(order),
-        ORDERS.party_of(session, order["id"]),
-        "productOrderItemStateChangeEvent",
-        event,
-        event_id=f"{order['id']}:item:{item['id']}:state:{state}",
+    key = f"item:{item['id']}:state:{state}"
+    return _tell_buyer(
+        session, order, "productOrderItemStateChangeEvent", key, orderItemId=item["id"], state=state
     )
 
 
@@ -118,14 +105,17 @@ def set_expected_completion(session: Session, order: Document, item: Document, d
     if item.get("expectedCompletionDate") == date:
         return []
     item["expectedCompletionDate"] = date
-    event = {"id": order["id"], "href": order["href"], "orderItemId": item["id"]}
+    event_type, key = "productOrderItemExpectedCompletionDateSetEvent", f"item:{item['id']}:expected:{date}"
+    return _tell_buyer(session, order, event_type, key, orderItemId=item["id"])
+
+
+def _tell_buyer(session: Session, order: Document, event_type: str, key: str, **fields: str) -> list[str]:
+    """Queue an ``event_type`` event about ``order`` (its id, href and ``fields``) for its buyer; the
+    event id is the order's id and ``key``, so publishing the same change twice delivers it once."""
+    event = {"id": order["id"], "href": order["href"], **fields}
+    party = ORDERS.party_of(session, order["id"])
     return publish(
-        session,
-        order_notifications(order),
-        ORDERS.party_of(session, order["id"]),
-        "productOrderItemExpectedCompletionDateSetEvent",
-        event,
-        event_id=f"{order['id']}:item:{item['id']}:expected:{date}",
+        session, order_notifications(order), party, event_type, event, event_id=f"{order['id']}:{key}"
     )
 
 
