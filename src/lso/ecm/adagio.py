@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from lso.ecm.drivers import (
     CounterQuery,
@@ -19,7 +19,7 @@ from lso.ecm.drivers import (
     ElementConfiguration,
     FaultKind,
     Impairment,
-    ServicePort,
+    OamSessionRequest,
     ServiceTestRequest,
     Traffic,
 )
@@ -40,39 +40,6 @@ class CounterRequest(BaseModel):
 class CommitLatency(BaseModel):
     model_config = ConfigDict(extra="forbid")
     milliseconds: int = Field(ge=0, le=60_000)
-
-
-class MeasurementProfile(BaseModel):
-    """How a PM session measures one CoS (MEF 35.1): interval length, Δt and C for availability, the
-    delay and IFDV bin lower bounds (µs) and the IFDV pair distance Δτ."""
-
-    model_config = ConfigDict(extra="forbid")
-    cosName: str
-    intervalS: int = Field(gt=0, le=86_400)
-    deltaTS: int = Field(gt=0)
-    thresholdC: float = Field(ge=0, le=1)
-    fdBinsUs: list[int] = Field(min_length=1, max_length=64)
-    ifdvBinsUs: list[int] = Field(min_length=1, max_length=64)
-    ifdvDeltaTauUs: int = Field(gt=0, le=60_000_000)
-
-    @model_validator(mode="after")
-    def _measurable(self) -> MeasurementProfile:
-        if self.intervalS % self.deltaTS:
-            raise ValueError("the measurement interval must be a whole number of Δt")
-        if self.ifdvDeltaTauUs % 10_000:
-            raise ValueError("Δτ must be a multiple of the 10 ms probe period")
-        for bins in (self.fdBinsUs, self.ifdvBinsUs):
-            if bins[0] != 0 or bins != sorted(set(bins)):
-                raise ValueError("bins are increasing lower bounds starting at 0")
-        return self
-
-
-class OamSessionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    serviceId: str
-    aEnd: ServicePort
-    zEnd: ServicePort
-    profile: list[MeasurementProfile] | None = None
 
 
 @contextmanager
@@ -154,17 +121,14 @@ def _assurance_routes(driver: Driver) -> APIRouter:
     @router.put("/oam-sessions/{session_id}")
     def start_oam_session(session_id: str, request: OamSessionRequest, _caller: InternalDep) -> MefResponse:
         with _refusals():
-            profiles = None if request.profile is None else [p.model_dump() for p in request.profile]
-            doc = driver.start_oam_session(
-                session_id, request.serviceId, request.aEnd, request.zEnd, profiles
-            )
-        return MefResponse(doc)
+            return MefResponse(driver.start_oam_session(session_id, request))
 
     @router.get("/oam-sessions/{session_id}/intervals")
     def get_oam_intervals(session_id: str, _caller: InternalDep, since: int | None = None) -> MefResponse:
-        """Completed measurement intervals (MEF 35.1) of the session from ``since`` (epoch seconds)."""
+        """Completed measurement intervals (MEF 35.1) of the session from ``since`` (epoch seconds), with
+        the profiles the session measures by (so the caller sees whether they are the ones it wants)."""
         with _refusals():
-            return MefResponse({"sessionId": session_id, "interval": driver.oam_intervals(session_id, since)})
+            return MefResponse(driver.oam_intervals(session_id, since))
 
     @router.get("/oam-sessions/{session_id}")
     def get_oam_session(session_id: str, _caller: InternalDep) -> MefResponse:

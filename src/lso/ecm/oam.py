@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from lso.ecm.bandwidth import BandwidthProfile, Colour, TwoRateThreeColourMarker
-from lso.ecm.drivers import Acceptance, Document
+from lso.ecm.drivers import PROBE_PERIOD_US, Acceptance, Document
 
 PROPAGATION_US_PER_KM = 5.0
 PROCESSING_US_PER_ELEMENT = 15.0
@@ -81,8 +81,8 @@ def measure(path: PathModel, seed: str) -> Measurement:
     return Measurement(sum(samples) / len(samples) / 1000, variation / 1000, path.loss_ratio)
 
 
-PROBES_PER_S = 100
-"""Delay measurement frames per second of a PM session (every 10 ms): Δτ must be a multiple of 10 ms."""
+PROBES_PER_S = 1_000_000 // PROBE_PERIOD_US
+"""Delay measurement frames per second of a modelled PM session (every 10 ms)."""
 
 
 def intervals(path: PathModel, seed: str, profile: dict[str, Any], starts: Iterable[int]) -> list[Document]:
@@ -90,38 +90,44 @@ def intervals(path: PathModel, seed: str, profile: dict[str, Any], starts: Itera
 
     ``profile`` is the session's ADAGIO measurement profile (``intervalS``, ``deltaTS``, ``thresholdC``,
     ``fdBinsUs``, ``ifdvBinsUs``, ``ifdvDeltaTauUs``)."""
-    interval_s, delta_t_s = int(profile["intervalS"]), int(profile["deltaTS"])
-    frames = interval_s * PROBES_PER_S
-    pair_gap = int(profile["ifdvDeltaTauUs"]) * PROBES_PER_S // 1_000_000
-    fd_bounds = np.asarray(profile["fdBinsUs"], dtype=np.int64)
-    ifdv_bounds = np.asarray(profile["ifdvBinsUs"], dtype=np.int64)
+    frames = int(profile["intervalS"]) * PROBES_PER_S
     jitter_us = JITTER_US_PER_ELEMENT * len(path.elements) + path.extra_delay_ms * 100
     records = []
     for start in starts:
         digest = hashlib.sha256(f"{seed}@{start}".encode()).digest()
         generator = np.random.default_rng(int.from_bytes(digest[:8], "little"))
         delays = np.maximum(1, np.rint(path.base_delay_us + generator.uniform(0, jitter_us, frames)))
-        delays = delays.astype(np.int64)
         lost = generator.random(frames) < path.loss_ratio
-        loss_per_delta_t = lost.reshape(interval_s // delta_t_s, -1).mean(axis=1)
-        delivered = delays[~lost]
-        both = ~lost[:-pair_gap] & ~lost[pair_gap:] if 0 < pair_gap < frames else np.zeros(0, dtype=bool)
-        variations = np.abs(delays[pair_gap:][both] - delays[:-pair_gap][both])
-        records.append(
-            {
-                "start": start,
-                "offered": frames,
-                "delivered": int(delivered.size),
-                "fd_sum_us": int(delivered.sum()),
-                "fd_min_us": int(delivered.min()) if delivered.size else 0,
-                "fd_max_us": int(delivered.max(initial=0)),
-                "fd_bins": _bins(delivered, fd_bounds),
-                "ifdv_max_us": int(variations.max(initial=0)),
-                "ifdv_bins": _bins(variations, ifdv_bounds),
-                "high_loss": [int(ratio > float(profile["thresholdC"])) for ratio in loss_per_delta_t],
-            }
-        )
+        records.append(interval_record(profile, start, PROBES_PER_S, delays.astype(np.int64), lost))
     return records
+
+
+def interval_record(
+    profile: dict[str, Any], start: int, frames_per_s: int, delays_us: np.ndarray, lost: np.ndarray
+) -> Document:
+    """The record of one measurement interval from its delay measurement frames, in sending order and
+    ``1 / frames_per_s`` apart: each frame's one-way delay (µs; ignored where ``lost``).
+
+    Shared by the model (``intervals``) and the linux driver's real probes, so both report alike."""
+    interval_s, delta_t_s = int(profile["intervalS"]), int(profile["deltaTS"])
+    frames = len(lost)
+    pair_gap = int(profile["ifdvDeltaTauUs"]) * frames_per_s // 1_000_000
+    loss_per_delta_t = lost.reshape(interval_s // delta_t_s, -1).mean(axis=1)
+    delivered = delays_us[~lost]
+    both = ~lost[:-pair_gap] & ~lost[pair_gap:] if 0 < pair_gap < frames else np.zeros(0, dtype=bool)
+    variations = np.abs(delays_us[pair_gap:][both] - delays_us[:-pair_gap][both])
+    return {
+        "start": start,
+        "offered": frames,
+        "delivered": int(delivered.size),
+        "fd_sum_us": int(delivered.sum()),
+        "fd_min_us": int(delivered.min()) if delivered.size else 0,
+        "fd_max_us": int(delivered.max(initial=0)),
+        "fd_bins": _bins(delivered, np.asarray(profile["fdBinsUs"], dtype=np.int64)),
+        "ifdv_max_us": int(variations.max(initial=0)),
+        "ifdv_bins": _bins(variations, np.asarray(profile["ifdvBinsUs"], dtype=np.int64)),
+        "high_loss": [int(ratio > float(profile["thresholdC"])) for ratio in loss_per_delta_t],
+    }
 
 
 def _bins(values: np.ndarray, lower_bounds: np.ndarray) -> list[int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Document = dict[str, Any]
 
@@ -94,6 +94,43 @@ class Traffic(_Model):
 
 FaultKind = Literal["element", "port", "link"]
 
+PROBE_PERIOD_US = 10_000
+"""The finest delay measurement frame period of a PM session: Δτ must be a multiple of it."""
+
+
+class MeasurementProfile(_Model):
+    """How a PM session measures one CoS (MEF 35.1): interval length, Δt and C for availability, the
+    delay and IFDV bin lower bounds (µs) and the IFDV pair distance Δτ."""
+
+    cosName: str
+    intervalS: int = Field(gt=0, le=86_400)
+    deltaTS: int = Field(gt=0)
+    thresholdC: float = Field(ge=0, le=1)
+    fdBinsUs: list[int] = Field(min_length=1, max_length=64)
+    ifdvBinsUs: list[int] = Field(min_length=1, max_length=64)
+    ifdvDeltaTauUs: int = Field(gt=0, le=60_000_000)
+
+    @model_validator(mode="after")
+    def _measurable(self) -> MeasurementProfile:
+        if self.intervalS % self.deltaTS:
+            raise ValueError("the measurement interval must be a whole number of Δt")
+        if self.ifdvDeltaTauUs % PROBE_PERIOD_US:
+            raise ValueError("Δτ must be a multiple of the 10 ms probe period")
+        for bins in (self.fdBinsUs, self.ifdvBinsUs):
+            if bins[0] != 0 or bins != sorted(set(bins)):
+                raise ValueError("bins are increasing lower bounds starting at 0")
+        return self
+
+
+class OamSessionRequest(_Model):
+    """A PM session between two ends of a service; ``profile`` (one per CoS) says what it measures and
+    is kept with the session, so reading its intervals needs nothing more than the session id."""
+
+    serviceId: str
+    aEnd: ServicePort
+    zEnd: ServicePort
+    profile: list[MeasurementProfile] | None = None
+
 
 class Driver(Protocol):
     def elements(self) -> list[Document]: ...
@@ -120,23 +157,18 @@ class Driver(Protocol):
 
     def measure(self, service_id: str, a_end: ServicePort, z_end: ServicePort) -> Document: ...
 
-    def start_oam_session(
-        self,
-        session_id: str,
-        service_id: str,
-        a_end: ServicePort,
-        z_end: ServicePort,
-        profiles: list[Document] | None = None,
-    ) -> Document:
-        """Open (or re-configure with new measurement profiles, one per CoS) a PM session."""
+    def start_oam_session(self, session_id: str, request: OamSessionRequest) -> Document:
+        """Open (or re-configure with new measurement profiles, one per CoS) a PM session; the
+        profiles are persisted with it."""
         ...
 
     def oam_session(self, session_id: str) -> Document:
         """The session with a fresh measurement of its service between its two ends."""
         ...
 
-    def oam_intervals(self, session_id: str, since: int | None) -> list[Document]:
-        """The session's completed MEF 35.1 measurement intervals (per CoS) starting at or after ``since``."""
+    def oam_intervals(self, session_id: str, since: int | None) -> Document:
+        """``{sessionId, profile, interval}``: the session's completed MEF 35.1 measurement intervals
+        (per CoS, measured per the ``profile`` it holds) starting at or after ``since``."""
         ...
 
     def inject_fault(self, kind: FaultKind, target: str) -> Document: ...

@@ -28,6 +28,7 @@ from lso.ecm.drivers import (
     ElementConfiguration,
     FaultKind,
     Impairment,
+    OamSessionRequest,
     ServicePort,
     ServiceTestRequest,
     Traffic,
@@ -269,15 +270,10 @@ class SimDriver:
             "time": now_iso(),
         }
 
-    def start_oam_session(
-        self,
-        session_id: str,
-        service_id: str,
-        a_end: ServicePort,
-        z_end: ServicePort,
-        profiles: list[Document] | None = None,
-    ) -> Document:
-        """Open the session (PUT: idempotent); a new measurement profile re-configures it."""
+    def start_oam_session(self, session_id: str, request: OamSessionRequest) -> Document:
+        """Open the session (PUT: idempotent); a new measurement profile re-configures it. The profile
+        is persisted with the session: reading intervals (also after a restart) needs only the id."""
+        profiles = None if request.profile is None else [p.model_dump() for p in request.profile]
         with self.db.session() as session:
             current = OAM_SESSIONS.find(session, session_id)
             if current is not None:
@@ -287,14 +283,18 @@ class SimDriver:
             doc: Document = {
                 "id": session_id,
                 "state": ACTIVE,
-                "serviceId": service_id,
-                "aEnd": a_end.model_dump(),
-                "zEnd": z_end.model_dump(),
+                "serviceId": request.serviceId,
+                "aEnd": request.aEnd.model_dump(),
+                "zEnd": request.zEnd.model_dump(),
                 "startedAt": now_iso(),
             }
             if profiles is not None:
                 doc["profile"] = profiles
             return OAM_SESSIONS.add(session, doc)
+
+    def oam_sessions(self) -> list[Document]:
+        with self.db.session() as session:
+            return OAM_SESSIONS.all(session)
 
     def oam_session(self, session_id: str) -> Document:
         with self.db.session() as session:
@@ -302,7 +302,7 @@ class SimDriver:
         measurement = self.measure(doc["serviceId"], ServicePort(**doc["aEnd"]), ServicePort(**doc["zEnd"]))
         return {**doc, "measurement": measurement}
 
-    def oam_intervals(self, session_id: str, since: int | None) -> list[Document]:
+    def oam_intervals(self, session_id: str, since: int | None) -> Document:
         """The session's completed measurement intervals that start at or after ``since``, per CoS.
 
         The model keeps no history: an interval is synthesised, when read, from the network as it is at
@@ -330,7 +330,16 @@ class SimDriver:
             seed = f"{session_id}:{profile['cosName']}"
             records = oam.intervals(path, seed, profile, range(first, last + 1, step))
             found += [{"cosName": profile["cosName"], **record} for record in records]
-        return found
+        return intervals_answer(doc, found)
+
+
+def intervals_answer(session_doc: Document, intervals: list[Document]) -> Document:
+    """What ADAGIO answers for a session's intervals: them and the profiles they were measured by."""
+    return {
+        "sessionId": session_doc["id"],
+        "profile": session_doc.get("profile") or [],
+        "interval": intervals,
+    }
 
 
 def _element(session: Session, element_id: str) -> Document:

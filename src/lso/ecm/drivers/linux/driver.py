@@ -29,6 +29,7 @@ from lso.ecm.drivers import (
     ElementConfiguration,
     FaultKind,
     Impairment,
+    OamSessionRequest,
     ServicePort,
     ServiceTestRequest,
     Traffic,
@@ -36,6 +37,7 @@ from lso.ecm.drivers import (
 )
 from lso.ecm.drivers.linux import probe, sat
 from lso.ecm.drivers.linux.events import LinkMonitor
+from lso.ecm.drivers.linux.monitoring import PerformanceMonitor
 from lso.ecm.drivers.linux.netns import Kernel
 from lso.ecm.drivers.linux.plane import DataPlane, EnniPeer, Topology, ingress_ifname, uni_ifname
 from lso.ecm.drivers.linux.policer import ColourCounters, Policer
@@ -74,6 +76,10 @@ class LinuxDriver:
         self._dispatch = dispatch
         self._plane: DataPlane | None = None
         self._monitor: LinkMonitor | None = None
+        self.performance = PerformanceMonitor()
+        # The PM sessions (with their profiles) by service, as persisted: loaded at start, kept by
+        # start_oam_session, so configuring a service's ends (re)starts its measurement without a read.
+        self._sessions: dict[str, dict[str, Document]] = {}
         self._lock = threading.Lock()
         # What each element holds per service, as persisted (loaded at start, kept by configure and
         # unconfigure, the only writers): spares a database read per call.
@@ -98,6 +104,12 @@ class LinuxDriver:
         self._plane = plane
         for config in configurations:
             self._police(config)
+        for doc in self.model.oam_sessions():
+            self._sessions.setdefault(doc["serviceId"], {})[doc["id"]] = doc
+        self.performance.start()
+        for sessions in self._sessions.values():
+            for doc in sessions.values():
+                self._measure_session(doc)
 
     def watch(self) -> None:
         """Start the link monitor (once durable notifications run: its alarms are dispatched at once)."""
@@ -108,6 +120,7 @@ class LinuxDriver:
         """Stop watching and release the netlink sessions; the namespaces stay (a restart finds them)."""
         if self._monitor is not None:
             self._monitor.stop()
+        self.performance.stop()
         self.kernel.close()
         self.policer.close()
 
@@ -136,6 +149,9 @@ class LinuxDriver:
                 self.kernel.call(self.plane.remove, element_id, previous["vni"])
             self.kernel.call(self.plane.apply, element_id, doc)
             self._police(doc)
+        if previous is None:  # the service reached this element: its PM sessions may now have both ends
+            for session_doc in self._sessions.get(service_id, {}).values():
+                self._measure_session(session_doc)
         return doc, changed
 
     def unconfigure(self, element_id: str, service_id: str) -> None:
@@ -145,6 +161,9 @@ class LinuxDriver:
             previous = self._held.get((element_id, service_id))
             self.model.unconfigure(element_id, service_id)
             self._held.pop((element_id, service_id), None)
+            for session_doc in self._sessions.get(service_id, {}).values():
+                if element_id in (session_doc["aEnd"]["element"], session_doc["zEnd"]["element"]):
+                    self.performance.forget(session_doc["id"])
             if previous is not None:
                 self.kernel.call(self.plane.isolate, element_id, previous["vni"])
                 self.kernel.submit(self._tear_down, element_id, previous)
@@ -333,19 +352,27 @@ class LinuxDriver:
             "time": now_iso(),
         }
 
-    def start_oam_session(
-        self,
-        session_id: str,
-        service_id: str,
-        a_end: ServicePort,
-        z_end: ServicePort,
-        profiles: list[Document] | None = None,
-    ) -> Document:
-        return self.model.start_oam_session(session_id, service_id, a_end, z_end, profiles)
+    def start_oam_session(self, session_id: str, request: OamSessionRequest) -> Document:
+        """The model persists the session and its profiles; frames flow once both ends hold the service."""
+        doc = self.model.start_oam_session(session_id, request)
+        self._sessions.setdefault(doc["serviceId"], {})[doc["id"]] = doc
+        self._measure_session(doc)
+        return doc
 
-    def oam_intervals(self, session_id: str, since: int | None) -> list[Document]:
-        # Not yet from a real probe run: the model's intervals over the path the configuration sets up.
-        return self.model.oam_intervals(session_id, since)
+    def oam_intervals(self, session_id: str, since: int | None) -> Document:
+        """The intervals the session's probe frames really measured (``monitoring.py``)."""
+        with self.db.session() as session:
+            doc = sim.OAM_SESSIONS.get(session, session_id)
+        return sim.intervals_answer(doc, self.performance.intervals(session_id, since))
+
+    def _measure_session(self, doc: Document) -> None:
+        ends = [ServicePort(**doc[end]) for end in ("aEnd", "zEnd")]
+        if doc.get("profile") and all(self._holds_port(doc["serviceId"], end) for end in ends):
+            self.performance.watch(doc["id"], self.endpoint(ends[0]), self.endpoint(ends[1]), doc["profile"])
+
+    def _holds_port(self, service_id: str, end: ServicePort) -> bool:
+        config = self._held.get((end.element, service_id))
+        return config is not None and any(p["port"] == end.port for p in config["uniPorts"])
 
     def oam_session(self, session_id: str) -> Document:
         with self.db.session() as session:

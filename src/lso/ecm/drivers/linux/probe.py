@@ -58,6 +58,7 @@ _TX_TIMESTAMPS = _TX_SOFTWARE | _SOFTWARE | _OPT_ID | _OPT_TSONLY
 _SO_EE_ORIGIN_TIMESTAMPING = 4
 _RECVERR = {(socket.SOL_IP, 11), (getattr(socket, "SOL_IPV6", 41), 25)}  # IP_RECVERR, IPV6_RECVERR
 _ERRQUEUE_SPACE = 512
+_RECEIVE_SPACE = socket.CMSG_SPACE(16)
 # The sender may run this far ahead of its schedule: the TBF's queue absorbs the host's scheduling
 # hiccups up to that much, so the departures stay at the exact rate.
 _LEAD_S = 0.02
@@ -252,17 +253,17 @@ def probe_here(
     a: Endpoint, z: Endpoint, rate_bps: int, frame_bytes: int, duration_s: float, interval_s: float
 ) -> ProbeResult:
     """:func:`run_probe`'s work, in this process."""
-    payload = a.payload_bytes(frame_bytes)
+    padding = padding_for(a, frame_bytes)
     frames = max(1, math.ceil(rate_bps * duration_s / (8 * frame_bytes)))
     gap_ns = frame_bytes * 8 * 1_000_000_000 / rate_bps
-    with _socket_pair(a, z) as (sender, receiver, target), shaper(a, z, rate_bps, frame_bytes) as shaped:
+    with SocketPair(a, z) as (sender, receiver, target), shaper(a, z, rate_bps, frame_bytes) as shaped:
         arrivals: dict[int, int] = {}
         stop = threading.Event()
         listener = threading.Thread(target=_receive, args=(receiver, arrivals, stop), name="probe-receiver")
         listener.start()
         try:
             lead_ns = round(_LEAD_S * 1e9) if shaped else 0
-            send_times = _send(sender, target, payload, frames, gap_ns, lead_ns)
+            send_times = _send(sender, target, padding, frames, gap_ns, lead_ns)
             stop.wait(_DRAIN_S)  # a measurement window for frames in flight, not a synchronisation
         finally:
             stop.set()
@@ -335,7 +336,7 @@ def _tool(netns: str, *argv: str, check: bool = True) -> str:
     return done.stdout
 
 
-class _socket_pair:
+class SocketPair:
     """The sender's socket in ``a``, the receiver's bound in ``z``, and where to send."""
 
     def __init__(self, a: Endpoint, z: Endpoint) -> None:
@@ -362,12 +363,11 @@ class _socket_pair:
 
 
 def _send(
-    sender: socket.socket, target: tuple[str, int], payload: int, frames: int, gap_ns: float, lead_ns: int
+    sender: socket.socket, target: tuple[str, int], padding: bytes, frames: int, gap_ns: float, lead_ns: int
 ) -> list[int]:
     """Send on schedule, at most ``lead_ns`` ahead of it (a late sender catches up, so the average rate
     holds); each frame's departure time (its transmit timestamp, or the time it was handed over when the
     kernel reported none: a frame refused or dropped by the sending host)."""
-    padding = bytes(payload - _HEADER.size)
     handed = [0] * frames
     key_of: dict[int, int] = {}  # sequence number → OPT_ID key (the n-th datagram the socket accepted)
     departures: dict[int, int] = {}
@@ -376,14 +376,14 @@ def _send(
         due = start + round(seq * gap_ns)
         wait = due - time.monotonic_ns()
         if wait > 0 or seq % _COLLECT_EVERY == 0:  # a sender running late still empties the queue
-            _departures(sender, departures)
+            collect_departures(sender, departures)
         if wait > 0:
             time.sleep(wait / 1e9)  # pacing the offered load
         handed[seq] = time.time_ns()
         # A frame the local stack refuses (link down, no route) was offered and lost: that is what
         # an outage looks like from the customer's host.
         try:
-            sender.sendto(_HEADER.pack(seq, handed[seq]) + padding, target)
+            sender.sendto(frame(seq, handed[seq], padding), target)
         except OSError:
             continue
         key_of[seq] = len(key_of)
@@ -392,14 +392,14 @@ def _send(
     deadline = time.monotonic() + lead_ns / 1e9 + _DRAIN_S
     queued = select.poll()
     queued.register(sender, 0)  # POLLERR, always reported: a timestamp is on the error queue
-    _departures(sender, departures)
+    collect_departures(sender, departures)
     while len(departures) < len(key_of) and time.monotonic() < deadline:
         if queued.poll(_RECEIVE_POLL_S * 1000):
-            _departures(sender, departures)
+            collect_departures(sender, departures)
     return [departures.get(key_of.get(seq, -1), handed[seq]) for seq in range(frames)]
 
 
-def _departures(sender: socket.socket, departures: dict[int, int]) -> None:
+def collect_departures(sender: socket.socket, departures: dict[int, int]) -> None:
     """Collect the transmit timestamps queued on the sender's error queue (key → time), without waiting."""
     while True:
         try:
@@ -422,21 +422,38 @@ def _departures(sender: socket.socket, departures: dict[int, int]) -> None:
 
 def _receive(receiver: socket.socket, arrivals: dict[int, int], stop: threading.Event) -> None:
     """Record each first arrival's kernel receive time by sequence number until told to stop."""
-    space = socket.CMSG_SPACE(16)
     while not stop.is_set():
         try:
-            data, ancillary, _flags, _source = receiver.recvmsg(65536, space)
+            arrived = read_arrival(receiver)
         except TimeoutError:
             continue
-        if len(data) < _HEADER.size:
-            continue
-        seq, _sent = _HEADER.unpack_from(data)
-        received_at = time.time_ns()
-        for level, kind, value in ancillary:
-            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
-                seconds, nanoseconds = struct.unpack("qq", value[:16])
-                received_at = seconds * 1_000_000_000 + nanoseconds
-        arrivals.setdefault(seq, received_at)
+        if arrived is not None:
+            arrivals.setdefault(*arrived)
+
+
+def read_arrival(receiver: socket.socket) -> tuple[int, int] | None:
+    """One frame from the receiver's queue: its sequence number and kernel receive time (ns), or None
+    for a datagram that is not a probe frame. Raises what ``recvmsg`` raises when nothing is queued."""
+    data, ancillary, _flags, _source = receiver.recvmsg(65536, _RECEIVE_SPACE)
+    if len(data) < _HEADER.size:
+        return None
+    seq, _sent = _HEADER.unpack_from(data)
+    received_at = time.time_ns()
+    for level, kind, value in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS:
+            seconds, nanoseconds = struct.unpack("qq", value[:16])
+            received_at = seconds * 1_000_000_000 + nanoseconds
+    return seq, received_at
+
+
+def frame(seq: int, handed_ns: int, padding: bytes) -> bytes:
+    """A probe frame's UDP payload: its sequence number and hand-over time, then ``padding``."""
+    return _HEADER.pack(seq, handed_ns) + padding
+
+
+def padding_for(a: Endpoint, frame_bytes: int) -> bytes:
+    """What follows the probe's header in a frame of ``frame_bytes`` sent from ``a``."""
+    return bytes(a.payload_bytes(frame_bytes) - _HEADER.size)
 
 
 def _result(
