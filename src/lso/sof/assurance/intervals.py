@@ -9,6 +9,9 @@ How interval data becomes the quantities of MEF 10.4 §8.8, with the choices the
   Δt of a missing interval are neither available nor unavailable and count as non-high-loss for the
   runs. Near the end of T the runs look at up to n − 1 Δt after T when they were measured; otherwise they
   are judged on the Δt of T alone.
+- An IFDV pair straddling the start of an interval (its earlier frame in the previous interval) counts
+  when both intervals are in T and qualified: MEF 10.4 §8.8.5 takes the pairs of qualified frames of T.
+  A pair straddling the start of T, or a gap in the series, does not count.
 - A series with no high-loss Δt and no maintenance in T — most of them — is reduced in one pass over its
   records' 32-bit words (:func:`measure_series`); the others through the Δt grid (:func:`measure`).
 """
@@ -122,6 +125,15 @@ def measure(
     window = records[:, :period_intervals]
     fd_bins = np.where(qualified[..., None], window["fd_bins"], 0).sum(axis=1, dtype=np.int64)
     has_delay = qualified & (window["fd_bins"].sum(axis=2) > 0)
+    # The pairs straddling the start of interval k count when interval k − 1 is qualified in T too.
+    both = qualified[:, 1:] & qualified[:, :-1]
+    straddling = window[:, 1:]
+    ifdv_bins = np.where(qualified[..., None], window["ifdv_bins"], 0).sum(axis=1, dtype=np.int64)
+    ifdv_bins += np.where(both[..., None], straddling["ifdv_straddling_bins"], 0).sum(axis=1, dtype=np.int64)
+    ifdv_max = np.maximum(
+        np.where(qualified, window["ifdv_max_us"], 0).max(axis=1, initial=0),
+        np.where(both, straddling["ifdv_straddling_max_us"], 0).max(axis=1, initial=0),
+    )
     big = np.iinfo(np.uint32).max
     return PairMetrics(
         profile=profile,
@@ -131,8 +143,8 @@ def measure(
         delay_min_us=np.where(has_delay, window["fd_min_us"], big).min(axis=1),
         delay_max_us=np.where(has_delay, window["fd_max_us"], 0).max(axis=1),
         fd_bins=fd_bins,
-        ifdv_max_us=np.where(qualified, window["ifdv_max_us"], 0).max(axis=1),
-        ifdv_bins=np.where(qualified[..., None], window["ifdv_bins"], 0).sum(axis=1, dtype=np.int64),
+        ifdv_max_us=ifdv_max,
+        ifdv_bins=ifdv_bins,
         delta_t_counted=counted.sum(axis=1),
         delta_t_available=(available & counted).sum(axis=1),
         high_loss_intervals=hli_flags.sum(axis=1),
@@ -204,13 +216,15 @@ def measure_series(
     )
     dtype = one.records.dtype
     words = one.records[first:beyond].view("<u4").reshape(beyond - first, -1)
-    # The per-record fields that are not summed, gathered in one pass: min, max, IFDV max, H words.
-    columns = [_word(dtype, "fd_min_us"), _word(dtype, "fd_max_us"), _word(dtype, "ifdv_max_us")]
+    # The per-record fields that are not summed, gathered in one pass: min, max, IFDV maxima, H words.
+    columns = [
+        _word(dtype, name) for name in ("fd_min_us", "fd_max_us", "ifdv_max_us", "ifdv_straddling_max_us")
+    ]
     high_loss = _word(dtype, "high_loss")
     gathered = words[:, columns + list(range(high_loss, words.shape[1]))]
     simple = (
         start % step == 0
-        and not gathered[:, 3:].any()
+        and not gathered[:, 4:].any()
         and not any(begin < end and finish > start for begin, finish in windows)
     )
     if not simple:
@@ -221,6 +235,15 @@ def measure_series(
     sums = words[: last - first].sum(axis=0, dtype=np.uint64)
     has_delay = in_t[:, 1] > 0  # a delay is never 0 µs, so a maximum of 0 means no delay samples
     counted = np.array([(last - first) * profile.delta_ts])
+    # Every interval is qualified here, so the pairs straddling an interval's start count unless the
+    # previous interval is not in T (the first one, or one after a gap): those are taken out again.
+    starts = one.records["start"][first:last]
+    alone = np.diff(starts, prepend=starts[:1] - 2 * step) != step
+    ifdv_bins = _summed(sums, dtype, "ifdv_bins") + _summed(sums, dtype, "ifdv_straddling_bins")
+    ifdv_bins -= _summed(
+        words[: last - first][alone].sum(axis=0, dtype=np.uint64), dtype, "ifdv_straddling_bins"
+    )
+    ifdv_max = max(in_t[:, 2].max(initial=0), in_t[~alone, 3].max(initial=0))
     return PairMetrics(
         profile=profile,
         frames_offered=_summed(sums, dtype, "offered"),
@@ -229,8 +252,8 @@ def measure_series(
         delay_min_us=np.array([in_t[has_delay, 0].min(initial=np.iinfo(np.uint32).max)]),
         delay_max_us=np.array([in_t[:, 1].max(initial=0)]),
         fd_bins=_summed(sums, dtype, "fd_bins")[None, :],
-        ifdv_max_us=np.array([in_t[:, 2].max(initial=0)]),
-        ifdv_bins=_summed(sums, dtype, "ifdv_bins")[None, :],
+        ifdv_max_us=np.array([ifdv_max]),
+        ifdv_bins=ifdv_bins[None, :],
         delta_t_counted=counted,
         delta_t_available=counted,
         high_loss_intervals=np.zeros(1, dtype=np.int64),

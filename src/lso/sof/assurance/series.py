@@ -13,6 +13,12 @@ each one record of :func:`interval_dtype`:
   resolution — and the met/not-met decision is exact when the objective (plus 1 µs) is a bin bound, which
   :meth:`MeasurementProfile.for_objectives` arranges. The mean (§8.8.3) and minimum are exact.
 - inter-frame delay variation (§8.8.5): bins of |d_a − d_b| for frame pairs Δτ apart, plus the maximum.
+  A pair belongs to the interval in which its later frame was sent (as MEF 35.1 counts it, at the end of
+  the pair). The pairs wholly inside the interval (``ifdv_bins``, ``ifdv_max_us``) are kept apart from
+  those that straddle its start, the earlier frame sent in the previous interval
+  (``ifdv_straddling_bins``, ``ifdv_straddling_max_us``): MEF 10.4 counts a pair over T when both frames
+  are qualified frames of T, so a straddling pair counts only when the previous interval is in T and
+  qualified too — which only the assessment over T can tell (``intervals.py``).
 - availability (§8.8.7): one bit per Δt of the interval, H(Δt_k) = 1 when flr(Δt_k) > C (the source knows
   the SLS's Δt and C as MEF 35.1 is configured with them). Availability depends on runs of n Δt that may
   cross interval and day boundaries; keeping every H bit lets the run be followed exactly across them —
@@ -130,6 +136,8 @@ def interval_dtype(profile: MeasurementProfile) -> np.dtype[Any]:
             ("fd_bins", "<u4", (len(profile.fd_bins_us),)),
             ("ifdv_max_us", "<u4"),
             ("ifdv_bins", "<u4", (len(profile.ifdv_bins_us),)),
+            ("ifdv_straddling_max_us", "<u4"),
+            ("ifdv_straddling_bins", "<u4", (len(profile.ifdv_bins_us),)),
             # Whole 32-bit words, so a record is a row of uint32 words that one pass can sum (metrics.py).
             ("high_loss", "u1", ((profile.delta_ts + 31) // 32 * 4,)),
         ]
@@ -149,9 +157,11 @@ def summarize(
     delays_us: Sequence[int] | np.ndarray,
     ifdv_us: Sequence[int] | np.ndarray,
     high_loss: Sequence[bool] | np.ndarray,
+    straddling_ifdv_us: Sequence[int] | np.ndarray = (),
 ) -> np.ndarray:
     """One interval record from raw samples: frame counts, the one-way delays of the delay measurement
-    frames, the |Δd| of frame pairs Δτ apart, and H(Δt) for each Δt of the interval."""
+    frames, the |Δd| of frame pairs Δτ apart inside the interval, H(Δt) for each Δt of the interval, and
+    the |Δd| of the pairs that straddle its start (:func:`interval_delay_variations` splits them)."""
     if start % profile.interval_s:
         raise ValueError("an interval starts on a multiple of the measurement interval")
     if len(high_loss) != profile.delta_ts:
@@ -166,10 +176,11 @@ def summarize(
         record["fd_min_us"] = delays.min()
         record["fd_max_us"] = delays.max()
         record["fd_bins"][0] = _bin_counts(delays, profile.fd_bins_us)
-    variations = np.asarray(ifdv_us, dtype=np.int64)
-    if variations.size:
-        record["ifdv_max_us"] = variations.max()
-        record["ifdv_bins"][0] = _bin_counts(variations, profile.ifdv_bins_us)
+    for prefix, samples in (("ifdv", ifdv_us), ("ifdv_straddling", straddling_ifdv_us)):
+        variations = np.asarray(samples, dtype=np.int64)
+        if variations.size:
+            record[f"{prefix}_max_us"] = variations.max()
+            record[f"{prefix}_bins"][0] = _bin_counts(variations, profile.ifdv_bins_us)
     packed = np.packbits(np.asarray(high_loss, dtype=bool), bitorder="little")
     record["high_loss"][0, : len(packed)] = packed
     return record
@@ -180,6 +191,29 @@ def delay_variations(
 ) -> np.ndarray:
     """|d_a − d_b| for every pair of delivered frames a, b whose ingress times are exactly Δτ apart
     (MEF 10.4 §8.8.5): the samples :func:`summarize` bins for inter-frame delay variation."""
+    _, variations = _pairs(sent_us, delays_us, delta_tau_us)
+    return variations
+
+
+def interval_delay_variations(
+    sent_us: Sequence[int] | np.ndarray,
+    delays_us: Sequence[int] | np.ndarray,
+    delta_tau_us: int,
+    start_us: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For the interval that starts at ``start_us``: the |d_a − d_b| of the pairs Δτ apart whose later
+    frame was sent in it, split into the pairs wholly inside it and those straddling its start. The frames
+    sent before ``start_us`` are the previous interval's (its last Δτ is enough); pairs of two of them
+    belong to that interval and are left out."""
+    earlier_sent, variations = _pairs(sent_us, delays_us, delta_tau_us)
+    later_in = earlier_sent + delta_tau_us >= start_us
+    return variations[later_in & (earlier_sent >= start_us)], variations[later_in & (earlier_sent < start_us)]
+
+
+def _pairs(
+    sent_us: Sequence[int] | np.ndarray, delays_us: Sequence[int] | np.ndarray, delta_tau_us: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ingress time of each pair's earlier frame, and the pair's |Δd|."""
     sent = np.asarray(sent_us, dtype=np.int64)
     delays = np.asarray(delays_us, dtype=np.int64)
     order = np.argsort(sent, kind="stable")
@@ -187,7 +221,7 @@ def delay_variations(
     later = np.searchsorted(sent, sent + delta_tau_us)
     found = later < len(sent)
     found[found] = sent[later[found]] == sent[found] + delta_tau_us
-    return np.abs(delays[later[found]] - delays[found])
+    return sent[found], np.abs(delays[later[found]] - delays[found])
 
 
 def _bin_counts(values: np.ndarray, lower_bounds: tuple[int, ...]) -> np.ndarray:
