@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 
 from lso.mef.errors import MefError
 from lso.mef.notifications import NotificationApi
@@ -61,8 +61,12 @@ class SellerIrp:
 
         return admit
 
-    def dependencies(self) -> list[Any]:
-        return [Depends(self.admission())]
+    def router(self, api: str, tag: str | None = None) -> APIRouter:
+        """The router of one API on this IRP: its path prefix, its OpenAPI tag (``tag``, else the API
+        name) and the admission every route runs first."""
+        return APIRouter(
+            prefix=self.path(api), tags=[self.tag(tag or api)], dependencies=[Depends(self.admission())]
+        )
 
 
 def check_parties(request: Request, caller: Caller) -> None:

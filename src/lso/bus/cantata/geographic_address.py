@@ -69,11 +69,7 @@ class ValidationCreate(BaseModel):
 
 
 def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
-    api = APIRouter(
-        prefix=irp.path("geographicAddressManagement"),
-        tags=[irp.tag("geographicAddressManagement")],
-        dependencies=irp.dependencies(),
-    )
+    api = irp.router("geographicAddressManagement")
     url = ctx.settings.base_url
 
     @api.post("/geographicAddressValidation")

@@ -41,11 +41,7 @@ class AddressRef(BaseModel):
 
 
 def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
-    api = APIRouter(
-        prefix=irp.path("geographicSiteManagement"),
-        tags=[irp.tag("geographicSiteManagement")],
-        dependencies=irp.dependencies(),
-    )
+    api = irp.router("geographicSiteManagement")
 
     @api.post("/geographicSite")
     def list_geographic_site(request: Request, body: JsonBody, _caller: CallerDep) -> MefResponse:

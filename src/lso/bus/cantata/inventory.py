@@ -11,13 +11,12 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 
 from lso.bus import places
+from lso.bus.cantata.listing import base_name, matching_page, query_date, summary_page
 from lso.bus.irp import SellerIrp
-from lso.bus.order.records import PRODUCTS, matching_page
+from lso.bus.order.records import PRODUCTS
 from lso.entity import EntityContext
-from lso.mef.dates import normalise
-from lso.mef.errors import MefError
 from lso.mef.http import MefResponse
-from lso.mef.paging import page_of, page_response
+from lso.mef.paging import page_of
 from lso.mef.store import Document
 from lso.security.tokens import CallerDep
 
@@ -50,11 +49,7 @@ _SUMMARY = (
 
 
 def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
-    api = APIRouter(
-        prefix=irp.path("productInventory"),
-        tags=[irp.tag("productInventory")],
-        dependencies=irp.dependencies(),
-    )
+    api = irp.router("productInventory")
 
     @api.get("/product")
     def list_product(request: Request, caller: CallerDep) -> MefResponse:
@@ -62,28 +57,21 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
         scalar = {}
         array = {}
         for name, value in page.filters.items():
-            base = name[:-3] if name.endswith((".gt", ".lt")) else name
+            base = base_name(name)
             if base in _ARRAY_FILTERS:
                 array[base] = value
             else:
                 scalar[_SCALAR_FILTERS[base] + name[len(base) :]] = (
-                    _date(name, value) if base in _DATE_FILTERS else value
+                    query_date(name, value) if base in _DATE_FILTERS else value
                 )
         with ctx.db.read() as session:
             if "geographicAddressId" in array:
                 # Products are placed at the seller's sites; an address filter selects the site at it.
                 site = places.site_of_address(session, array.pop("geographicAddressId"))
                 array["geographicSiteId"] = site["id"] if site else ""
-            products, total = matching_page(
-                session,
-                PRODUCTS,
-                caller.party_id,
-                scalar,
-                _matches(array) if array else None,
-                page.offset,
-                page.limit,
-            )
-        return page_response([{k: p[k] for k in _SUMMARY if k in p} for p in products], total, page)
+            matches = _matches(array) if array else None
+            products, total = matching_page(session, PRODUCTS, caller.party_id, scalar, matches, page)
+        return summary_page(products, total, page, _SUMMARY)
 
     @api.get("/product/{product_id}")
     def retrieve_product(product_id: str, caller: CallerDep) -> MefResponse:
@@ -91,13 +79,6 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
             return MefResponse(PRODUCTS.get(session, product_id, caller.party_id))
 
     return api
-
-
-def _date(name: str, value: str) -> str:
-    try:
-        return normalise(value)
-    except ValueError as exc:
-        raise MefError(400, f"{name} must be an RFC 3339 date-time", code="invalidQuery") from exc
 
 
 def _matches(filters: dict[str, str]) -> Callable[[Document], bool]:

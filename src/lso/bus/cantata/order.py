@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from lso.bus.cantata.listing import base_name, matching_page, query_date, summary_page
 from lso.bus.irp import SellerIrp
 from lso.bus.order import fulfilment
 from lso.bus.order.inventory import mark_changing
@@ -24,17 +25,16 @@ from lso.bus.order.records import (
     ITEM_STATES,
     ORDER_STATES,
     ORDERS,
-    matching_page,
     order_href,
 )
 from lso.bus.order.structure import analyse, locate_partner_sites
 from lso.entity import EntityContext
 from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import iso, normalise, now_iso
-from lso.mef.errors import MefError, not_implemented, unprocessable
+from lso.mef.errors import not_implemented, unprocessable
 from lso.mef.http import MefResponse
 from lso.mef.notifications import hub_router
-from lso.mef.paging import page_of, page_response
+from lso.mef.paging import page_of
 from lso.mef.store import Document
 from lso.security.tokens import CallerDep
 
@@ -78,11 +78,7 @@ _NOT_OFFERED = {
 
 
 def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
-    api = APIRouter(
-        prefix=irp.path("productOrderingManagement"),
-        tags=[irp.tag("productOrder")],
-        dependencies=irp.dependencies(),
-    )
+    api = irp.router("productOrderingManagement", "productOrder")
 
     @api.post("/productOrder", status_code=201)
     def create_product_order(body: JsonBody, caller: CallerDep) -> MefResponse:
@@ -103,20 +99,16 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
     @api.get("/productOrder")
     def list_product_order(request: Request, caller: CallerDep) -> MefResponse:
         page = page_of(request, _ORDER_FILTERS | set(_ITEM_FILTERS))
-        filters = {name: _query_value(name, value) for name, value in page.filters.items()}
-        order_filters = {n: v for n, v in filters.items() if _base(n) in _ORDER_FILTERS}
-        item_filters = {n: v for n, v in filters.items() if _base(n) in _ITEM_FILTERS}
+        filters = {
+            name: query_date(name, value) if base_name(name) in _DATE_FILTERS else value
+            for name, value in page.filters.items()
+        }
+        order_filters = {n: v for n, v in filters.items() if base_name(n) in _ORDER_FILTERS}
+        item_filters = {n: v for n, v in filters.items() if base_name(n) in _ITEM_FILTERS}
+        matches = _items_match(item_filters) if item_filters else None
         with ctx.db.read() as session:
-            orders, total = matching_page(
-                session,
-                ORDERS,
-                caller.party_id,
-                order_filters,
-                _items_match(item_filters) if item_filters else None,
-                page.offset,
-                page.limit,
-            )
-        return page_response([{k: o[k] for k in _SUMMARY if k in o} for o in orders], total, page)
+            orders, total = matching_page(session, ORDERS, caller.party_id, order_filters, matches, page)
+        return summary_page(orders, total, page, _SUMMARY)
 
     @api.get("/productOrder/{order_id}")
     def retrieve_product_order(order_id: str, caller: CallerDep) -> MefResponse:
@@ -164,33 +156,19 @@ def _utc(moment: datetime) -> str:
     return iso(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
-def _base(name: str) -> str:
-    return name[:-3] if name.endswith((".gt", ".lt")) else name
-
-
-def _query_value(name: str, value: str) -> str:
-    """Dates are compared as text in the stored format, so a query date is rewritten in it."""
-    if _base(name) not in _DATE_FILTERS:
-        return value
-    try:
-        return normalise(value)
-    except ValueError as exc:
-        raise MefError(400, f"{name} must be an RFC 3339 date-time", code="invalidQuery") from exc
-
-
 def _items_match(filters: dict[str, str]) -> Callable[[Document], bool]:
     """An order matches when one of its items satisfies every item filter."""
 
     def item_matches(item: Document) -> bool:
         for name, value in filters.items():
-            stored = item.get(_ITEM_FILTERS[_base(name)])
+            stored = item.get(_ITEM_FILTERS[base_name(name)])
             if stored is None:
                 return False
             if name.endswith(".gt") and not stored > value:
                 return False
             if name.endswith(".lt") and not stored < value:
                 return False
-            if name == _base(name) and stored != value:
+            if name == base_name(name) and stored != value:
                 return False
         return True
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lso.bus import context, serviceability
+from lso.bus.cantata.listing import matching_page, summary_page
 from lso.bus.irp import SellerIrp, named
 from lso.bus.legato_client import LegatoClient
 from lso.bus.serviceability import Assessment, PreorderItem
@@ -28,7 +29,7 @@ from lso.mef.body import JsonBody, parse_model
 from lso.mef.dates import iso, later, now_iso
 from lso.mef.http import MefResponse
 from lso.mef.notifications import dispatch, hub_router, publish
-from lso.mef.paging import page_of, page_response
+from lso.mef.paging import page_of
 from lso.mef.statemachine import StateMachine
 from lso.mef.store import Document, Store
 from lso.security.tokens import CallerDep
@@ -79,11 +80,7 @@ class PoqCreate(BaseModel):
 
 
 def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
-    api = APIRouter(
-        prefix=irp.path("productOfferingQualification"),
-        tags=[irp.tag("productOfferingQualificationManagement")],
-        dependencies=irp.dependencies(),
-    )
+    api = irp.router("productOfferingQualification", "productOfferingQualificationManagement")
 
     @api.post("/productOfferingQualification", status_code=201)
     def create_product_offering_qualification(body: JsonBody, caller: CallerDep) -> MefResponse:
@@ -105,26 +102,12 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
 
     @api.get("/productOfferingQualification")
     def list_product_offering_qualification(request: Request, caller: CallerDep) -> MefResponse:
-        page = page_of(
-            request, {"state", "creationDate", "requestedPOQCompletionDate", "externalId", "projectId"}
-        )
+        filters = {"state", "creationDate", "requestedPOQCompletionDate", "externalId", "projectId"}
+        page = page_of(request, filters)
         with ctx.db.read() as session:
-            docs, total = poqs.list(
-                session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
-            )
-        fields = (
-            "id",
-            "href",
-            "state",
-            "creationDate",
-            "requestedPOQCompletionDate",
-            "externalId",
-            "projectId",
-        )
-        found = [
-            {k: v for k, v in _served(d, ctx.settings.base_url, irp).items() if k in fields} for d in docs
-        ]
-        return page_response(found, total, page)
+            docs, total = matching_page(session, poqs, caller.party_id, page.filters, None, page)
+        served = [_served(d, ctx.settings.base_url, irp) for d in docs]
+        return summary_page(served, total, page, {"id", "href", *filters})
 
     @api.get("/productOfferingQualification/{poq_id}")
     def retrieve_product_offering_qualification(poq_id: str, caller: CallerDep) -> MefResponse:

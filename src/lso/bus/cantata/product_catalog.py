@@ -120,7 +120,7 @@ def specification_for(product_type: str) -> str | None:
 
 def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
     prefix = irp.path("productCatalog")
-    api = APIRouter(prefix=prefix, tags=[irp.tag("productCatalog")], dependencies=irp.dependencies())
+    api = irp.router("productCatalog")
     url = ctx.settings.base_url
     visible = _visible(irp)
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from lso.bus import context, pricing, serviceability
+from lso.bus.cantata.listing import matching_page, summary_page
 from lso.bus.irp import SellerIrp, named
 from lso.bus.legato_client import LegatoClient
 from lso.bus.products import AccessElineOvcConfiguration, EvcConfiguration
@@ -29,7 +30,7 @@ from lso.mef.dates import iso, later, now_iso
 from lso.mef.errors import Issue, unprocessable
 from lso.mef.http import MefResponse
 from lso.mef.notifications import dispatch, hub_router, publish
-from lso.mef.paging import page_of, page_response
+from lso.mef.paging import page_of
 from lso.mef.statemachine import StateMachine
 from lso.mef.store import Document, Store
 from lso.security.tokens import CallerDep
@@ -84,9 +85,7 @@ class QuoteOperation(BaseModel):
 
 
 def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
-    api = APIRouter(
-        prefix=irp.path("quoteManagement"), tags=[irp.tag("quoteManagement")], dependencies=irp.dependencies()
-    )
+    api = irp.router("quoteManagement")
     url = ctx.settings.base_url
 
     @api.post("/quote", status_code=201)
@@ -114,13 +113,8 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
         allowed = {"state", "quoteLevel", "externalId", "projectId", "quoteDate"} | _COMPLETION_DATES
         page = page_of(request, allowed)
         with ctx.db.read() as session:
-            docs, total = quotes.list(
-                session, party=caller.party_id, filters=page.filters, offset=page.offset, limit=page.limit
-            )
-        fields = allowed | {"id", "href"}
-        return page_response(
-            [{k: v for k, v in _served(d, url, irp).items() if k in fields} for d in docs], total, page
-        )
+            docs, total = matching_page(session, quotes, caller.party_id, page.filters, None, page)
+        return summary_page([_served(d, url, irp) for d in docs], total, page, {"id", "href", *allowed})
 
     @api.get("/quote/{quote_id}")
     def retrieve_quote(quote_id: str, caller: CallerDep) -> MefResponse:

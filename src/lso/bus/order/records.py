@@ -8,8 +8,6 @@ from the order, item and state, so a step that runs again publishes nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy.orm import Session
 
 from lso.bus.irp import SellerIrp, irp_of
@@ -117,24 +115,3 @@ def _tell_buyer(session: Session, order: Document, event_type: str, key: str, **
     return publish(
         session, order_notifications(order), party, event_type, event, event_id=f"{order['id']}:{key}"
     )
-
-
-def matching_page(
-    session: Session,
-    store: Store,
-    party: str,
-    filters: dict[str, str],
-    matches: Callable[[Document], bool] | None,
-    offset: int,
-    limit: int,
-) -> tuple[list[Document], int]:
-    """A page of ``store`` for ``party``: ``filters`` run in the database; ``matches`` (for filters on
-    arrays such as items or places, which the row index cannot express) runs on the documents."""
-    if matches is None:
-        return store.list(session, party=party, filters=filters, offset=offset, limit=limit)
-    every, _ = store.list(session, party=party, filters=filters, offset=0, limit=_ALL)
-    found = [doc for doc in every if matches(doc)]
-    return found[offset : offset + limit], len(found)
-
-
-_ALL = 1_000_000
