@@ -97,10 +97,9 @@ class HostPool:
         nl = Rtnl(self._open_socket(name))
         try:
             nl.link_set(1, up=True)
-            peer = [("IFLA_IFNAME", uplink)]
-            nl.link_add(
-                self.ifname, "veth", index=HOST_IFINDEX, up=False, data=[("VETH_INFO_PEER", {"attrs": peer})]
-            )
+            # The kernel registers a veth's peer first: the host's end is the peer, at the index we say.
+            peer = {"index": HOST_IFINDEX, "attrs": [("IFLA_IFNAME", self.ifname)]}
+            nl.link_add(uplink, "veth", up=False, data=[("VETH_INFO_PEER", peer)])
             found = nl.link_by_name(uplink)
             if found is None:
                 raise OSError(f"{uplink} did not appear in {name}")
