@@ -29,6 +29,9 @@ class Settings:
     jwt_secret: str = field(default="", repr=False)
     sls_period_s: float = 60.0
     """How often SOF assesses each active service against its SLS (MEF 55.0.1 §10.6 step 1)."""
+    enni_peers: str = ""
+    """linux network: the partner domains' side of our ENNIs, ``<element>/enni-N=<prefix>/<element>/enni-M``
+    (comma-separated; :func:`lso.ecm.drivers.linux.plane.enni_peers`)."""
 
     @classmethod
     def load(cls, data_dir: Path, **overrides: object) -> Settings:
