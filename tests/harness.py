@@ -157,3 +157,16 @@ def running_listener() -> Iterator[EventListener]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def subscribed(client: httpx.Client, api: str) -> Iterator[EventListener]:
+    """A listener registered on the ``/hub`` of ``api`` (a path prefix) as ``client``'s party, for the
+    duration of the block; the registration is removed afterwards."""
+    with running_listener() as listener:
+        hub = client.post(f"{api}/hub", json={"callback": listener.url})
+        assert hub.status_code == 201, hub.text
+        try:
+            yield listener
+        finally:
+            client.delete(f"{api}/hub/{hub.json()['id']}")
