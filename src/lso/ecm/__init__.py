@@ -10,7 +10,7 @@ from lso.ecm import alarms
 from lso.ecm.adagio import adagio_router
 from lso.ecm.drivers import Driver, sim
 from lso.ecm.drivers.linux.driver import LinuxDriver
-from lso.ecm.drivers.linux.plane import prefix_of
+from lso.ecm.drivers.linux.plane import enni_peers, prefix_of
 from lso.entity import Entity, EntityContext
 from lso.footprint import named_footprint
 
@@ -21,7 +21,8 @@ _DRIVERS: dict[int, Driver] = {}
 def _driver(ctx: EntityContext) -> Driver:
     if id(ctx) not in _DRIVERS:
         if ctx.settings.network == "linux":
-            _DRIVERS[id(ctx)] = LinuxDriver(ctx.db, prefix_of(ctx.settings.data_dir))
+            ennis = enni_peers(ctx.settings.enni_peers)
+            _DRIVERS[id(ctx)] = LinuxDriver(ctx.db, prefix_of(ctx.settings.data_dir), ennis=ennis)
         elif ctx.settings.network == "sim":
             _DRIVERS[id(ctx)] = sim.SimDriver(ctx.db)
         else:
