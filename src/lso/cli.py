@@ -60,11 +60,27 @@ def serve(
         str, typer.Option(help="The demo footprint to seed: demo (the provider) or partner")
     ] = "demo",
     network: Network = "sim",
+    enni_peer: Annotated[
+        str,
+        typer.Option(
+            "--enni-peer",
+            envvar="LSO_ENNI_PEERS",
+            help="linux network: the partner's side of an ENNI, <element>/enni-N=<prefix>/<element>/enni-M "
+            "(comma-separated; the partner's prefix: lso lab prefix --data-dir ITS_DIR)",
+        ),
+    ] = "",
 ) -> None:
     """Run a provider domain: CANTATA, SONATA, LEGATO, PRESTO and ADAGIO on one server."""
     _check_network(network)
     settings = Settings.load(
-        data_dir, port=port, demo=demo, name=name, host=host, footprint=footprint, network=network
+        data_dir,
+        port=port,
+        demo=demo,
+        name=name,
+        host=host,
+        footprint=footprint,
+        network=network,
+        enni_peers=enni_peer,
     )
     domain = Domain(settings)
     typer.echo(f"lso domain {settings.name} at {settings.base_url}", err=False)
@@ -105,6 +121,14 @@ def lab_clean(
     name = prefix or prefix_of((data_dir or Path()).expanduser())
     removed = kernel_lab.clean(name)
     typer.echo(f"{name}: removed {len(removed)} namespace(s)")
+
+
+@lab.command("prefix")
+def lab_prefix(data_dir: DataDir = Path("./lso-data")) -> None:
+    """Print the name prefix of a domain's kernel objects (what a partner's --enni-peer names)."""
+    from lso.ecm.drivers.linux.plane import prefix_of
+
+    typer.echo(prefix_of(data_dir.expanduser()))
 
 
 def main() -> None:
