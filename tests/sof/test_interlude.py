@@ -20,15 +20,22 @@ from lso.bus.partners.interlude_sales import SALES
 from lso.bus.partners.ordering import PARTNER_ORDERS
 from lso.db import Database
 from lso.settings import Settings
-from lso.sof import records
+from lso.sof import end_to_end, records
 from tests.bus.partners.test_onboarding import PARTNERS_PATH, registration, settled
 from tests.bus.test_order_bodies import ORDERING, epl_order
 from tests.bus.test_order_fulfilment import _final
 from tests.harness import party_client, wait_until
+from tests.network import held_by_elements
+from tests.sof.orders import delete_item
+from tests.sof.test_activation import characteristic
+from tests.sof.test_change import order_changes
 from tests.twodomains import PARTNER_BUYER, PartnerDomain, admin_client, partner_domain
 
 INTERLUDE_ORDERING = "/mefApi/interlude/serviceOrderingManagement/v1"
 INTERLUDE_TESTING = "/mefApi/interlude/serviceFunctionTesting/v3"
+INTERLUDE_INVENTORY = "/mefApi/interlude/serviceInventory/v2"
+LEGATO_INVENTORY = "/mefApi/legato/serviceInventory/v7"
+ADAGIO = "/adagio/v1"
 LYON_PART_DIEU = {
     "@type": "GeographicAddress_Query",
     "fieldedAddressRepresentation": [
@@ -71,6 +78,31 @@ def _onboard_over_interlude(
     return str(body["name"])
 
 
+def _order_to_lyon(acme: httpx.Client, cir_mbps: float = 100) -> dict[str, Any]:
+    """An EPL from an on-net site to Lyon (only the partner reaches it), once its order has ended."""
+    body = epl_order("site-ldn-docklands", "site-ldn-city", cir_mbps)
+    body["productOrderItem"][1]["product"]["place"][0]["place"] = LYON_PART_DIEU
+    created = acme.post(f"{ORDERING}/productOrder", json=body)
+    assert created.status_code == 201, created.text
+    return _final(acme, created.json()["id"])
+
+
+def _our_evc(domain: Settings, order: dict[str, Any]) -> dict[str, Any]:
+    (evc,) = _rows(domain.database_url, records.SERVICES, {"externalId": order["id"], "serviceType": "EVC"})
+    return evc
+
+
+def _share_services(buyer: httpx.Client, evc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The partner's services of the share our SOF ordered for ``evc``, by the item that made them."""
+    key = f"interlude:{evc['serviceOrderItem'][0]['serviceOrderId']}:{evc['serviceOrderItem'][0]['itemId']}"
+    found = buyer.get(f"{INTERLUDE_INVENTORY}/service", params={"externalId": key}).json()
+    return {s["serviceOrderItem"][0]["itemId"]: s for s in found}
+
+
+def _partner_orders(buyer: httpx.Client, external_id: str) -> list[dict[str, Any]]:
+    return list(buyer.get(f"{INTERLUDE_ORDERING}/serviceOrder", params={"externalId": external_id}).json())
+
+
 def _rows(url: str, store: Any, filters: dict[str, str]) -> list[dict[str, Any]]:
     db = Database(url)
     try:
@@ -85,17 +117,13 @@ def test_an_off_net_epl_over_interlude_is_active_after_both_shares_passed_the_te
     acme: httpx.Client, buyer: httpx.Client, partner: PartnerDomain, domain: Settings
 ) -> None:
     partner_id = _onboard_over_interlude(domain, partner)
-    body = epl_order("site-ldn-docklands", "site-ldn-city", 100)
-    body["productOrderItem"][1]["product"]["place"][0]["place"] = LYON_PART_DIEU
-    created = acme.post(f"{ORDERING}/productOrder", json=body)
-    assert created.status_code == 201, created.text
-    order = _final(acme, created.json()["id"])
+    order = _order_to_lyon(acme)
     assert order["state"] == "completed", order
     assert {i["state"] for i in order["productOrderItem"]} == {"completed"}
 
     # BUS bought nothing over SONATA: our SOF ordered the partner's share over INTERLUDE.
     assert _rows(domain.database_url, PARTNER_ORDERS, {"productOrderId": order["id"]}) == []
-    (evc,) = _rows(domain.database_url, records.SERVICES, {"externalId": order["id"], "serviceType": "EVC"})
+    evc = _our_evc(domain, order)
     facts = {c["name"]: c["value"] for c in evc["serviceCharacteristic"]}
     assert facts["partnerServiceOrder"]["partnerId"] == partner_id
     test = facts["endToEndActivationTest"]
@@ -163,14 +191,105 @@ def test_a_partner_refusing_its_share_fails_the_evc_and_rolls_our_segment_back(
 ) -> None:
     # The partner does not know this ENNI: its SOF refuses the OVC of the INTERLUDE order.
     partner_id = _onboard_over_interlude(domain, partner, partner_enni="enni-unknown")
-    body = epl_order("site-ldn-docklands", "site-ldn-city", 100)
-    body["productOrderItem"][1]["product"]["place"][0]["place"] = LYON_PART_DIEU
-    created = acme.post(f"{ORDERING}/productOrder", json=body)
-    assert created.status_code == 201, created.text
-    order = _final(acme, created.json()["id"])
+    order = _order_to_lyon(acme)
     assert order["state"] == "failed", order
     evc_item = next(i for i in order["productOrderItem"] if i["id"] == "evc")
     assert f"partner {partner_id}" in evc_item["terminationError"][0]["value"]
     # Our segment is taken down again: the EVC service SOF built is terminated, its S-VLAN released.
-    (evc,) = _rows(domain.database_url, records.SERVICES, {"externalId": order["id"], "serviceType": "EVC"})
+    assert _our_evc(domain, order)["state"] == "terminated"
+
+
+def test_modify_and_delete_of_an_off_net_epl_change_the_partner_share_too(
+    acme: httpx.Client, bus: httpx.Client, buyer: httpx.Client, partner: PartnerDomain, domain: Settings
+) -> None:
+    _onboard_over_interlude(domain, partner)
+    order = _order_to_lyon(acme, cir_mbps=40)
+    assert order["state"] == "completed", order
+    evc = _our_evc(domain, order)
+    share = _share_services(buyer, evc)
+    assert {i: s["state"] for i, s in share.items()} == {"uni": "active", "ovc": "active"}
+
+    # BUS changes our EVC's bandwidth over LEGATO (as for an on-net EPL); SOF changes the partner's OVC.
+    configuration = {k: v for k, v in evc["serviceConfiguration"].items() if k != "identifier"}
+    configuration["ingressBwp"] = {**configuration["ingressBwp"], "cir": {"irValue": 60, "irUnits": "MBPS"}}
+    modify = {
+        "id": "m",
+        "action": "modify",
+        "service": {"id": evc["id"], "serviceConfiguration": configuration},
+    }
+    modified = order_changes(bus, modify)
+    assert modified["state"] == "completed", modified
+    ours = bus.get(f"{LEGATO_INVENTORY}/service/{evc['id']}").json()
+    theirs = buyer.get(f"{INTERLUDE_INVENTORY}/service/{share['ovc']['id']}").json()
+    for service in (ours, theirs):
+        assert service["state"] == "active"
+        assert service["serviceConfiguration"]["ingressBwp"]["cir"]["irValue"] == 60
+    assert len(_partner_orders(buyer, f"interludeModify:{modified['id']}:m")) == 1
+
+    deleted = order_changes(bus, delete_item("d", evc["id"]))
+    assert deleted["state"] == "completed", deleted
+    assert bus.get(f"{LEGATO_INVENTORY}/service/{evc['id']}").json()["state"] == "terminated"
+    (deletion,) = _partner_orders(buyer, f"interludeDelete:{deleted['id']}:d")
+    assert deletion["state"] == "completed"
+    assert {i: s["state"] for i, s in _share_services(buyer, evc).items()} == {
+        "uni": "terminated",
+        "ovc": "terminated",
+    }
+
+
+def test_a_share_that_fails_the_end_to_end_test_is_withdrawn_and_our_segment_released(
+    acme: httpx.Client,
+    buyer: httpx.Client,
+    icm: httpx.Client,
+    partner: PartnerDomain,
+    domain: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    partner_id = _onboard_over_interlude(domain, partner)
+    real = end_to_end.read_partner_test
+
+    def failed(partner_id: str, job_id: str) -> dict[str, Any]:
+        """The partner's test job as it really ended, said to have failed (an injected fault)."""
+        return {**real(partner_id, job_id), "verdict": "fail", "reason": "injected: the OVC lost frames"}
+
+    monkeypatch.setattr(end_to_end, "read_partner_test", failed)
+    order = _order_to_lyon(acme)
+    monkeypatch.undo()
+
+    assert order["state"] == "failed", order
+    reason = next(i for i in order["productOrderItem"] if i["id"] == "evc")["terminationError"][0]["value"]
+    assert f"partner {partner_id}" in reason and "injected" in reason and "withdrawn" in reason, reason
+    evc = _our_evc(domain, order)
     assert evc["state"] == "terminated"
+    assert held_by_elements(icm, characteristic(evc, "connectivityService")) == {}
+    # The partner completed its share, then deleted it on our one withdrawal order: it holds nothing.
+    item = evc["serviceOrderItem"][0]
+    (withdrawal,) = _partner_orders(buyer, f"interludeWithdraw:{item['serviceOrderId']}:{item['itemId']}")
+    assert withdrawal["state"] == "completed"
+    assert {i: s["state"] for i, s in _share_services(buyer, evc).items()} == {
+        "uni": "terminated",
+        "ovc": "terminated",
+    }
+
+
+def test_our_segment_failing_fails_the_customer_item_and_orders_nothing_from_the_partner(
+    acme: httpx.Client, buyer: httpx.Client, icm: httpx.Client, partner: PartnerDomain, domain: Settings
+) -> None:
+    _onboard_over_interlude(domain, partner)
+    # Frames lost at the on-net UNI's element (ADAGIO's admin, as `lso sim impair` does): our test fails.
+    impaired = icm.put(f"{ADAGIO}/admin/impairments/pe-ldn-1", json={"lossRatio": 0.5})
+    assert impaired.status_code == 200, impaired.text
+    try:
+        order = _order_to_lyon(acme)
+    finally:
+        icm.delete(f"{ADAGIO}/admin/impairments/pe-ldn-1")
+
+    assert order["state"] == "failed", order
+    evc_item = next(i for i in order["productOrderItem"] if i["id"] == "evc")
+    assert "activation test failed" in evc_item["terminationError"][0]["value"]
+    evc = _our_evc(domain, order)
+    assert evc["state"] == "terminated"
+    assert held_by_elements(icm, characteristic(evc, "connectivityService")) == {}
+    # SOF orders the partner's share only once our segment passed its test: the partner holds nothing.
+    item = evc["serviceOrderItem"][0]
+    assert _partner_orders(buyer, f"interlude:{item['serviceOrderId']}:{item['itemId']}") == []

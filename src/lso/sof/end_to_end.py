@@ -11,13 +11,17 @@ our segment down as for any failed activation.
 
 from __future__ import annotations
 
+import functools
+
 from dbos import DBOS
+from dbos._error import DBOSMaxStepRetriesExceeded  # not exported by dbos itself
 
 from lso.mef import runtime
 from lso.mef.dates import later
 from lso.mef.store import Document
-from lso.sof import interlude_client, records
+from lso.sof import interlude_changes, interlude_client, records
 from lso.sof.activation import ActivationError, fact, service_id
+from lso.sof.interlude_client import InterludeError, partner_step
 
 ACTIVATION_PROFILE = "lso-y1564-activation"
 ACTIVATION_JOB_TYPE = "lso:y1564-activation"
@@ -29,7 +33,8 @@ MAX_TEST_WAITS = 600
 
 def activate_partner_share(order_id: str, item_id: str, share: Document, given: Document) -> None:
     """§10.2 steps 9b-a, 12–13 over INTERLUDE: the partner's SOF builds its share, then the end-to-end
-    test is ours (passed above) and the partner's; the EVC is active only when both passed."""
+    test is ours (passed above) and the partner's; the EVC is active only when both passed. A share that
+    completed but failed its test is withdrawn before our item fails (our segment is then released)."""
     link = interlude_client.order_share(order_id, item_id, share, given)
     if link["state"] != "completed":
         reason = link.get("reason") or f"its order {link.get('id')} ended {link['state']}"
@@ -38,7 +43,8 @@ def activate_partner_share(order_id: str, item_id: str, share: Document, given: 
     record_end_to_end_test(order_id, item_id, link, test)
     if test["verdict"] != "pass":
         reason = test.get("reason") or f"its activation test {test.get('partnerTestJobId')} failed"
-        raise ActivationError(item_id, f"partner {share['partnerId']}: {reason}")
+        withdrawn = interlude_changes.withdraw_share(order_id, item_id, link)
+        raise ActivationError(item_id, f"partner {share['partnerId']}: {reason}; {withdrawn}")
 
 
 @DBOS.step(name="sof.partner_share")
@@ -67,24 +73,22 @@ def record_end_to_end_test(order_id: str, item_id: str, link: Document, test: Do
 
 def test_share(link: Document) -> Document:
     """In the activation workflow: the partner's share of the end-to-end test — a test job of its OVC
-    created over INTERLUDE serviceFunctionTesting now that both parts are active — once it has ended."""
-    job = request_partner_test(link)
-    waits = 0
-    while job.get("state") not in TEST_FINAL_STATES and waits < MAX_TEST_WAITS:
-        DBOS.sleep(TEST_POLL_S)
-        job = read_partner_test(link["partnerId"], job["id"])
-        waits += 1
-    return job
+    created over INTERLUDE serviceFunctionTesting now that both parts are active — once it has ended (a
+    partner that refuses the job, or does not answer, fails it)."""
+    try:
+        job = request_partner_test(link)
+        return wait_for_test(link["partnerId"], job)
+    except (InterludeError, DBOSMaxStepRetriesExceeded) as exc:
+        return {"state": "cancelled", "verdict": "fail", "reason": f"its test could not be run: {exc}"}
 
 
-@DBOS.step(
-    name="sof.interlude.request_partner_test",
-    retries_allowed=True,
-    max_attempts=8,
-    interval_seconds=1.0,
-    backoff_rate=2.0,
-    should_retry=interlude_client.retryable,
-)
+def wait_for_test(partner_id: str, job: Document) -> Document:
+    """In a workflow: the partner's test job (as :func:`read_partner_test` sums it up) once it ended."""
+    read = functools.partial(read_partner_test, partner_id, job["id"])
+    return interlude_client.wait_for(job, read, TEST_FINAL_STATES, TEST_POLL_S, MAX_TEST_WAITS)
+
+
+@partner_step("sof.interlude.request_partner_test")
 def request_partner_test(link: Document) -> Document:
     """Create the partner's test job of its OVC (or find the one a first run created: same name)."""
     name = f"end-to-end:{link['serviceOrderId']}:{link['serviceOrderItemId']}"
@@ -93,12 +97,7 @@ def request_partner_test(link: Document) -> Document:
         known = client.test_jobs(name)
         if known:
             return _test_summary(known[0], [])
-        services = {
-            ref.get("itemId"): s
-            for s in client.services_of(link["externalId"])
-            for ref in s.get("serviceOrderItem", [])
-            if ref.get("serviceOrderId") == link["id"]
-        }
+        services = client.share_services(link)
         if interlude_client.OVC_ITEM not in services or interlude_client.UNI_ITEM not in services:
             return {
                 "state": "cancelled",
@@ -125,14 +124,7 @@ def end_to_end_job_body(name: str, uni_service_id: str, ovc_service_id: str) -> 
     }
 
 
-@DBOS.step(
-    name="sof.interlude.read_partner_test",
-    retries_allowed=True,
-    max_attempts=8,
-    interval_seconds=1.0,
-    backoff_rate=2.0,
-    should_retry=interlude_client.retryable,
-)
+@partner_step("sof.interlude.read_partner_test")
 def read_partner_test(partner_id: str, job_id: str) -> Document:
     client = interlude_client.partner_client(partner_id)
     try:

@@ -6,15 +6,18 @@ item's ``service.partnerShare`` names the partner, its INTERLUDE base URL and th
 issued us, the partner's site for the far UNI and its id of the ENNI. The credentials are kept in SOF's
 store when the order arrives (:func:`keep_partner_access`), never in the order.
 
-Ordering is durable and placed once: the INTERLUDE order's ``externalId`` is ``interlude:<our order>:<our
-item>``, and a re-run step looks it up by that before placing it. The partner's events, delivered to our
-INTERLUDE listener and deduplicated by eventId, only wake the activation workflow (``DBOS.send``); after
-every wake-up or timeout it reads the order back, so a repeated, late or forged event changes nothing.
+Ordering is durable and placed once: every INTERLUDE order has an ``externalId`` derived from our order
+and item (``interlude:<our order>:<our item>`` for the share itself; :mod:`lso.sof.interlude_changes` for
+its modification, deletion and withdrawal), and a re-run step looks it up by that before placing it. The
+partner's events, delivered to our INTERLUDE listener and deduplicated by eventId, only wake the workflow
+that placed the order (``DBOS.send``); after every wake-up or timeout it reads the order back, so a
+repeated, late or forged event changes nothing.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 from dbos import DBOS
@@ -44,6 +47,8 @@ MAX_WAITS = 1440  # two hours of silence from the partner fail our item rather t
 FINAL_STATES = {"completed", "failed", "partial", "rejected"}
 SERVICE_UNI = "urn:mef:lso:spec:service:carrier-ethernet-subscriber-uni:v1.0.0:all"
 UNI_ITEM, OVC_ITEM = "uni", "ovc"
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class InterludeError(Exception):
@@ -60,6 +65,33 @@ class InterludeError(Exception):
 
 def retryable(exc: BaseException) -> bool:
     return not isinstance(exc, InterludeError) or exc.retryable
+
+
+def partner_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A step that calls a partner over INTERLUDE: retried with backoff while the partner is down or
+    answers 5xx (the call must be safe to repeat); a 4xx is the partner's final word."""
+    return DBOS.step(
+        name=name,
+        retries_allowed=True,
+        max_attempts=8,
+        interval_seconds=1.0,
+        backoff_rate=2.0,
+        should_retry=retryable,
+    )
+
+
+def wait_for(
+    first: Document, read: Callable[[], Document], final: set[str], interval_s: float, max_waits: int
+) -> Document:
+    """In a workflow: ``read`` the partner's resource again after every wake-up (an event about it, see
+    :func:`on_order_event`) or ``interval_s`` of silence, until its ``state`` is final or the waits run
+    out. A repeated, late or forged event only makes it read sooner."""
+    current, waits = first, 0
+    while current.get("state") not in final and waits < max_waits:
+        DBOS.recv(WAKE_TOPIC, timeout_seconds=interval_s)
+        current = read()
+        waits += 1
+    return current
 
 
 def keep_partner_access(body: Document) -> Document:
@@ -127,6 +159,15 @@ class InterludeClient:
         found: list[Document] = self._call("GET", f"{INVENTORY}/service", params={"externalId": external_id})
         return found
 
+    def share_services(self, link: Document) -> dict[str, Document]:
+        """The partner's services its order ``link`` made, by the item that made them (uni, ovc)."""
+        return {
+            ref.get("itemId"): service
+            for service in self.services_of(link["externalId"])
+            for ref in service.get("serviceOrderItem", [])
+            if ref.get("serviceOrderId") == link["id"]
+        }
+
     def test_jobs(self, name: str) -> list[Document]:
         found: list[Document] = self._call("GET", f"{TESTING}/testJob", params={"name": name})
         return found
@@ -155,26 +196,25 @@ def external_id(order_id: str, item_id: str) -> str:
 
 def order_share(order_id: str, item_id: str, share: Document, evc: Document) -> Document:
     """In the activation workflow: order the partner's share and wait for it to end; the final link."""
+    key = external_id(order_id, item_id)
+    body = order_body(key, share, evc)
+    return run_order(share["partnerId"], f"sof-activation:{order_id}", key, body, (order_id, item_id))
+
+
+def run_order(
+    partner_id: str, workflow_id: str, key: str, body: Document, serves: tuple[str, str]
+) -> Document:
+    """In workflow ``workflow_id``: place ``body`` at the partner once (``externalId`` ``key``) and wait
+    for it to end; the final link. ``serves`` is our order and item it is placed for."""
     try:
-        register_hub(share["partnerId"])
-        link = place_order(order_id, item_id, share, evc)
+        register_hub(partner_id)
+        link = place_order(partner_id, workflow_id, key, body, serves)
     except Exception as exc:  # refused, or the partner unreachable after every retry
         return {"state": "failed", "reason": f"the INTERLUDE order could not be placed: {exc}"}
-    waits = 0
-    while link["state"] not in FINAL_STATES and waits < MAX_WAITS:
-        DBOS.recv(WAKE_TOPIC, timeout_seconds=WAIT_S)
-        link = read_order(share["partnerId"], link["id"])
-        waits += 1
-    return link
+    return wait_for(link, lambda: read_order(partner_id, link["id"]), FINAL_STATES, WAIT_S, MAX_WAITS)
 
 
-@DBOS.step(
-    name="sof.interlude.register_hub",
-    retries_allowed=True,
-    max_attempts=8,
-    interval_seconds=1.0,
-    should_retry=retryable,
-)
+@partner_step("sof.interlude.register_hub")
 def register_hub(partner_id: str) -> None:
     """Our listener on the partner's INTERLUDE ordering hub, once per partner."""
     with runtime.current().db.read() as session:
@@ -190,26 +230,32 @@ def register_hub(partner_id: str) -> None:
             HUBS.add(session, {"id": partner_id, "hubId": hub["id"]})
 
 
-@DBOS.step(
-    name="sof.interlude.place_order",
-    retries_allowed=True,
-    max_attempts=8,
-    interval_seconds=1.0,
-    backoff_rate=2.0,
-    should_retry=retryable,
-)
-def place_order(order_id: str, item_id: str, share: Document, evc: Document) -> Document:
-    key = external_id(order_id, item_id)
-    client = partner_client(share["partnerId"])
+@partner_step("sof.interlude.place_order")
+def place_order(
+    partner_id: str, workflow_id: str, key: str, body: Document, serves: tuple[str, str]
+) -> Document:
+    """The partner's order of ``externalId`` ``key``: the one a first run placed, or ``body`` now."""
+    client = partner_client(partner_id)
     try:
-        placed = client.order_by_external_id(key) or client.create_order(order_body(key, share, evc))
+        placed = client.order_by_external_id(key) or client.create_order(body)
     finally:
         client.close()
-    link = _link(placed, share["partnerId"], order_id, item_id)
+    link = {**_link(placed, partner_id, serves), "workflowId": workflow_id}
     with runtime.current().db.session() as session:
         if LINKS.find(session, link["id"]) is None:
             LINKS.add(session, link)
     return link
+
+
+def change_body(key: str, description: str, items: list[Document]) -> Document:
+    """A Kylie ``ServiceOrder_Create`` that modifies or deletes the partner's services at once."""
+    return {
+        "externalId": key,
+        "description": description,
+        "requestedStartDate": later(days=0),
+        "requestedCompletionDate": later(days=0),
+        "serviceOrderItem": items,
+    }
 
 
 def order_body(key: str, share: Document, evc: Document) -> Document:
@@ -256,7 +302,7 @@ def order_body(key: str, share: Document, evc: Document) -> Document:
     }
 
 
-def _link(order: Document, partner_id: str, order_id: str, item_id: str) -> Document:
+def _link(order: Document, partner_id: str, serves: tuple[str, str]) -> Document:
     errors = [e.get("value") for e in order.get("terminationError") or [] if isinstance(e, dict)]
     for item in order.get("serviceOrderItem") or []:
         errors += [e.get("value") for e in item.get("terminationError") or [] if isinstance(e, dict)]
@@ -265,30 +311,22 @@ def _link(order: Document, partner_id: str, order_id: str, item_id: str) -> Docu
         "state": order.get("state"),
         "partnerId": partner_id,
         "externalId": order.get("externalId"),
-        "serviceOrderId": order_id,
-        "serviceOrderItemId": item_id,
+        "serviceOrderId": serves[0],
+        "serviceOrderItemId": serves[1],
         "reason": "; ".join(str(e) for e in errors if e) or None,
     }
 
 
-@DBOS.step(
-    name="sof.interlude.read_order",
-    retries_allowed=True,
-    max_attempts=8,
-    interval_seconds=1.0,
-    backoff_rate=2.0,
-    should_retry=retryable,
-)
+@partner_step("sof.interlude.read_order")
 def read_order(partner_id: str, partner_order_id: str) -> Document:
     with runtime.current().db.read() as session:
         link = LINKS.get(session, partner_order_id)
     client = partner_client(partner_id)
     try:
-        read = _link(
-            client.get_order(partner_order_id), partner_id, link["serviceOrderId"], link["serviceOrderItemId"]
-        )
+        order = client.get_order(partner_order_id)
     finally:
         client.close()
+    read = {**link, **_link(order, partner_id, (link["serviceOrderId"], link["serviceOrderItemId"]))}
     if read != link:
         with runtime.current().db.session() as session:
             LINKS.put(session, read)
@@ -307,5 +345,5 @@ def on_order_event(body: Document) -> None:
         return
     with runtime.current().db.read() as session:
         link = LINKS.find(session, partner_order_id)
-    if link is not None:
-        DBOS.send(f"sof-activation:{link['serviceOrderId']}", str(body.get("eventType")), topic=WAKE_TOPIC)
+    if link is not None and link.get("workflowId"):
+        DBOS.send(link["workflowId"], str(body.get("eventType")), topic=WAKE_TOPIC)
