@@ -20,7 +20,7 @@ from lso.entity import EntityContext
 from lso.mef import runtime
 from lso.mef.notifications import dispatch
 from lso.mef.store import Document
-from lso.sof import activation, records
+from lso.sof import activation, interlude_changes, records
 from lso.sof.activation import (
     ActivationError,
     allocation_key,
@@ -84,8 +84,11 @@ def change_service_order(order_id: str) -> str:
         try:
             if change.action == "modify":
                 update_connectivity_service(change)
+                # an off-net EVC's partner share over INTERLUDE follows (docs/interlude.md)
+                interlude_changes.modify_partner_share(order_id, change, update_connectivity_service)
                 dispatch(record_modification(order_id, change))
             else:
+                interlude_changes.delete_partner_share(order_id, change)
                 remove_from_network(change)
                 dispatch(record_termination(order_id, change))
         except ActivationError as exc:
