@@ -26,6 +26,7 @@ from tests.harness import wait_until
 S_VLAN = 150
 PROVIDER_UNI = ServicePort(element="pe-ldn-1", port="uni-1")
 PARTNER_UNI = ServicePort(element="pe-par-2", port="uni-1")
+PROVIDER_ENNI = ServicePort(element="pe-ldn-2", port="enni-1")
 # The provider's segment to its ENNI, and the partner's OVC from its ENNI (footprints demo and partner).
 PROVIDER_PATH = ("pe-ldn-1", "p-ldn", "pe-ldn-2")
 PARTNER_PATH = ("pe-par-1", "p-par", "pe-par-2")
@@ -91,6 +92,8 @@ def test_an_off_net_service_carries_traffic_across_the_enni_veth(
         # The partner is not running yet: there is no veth, and the provider's segment waits for it.
         assert "n1" not in interfaces(provider, "pe-ldn-2")
         segment(provider, "evc-1", 7001, PROVIDER_PATH, PROVIDER_UNI)
+        # Its OVC End Point has a test head at the ENNI: the segment is measurable on its own.
+        assert provider.measure("evc-1", PROVIDER_UNI, PROVIDER_ENNI)["frameLossRatio"] == 0
         with linux_domain(tmp_path, partner_prefix, "partner", to_provider) as partner:
             assert "n1" in interfaces(partner, "pe-par-1")  # made by the partner, which started second
             segment(partner, "ovc-1", 9001, PARTNER_PATH, PARTNER_UNI)

@@ -13,7 +13,9 @@ sorted by id, so indexes are stable across restarts) and the configuration. Insi
 - ``n<N>``: ENNI ``enni-N``, a veth whose far end is the partner domain's ENNI in the partner's element
   namespace (:class:`EnniPeer`), ``172.31.x.y/30`` from a hash of both ends; ``x<vni>-n<N>``: an OVC End
   Point on it, a VXLAN whose VNI is the End Point's S-VLAN ID, UDP port 4789 (see docs/linux-driver.md:
-  this kernel's bridge has no VLAN filtering, so the S-VLAN cannot be a real tag).
+  this kernel's bridge has no VLAN filtering, so the S-VLAN cannot be a real tag); ``t<N>.<S-VLAN>``: the
+  End Point's test head, a host like a CE (``<prefix>-ce-<element>-enni-N.<S-VLAN>``, address
+  ``10.<element>.<128 + S/256>.<S%256>``) that activation tests and measurements to the ENNI reach.
 """
 
 from __future__ import annotations
@@ -51,6 +53,29 @@ def is_enni(port: str) -> bool:
 
 def enni_ifname(port: str) -> str:
     return "n" + port.removeprefix("enni-")
+
+
+def test_head(port: str, s_vlan: int) -> str:
+    """The host label of an OVC End Point's test head: ``enni-N.<S-VLAN>``."""
+    return f"{port}.{s_vlan}"
+
+
+def host_labels(config: Document) -> list[str]:
+    """The hosts a configuration has on its element: a CE host per UNI, a test head per OVC End Point."""
+    return [
+        test_head(p["port"], p["sVlanId"]) if is_enni(p["port"]) else p["port"] for p in config["uniPorts"]
+    ]
+
+
+def host_ifname(label: str) -> str:
+    """A host's veth in the element: ``u<N>`` for UNI ``uni-N``, ``t<N>.<S>`` for test head ``enni-N.S``."""
+    return "t" + label.removeprefix("enni-") if is_enni(label) else uni_ifname(label)
+
+
+def host_label(ifname: str) -> str | None:
+    """The host whose veth ``ifname`` is (None for any other interface)."""
+    kinds = {"u": "uni-", "t": "enni-"}
+    return kinds[ifname[0]] + ifname[1:] if ifname[:1] in kinds else None
 
 
 def ingress_ifname(vni: int, port: str) -> str:
@@ -140,8 +165,20 @@ class Topology:
         return f"{self.prefix}-ce-{element}-{port}"
 
     def ce_address(self, element: str, port: str) -> str:
-        number = int(port.removeprefix("uni-"))
+        """The address of host ``port`` (a UNI's CE, or a test head ``enni-N.S``, above the UNIs')."""
+        number = 128 * 256 + int(port.rpartition(".")[2]) if is_enni(port) else int(port.removeprefix("uni-"))
         return f"10.{self.elements.index(element) + 1}.{number // 256}.{number % 256}"
+
+    def host(self, element: str, port: str, config: Document | None) -> tuple[str, str]:
+        """The namespace and address of the host a test or measurement uses at ``port``: the UNI's CE, or
+        at an ENNI the test head of the service's OVC End Point (``config``: what the element holds)."""
+        label = port
+        if is_enni(port):
+            end_point = next((p for p in (config or {}).get("uniPorts", []) if p["port"] == port), None)
+            if end_point is None:
+                raise KeyError(f"{element}/{port} holds no OVC End Point of this service")
+            label = test_head(port, end_point["sVlanId"])
+        return self.ce_ns(element, label), self.ce_address(element, label)
 
     def link(self, a: str, z: str) -> Link:
         return self.links[frozenset((a, z))]
@@ -209,10 +246,10 @@ class DataPlane:
             )
             for peer in config["nniPeers"]
         }
-        unis = {uni_ifname(p["port"]): p["port"] for p in config["uniPorts"] if not is_enni(p["port"])}
+        hosts = {host_ifname(label): label for label in host_labels(config)}
         ovcs = {ingress_ifname(config["vni"], p["port"]): p for p in config["uniPorts"] if is_enni(p["port"])}
         for name in [n for n, i in ns.interfaces.items() if i.master == bridge]:
-            if name not in vxlans and name not in unis and name not in ovcs:
+            if name not in vxlans and name not in hosts and name not in ovcs:
                 self._remove_member(element, ns, name)
         for name, link in vxlans.items():
             if name not in ns.interfaces:
@@ -225,9 +262,9 @@ class DataPlane:
                     VXLAN_PORT + link.index,
                     bridge,
                 )
-        for name, port in unis.items():
+        for name, label in hosts.items():
             if name not in ns.interfaces:
-                self._add_uni(element, ns, port, config["vni"])
+                self._add_host(element, ns, label, config["vni"])
             elif ns.interfaces[name].master != bridge:
                 self.kernel.set_master(ns, name, bridge, group=config["vni"])
         for name, end_point in ovcs.items():
@@ -276,25 +313,28 @@ class DataPlane:
         if members:
             self.kernel.remove_group(ns, vni)
         for name in members:
-            if name.startswith("u"):
-                self.kernel.remove_namespace(self.topology.ce_ns(element, "uni-" + name[1:]))
+            label = host_label(name)
+            if label is not None:
+                self.kernel.remove_namespace(self.topology.ce_ns(element, label))
 
-    def _add_uni(self, element: str, ns: Namespace, port: str, vni: int) -> None:
-        name = uni_ifname(port)
-        address = self.topology.ce_address(element, port)
-        ce = self.topology.ce_ns(element, port)
+    def _add_host(self, element: str, ns: Namespace, label: str, vni: int) -> None:
+        name = host_ifname(label)
+        address = self.topology.ce_address(element, label)
+        ce = self.topology.ce_ns(element, label)
         self.kernel.add_host(
             ns, name, ce, address, 8, master=bridge_ifname(vni), group=vni, host_ifname=CE_IFNAME
         )
-        self.watched[(ns.name, name)] = f"port:{element}/{port}"
+        if not is_enni(label):  # a UNI going down is a port fault; a test head is ours, not a port
+            self.watched[(ns.name, name)] = f"port:{element}/{label}"
 
     def _remove_member(self, element: str, ns: Namespace, name: str) -> None:
         self.watched.pop((ns.name, name), None)
-        if name.startswith("u"):
-            # Removing the CE host's namespace takes the veth pair with it, in the kernel's own time,
+        label = host_label(name)
+        if label is not None:
+            # Removing the host's namespace takes the veth pair with it, in the kernel's own time,
             # instead of making this call wait for the unregistration.
             self.kernel.forget(ns, name)
-            self.kernel.remove_namespace(self.topology.ce_ns(element, "uni-" + name[1:]))
+            self.kernel.remove_namespace(self.topology.ce_ns(element, label))
         else:
             self.kernel.delete(ns, name)
 
@@ -303,7 +343,7 @@ class DataPlane:
     def reconcile(self, configurations: list[Document], faults: set[str]) -> None:
         """After a start (or a kill -9): build what is missing, remove what no configuration explains."""
         wanted_ns = {self.topology.element_ns(e) for e in self.topology.elements} | {
-            self.topology.ce_ns(c["element"], p["port"]) for c in configurations for p in c["uniPorts"]
+            self.topology.ce_ns(c["element"], label) for c in configurations for label in host_labels(c)
         }
         for name in self.kernel.namespaces():
             if name not in wanted_ns:
@@ -322,6 +362,7 @@ class DataPlane:
             for config in configs:
                 wanted.add(bridge_ifname(config["vni"]))
                 wanted |= {ingress_ifname(config["vni"], p["port"]) for p in config["uniPorts"]}
+                wanted |= {host_ifname(label) for label in host_labels(config)}
                 wanted |= {
                     vxlan_ifname(config["vni"], self.topology.link(element, peer).index)
                     for peer in config["nniPeers"]
