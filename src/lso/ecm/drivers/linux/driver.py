@@ -39,7 +39,7 @@ from lso.ecm.drivers.linux import probe, sat
 from lso.ecm.drivers.linux.events import LinkMonitor
 from lso.ecm.drivers.linux.monitoring import PerformanceMonitor
 from lso.ecm.drivers.linux.netns import Kernel
-from lso.ecm.drivers.linux.plane import DataPlane, EnniPeer, Topology, ingress_ifname, uni_ifname
+from lso.ecm.drivers.linux.plane import DataPlane, EnniPeer, Topology, ingress_ifname, is_enni, uni_ifname
 from lso.ecm.drivers.linux.policer import ColourCounters, Policer
 from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
@@ -295,17 +295,26 @@ class LinuxDriver:
 
     # --- tests and OAM ---------------------------------------------------------------------------------
 
-    def endpoint(self, end: ServicePort) -> probe.Endpoint:
-        """The customer-edge host behind a UNI."""
-        topology = self.plane.topology
-        return probe.Endpoint(
-            topology.ce_ns(end.element, end.port), topology.ce_address(end.element, end.port)
-        )
+    def endpoint(self, end: ServicePort, service_id: str | None = None) -> probe.Endpoint:
+        """The customer-edge host behind a UNI; at an ENNI, the test head of ``service_id``'s OVC End
+        Point there (plane.py)."""
+        try:
+            netns, address = self.plane.topology.host(
+                end.element, end.port, self._held.get((end.element, service_id or ""))
+            )
+        except KeyError as exc:
+            raise DriverError(409, str(exc.args[0]), "conflict") from exc
+        return probe.Endpoint(netns, address)
 
     def run_test(self, request: ServiceTestRequest) -> Document:
         self.model.measure(request.serviceId, request.aEnd, request.zEnd)  # 409 unless the ends connect
-        ns = self.plane.topology.element_ns(request.aEnd.element)
-        ifname = uni_ifname(request.aEnd.port)
+        # The test set sends from the A end; from a UNI's CE when there is one, so the frames go through
+        # its ingress policer (an ENNI's test head is a port of the service's bridge, policed nowhere).
+        a, z = request.aEnd, request.zEnd
+        if is_enni(a.port) and not is_enni(z.port):
+            a, z = z, a
+        ns = self.plane.topology.element_ns(a.element)
+        ifname = uni_ifname(a.port)
 
         def green_bytes() -> int:
             counters = self.policer.counters(ns).get(ifname)
@@ -317,12 +326,12 @@ class LinuxDriver:
             )
         try:
             result = sat.activation_test(
-                self.endpoint(request.aEnd),
-                self.endpoint(request.zEnd),
+                self.endpoint(a, request.serviceId),
+                self.endpoint(z, request.serviceId),
                 request.cir,
                 request.eir,
                 request.acceptance,
-                green=green_bytes,
+                green=None if is_enni(a.port) else green_bytes,
             )
         finally:
             self._test_set.release()
@@ -338,8 +347,8 @@ class LinuxDriver:
         # The model traces the path the configuration sets up (409 when the ends are not connected).
         path = self.model.measure(service_id, a_end, z_end)["path"]
         run = probe.run_probe(
-            self.endpoint(a_end),
-            self.endpoint(z_end),
+            self.endpoint(a_end, service_id),
+            self.endpoint(z_end, service_id),
             MEASURE_RATE_BPS,
             MEASURE_FRAME_BYTES,
             MEASURE_DURATION_S,
