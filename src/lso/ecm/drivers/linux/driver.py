@@ -377,7 +377,8 @@ class LinuxDriver:
     def _measure_session(self, doc: Document) -> None:
         ends = [ServicePort(**doc[end]) for end in ("aEnd", "zEnd")]
         if doc.get("profile") and all(self._holds_port(doc["serviceId"], end) for end in ends):
-            self.performance.watch(doc["id"], self.endpoint(ends[0]), self.endpoint(ends[1]), doc["profile"])
+            a, z = (self.endpoint(end, doc["serviceId"]) for end in ends)
+            self.performance.watch(doc["id"], a, z, doc["profile"])
 
     def _holds_port(self, service_id: str, end: ServicePort) -> bool:
         config = self._held.get((end.element, service_id))
