@@ -149,7 +149,7 @@ def test_update_changes_the_policer_on_the_elements(presto: PrestoClient, adagio
     assert updated.bandwidth and updated.bandwidth.cir_mbps == 80
     assert presto.run_service_activation_test(service_id, cir_mbps=80)[0].passed
     sessions = presto.start_performance_monitoring(service_id)
-    assert len(sessions) == 1 and sessions[0]["serviceId"] == service_id
+    assert len(sessions) == 2 and sessions[0]["serviceId"] == service_id  # one per ordered pair
     presto.delete_connectivity_service(service_id)
 
 

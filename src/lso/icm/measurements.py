@@ -1,11 +1,14 @@
-"""PRESTO extension ``lso-get-performance-measurements``: the completed MEF 35.1 measurement intervals of
-a connectivity service's PM sessions, per ordered pair of its end points (MEF 55.0.1 §10.4 step 4: SOF
-fetches what it has not stored yet).
+"""PRESTO extensions for performance monitoring (MEF 55.0.1 §10.4 step 4, §10.6 step 1):
 
-Kept apart from presto.py so the assurance work does not touch the activation RPCs. The sessions are the
-ones ``lso-start-performance-monitoring`` opens (same ids, PUT is idempotent); the measurement profile SOF
-sends (one per CoS) is put on every session first, so reading a service that was never monitored, or
-whose SLS changed, starts or re-configures its sessions rather than failing.
+- ``lso-start-performance-monitoring`` opens the PM sessions of a connectivity service, one per ordered
+  pair of its end points (MEF 10.4 objectives hold per direction), and gives them the measurement profile
+  SOF chose (one per CoS). ECM persists the profile with each session, so it is sent once — when the
+  service is activated or its SLS changes — not with every read.
+- ``lso-get-performance-measurements`` answers the completed MEF 35.1 measurement intervals of those
+  sessions, each pair with the profile its session measures by, so SOF sees when the sessions need its
+  profile (a session never started answers no profile and no intervals).
+
+Kept apart from presto.py so the assurance work does not touch the activation RPCs.
 """
 
 from __future__ import annotations
@@ -28,48 +31,79 @@ PREFIX = "/restconf/operations"
 Payload = Annotated[dict[str, Any] | None, Body()]
 
 
+class MonitoringInput(ServiceRefInput):
+    """``profile``: ADAGIO's PM session measurement profile, one per CoS (checked by ECM); without it the
+    sessions are opened (or kept) as they are."""
+
+    profile: list[dict[str, Any]] | None = None
+
+
 class MeasurementsInput(ServiceRefInput):
-    """Which intervals: those starting at or after ``since`` (epoch seconds), measured per ``profile``
-    (ADAGIO's PM session measurement profile, one per CoS; checked by ECM)."""
+    """Which intervals: those starting at or after ``since`` (epoch seconds)."""
 
     since: int | None = Field(default=None, ge=0)
-    profile: list[dict[str, Any]] | None = None
 
 
 def measurements_router(db: Database, adagio: AdagioClient) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["PRESTO"])
     services = ConnectivityServices(db, adagio)
 
+    @router.post("/lso-start-performance-monitoring/")
+    def start_performance_monitoring(_caller: InternalDep, payload: Payload = None) -> MefResponse:
+        request = parse_model(MonitoringInput, _input(payload), "/input")
+        doc = services.get(request.service_id_or_name)
+        sessions = [_start(adagio, doc["id"], a, z, request.profile) for a, z in ordered_pairs(doc)]
+        return MefResponse({"output": {"service-id": doc["id"], "session": sessions}})
+
     @router.post("/lso-get-performance-measurements/")
     def get_performance_measurements(_caller: InternalDep, payload: Payload = None) -> MefResponse:
-        data = (payload or {}).get("input", {})
-        request = parse_model(MeasurementsInput, data if isinstance(data, dict) else None, "/input")
+        request = parse_model(MeasurementsInput, _input(payload), "/input")
         doc = services.get(request.service_id_or_name)
-        ends = [{"element": ep["element"], "port": ep["port"]} for ep in doc["endPoints"]]
-        measured = [
-            _intervals(adagio, doc["id"], a, z, request)
-            for a in ends
-            for z in ends
-            if a != z  # ordered pairs: MEF 10.4 objectives hold per direction
-        ]
+        measured = [_intervals(adagio, doc["id"], a, z, request.since) for a, z in ordered_pairs(doc)]
         return MefResponse({"output": {"service-id": doc["id"], "measurement": measured}})
 
     return router
 
 
-def _intervals(
-    adagio: AdagioClient, service_id: str, a: dict[str, str], z: dict[str, str], request: MeasurementsInput
+End = dict[str, str]
+
+
+def ordered_pairs(doc: dict[str, Any]) -> list[tuple[End, End]]:
+    ends = [{"element": ep["element"], "port": ep["port"]} for ep in doc["endPoints"]]
+    return [(a, z) for a in ends for z in ends if a != z]
+
+
+def _input(payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    data = (payload or {}).get("input", {})
+    return data if isinstance(data, dict) else None
+
+
+def _session_id(service_id: str, a: End, z: End) -> str:
+    return f"{service_id}:{a['element']}-{a['port']}:{z['element']}-{z['port']}"
+
+
+def _start(
+    adagio: AdagioClient, service_id: str, a: End, z: End, profile: list[dict[str, Any]] | None
 ) -> dict[str, Any]:
-    session_id = f"{service_id}:{a['element']}-{a['port']}:{z['element']}-{z['port']}"
     body: dict[str, Any] = {"serviceId": service_id, "aEnd": a, "zEnd": z}
-    if request.profile is not None:
-        body["profile"] = request.profile
+    if profile is not None:
+        body["profile"] = profile
+    session_id = _session_id(service_id, a, z)
     try:
-        adagio.start_oam_session(session_id, body)
+        return adagio.start_oam_session(session_id, body)
     except AdagioError as exc:
+        if exc.status == 422:  # a profile ECM cannot measure by
+            raise MefError(422, f"OAM session {session_id}: {exc.message}", code="invalidValue") from exc
         raise MefError(409, f"OAM session {session_id}: {exc.message}", code="conflict") from exc
-    query = {} if request.since is None else {"since": request.since}
+
+
+def _intervals(adagio: AdagioClient, service_id: str, a: End, z: End, since: int | None) -> dict[str, Any]:
+    session_id = _session_id(service_id, a, z)
+    query = {} if since is None else {"since": since}
     response = adagio.http.get(f"{AdagioClient.PREFIX}/oam-sessions/{session_id}/intervals", params=query)
+    if response.status_code == 404:
+        return {"a-end": a, "z-end": z, "profile": [], "interval": []}
     if response.status_code >= 400:
         raise MefError(409, f"OAM session {session_id} intervals could not be read", code="conflict")
-    return {"a-end": a, "z-end": z, "interval": response.json()["interval"]}
+    answer = response.json()
+    return {"a-end": a, "z-end": z, "profile": answer["profile"], "interval": answer["interval"]}

@@ -173,19 +173,6 @@ def _extension_routes(db: Database, services: ConnectivityServices, adagio: Adag
             {"service-id": doc["id"], "passed": all(r["passed"] for r in results), "result": results}
         )
 
-    @router.post("/lso-start-performance-monitoring/")
-    def start_performance_monitoring(_caller: InternalDep, payload: Payload = None) -> MefResponse:
-        request = parse_model(ServiceRefInput, _input(payload), "/input")
-        doc = services.get(request.service_id_or_name)
-        sessions = [
-            adagio.start_oam_session(
-                f"{doc['id']}:{a['element']}-{a['port']}:{z['element']}-{z['port']}",
-                {"serviceId": doc["id"], "aEnd": a, "zEnd": z},
-            )
-            for a, z in _pairs(doc)
-        ]
-        return _output({"service-id": doc["id"], "session": sessions})
-
     router.include_router(_assurance_routes(db, services))
     return router
 

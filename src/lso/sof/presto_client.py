@@ -211,9 +211,15 @@ class PrestoClient:
         out = self._call("lso-run-service-activation-test", body)
         return [_test_result(r) for r in out["result"]]
 
-    def start_performance_monitoring(self, uuid: str) -> list[dict[str, Any]]:
-        """Start proactive OAM sessions on the service's end points; returns the sessions (idempotent)."""
-        out = self._call("lso-start-performance-monitoring", {"service-id-or-name": uuid})
+    def start_performance_monitoring(
+        self, uuid: str, profiles: list[dict[str, Any]] | None = None
+    ) -> list[dict[str, Any]]:
+        """Start proactive PM sessions, one per ordered pair of the service's end points, measuring per
+        ``profiles`` (one per CoS; kept by the sessions until changed); returns them (idempotent)."""
+        body: dict[str, Any] = {"service-id-or-name": uuid}
+        if profiles is not None:
+            body["profile"] = profiles
+        out = self._call("lso-start-performance-monitoring", body)
         return list(out.get("session", []))
 
     def reroute_connectivity_service(
@@ -227,12 +233,10 @@ class PrestoClient:
         output = self._call("lso-reroute-connectivity-service", body)
         return _service(output.get("service", output))
 
-    def get_performance_measurements(
-        self, uuid: str, profiles: list[dict[str, Any]], since: int | None = None
-    ) -> list[dict[str, Any]]:
-        """The completed measurement intervals of the service's PM sessions (measured per ``profiles``,
-        one per CoS) that start at or after ``since``, per ordered pair of end points."""
-        body: dict[str, Any] = {"service-id-or-name": uuid, "profile": profiles}
+    def get_performance_measurements(self, uuid: str, since: int | None = None) -> list[dict[str, Any]]:
+        """The completed measurement intervals of the service's PM sessions that start at or after
+        ``since``, per ordered pair of end points, each with the ``profile`` its session measures by."""
+        body: dict[str, Any] = {"service-id-or-name": uuid}
         if since is not None:
             body["since"] = since
         out = self._call("lso-get-performance-measurements", body)

@@ -7,9 +7,10 @@ stored yet, and what the stored series say over a period (MEF 55.0.1 §10.4 step
   Δτ. The interval length is the SLS assessment period rounded up to a whole number of Δt (at most 15
   min, the MEF 35.1 interval); a CoS without an SLS entry is measured with Δt = 1 s and C = 0.5.
 - **Fetching.** The series store (``series.py``) is the cache: :func:`collect` asks ICM over PRESTO
-  (``lso-get-performance-measurements`` with the profiles and ``since``) only for the intervals after the
-  latest one stored, and ingests them. A series is keyed by the end points as the network names them
-  (``element/port``).
+  (``lso-get-performance-measurements`` with ``since``) only for the intervals after the latest one
+  stored, and ingests them. The profiles reach the PM sessions once, through
+  ``lso-start-performance-monitoring``, when the sessions answer with other ones (or none). A series is
+  keyed by the end points as the network names them (``element/port``).
 - **Periods.** A period [start, end) is measured by the intervals that ended in it: those starting in
   [⌊start⌋, ⌊end⌋) rounded down to interval bounds (:func:`aligned`), so an interval is reported once,
   in the period in which it became available.
@@ -146,8 +147,7 @@ def collect(service: Document, now: float) -> int:
         )
     # From the end of the series that is furthest behind: a later part replaces a record fetched twice.
     since = min((int(s.records["start"][-1]) + s.profile.interval_s for s in known), default=None)
-    wire = [_wire(cos_name, profile) for cos_name, profile in profiles.items()]
-    measured = activation.presto().get_performance_measurements(uuid, wire, since)
+    measured = _measured(uuid, [_wire(cos_name, profile) for cos_name, profile in profiles.items()], since)
     batches: dict[str, list[tuple[SeriesKey, np.ndarray]]] = {}
     for pair in measured:
         for interval in pair["interval"]:
@@ -161,6 +161,18 @@ def collect(service: Document, now: float) -> int:
         for cos_name, batch in batches.items():
             written += series.ingest(session, profiles[cos_name], batch)
     return written
+
+
+def _measured(uuid: str, wire: list[Document], since: int | None) -> list[Document]:
+    """The sessions' intervals since ``since``, once the sessions measure by ``wire``: the profiles are
+    given to them only when they measure by others (or none: opened at activation, or the SLS changed);
+    otherwise a fetch carries nothing but ``since``."""
+    presto = activation.presto()
+    measured = presto.get_performance_measurements(uuid, since)
+    if all(pair.get("profile") == wire for pair in measured):
+        return measured
+    presto.start_performance_monitoring(uuid, wire)
+    return presto.get_performance_measurements(uuid, since)
 
 
 def aligned(start: float, end: float, interval_s: int) -> tuple[int, int]:
