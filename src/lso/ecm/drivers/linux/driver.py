@@ -20,21 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 from lso.db import Database
-from lso.ecm import alarms
-from lso.ecm.drivers import (
-    BandwidthProfileFlow,
-    CounterQuery,
-    Document,
-    DriverError,
-    ElementConfiguration,
-    FaultKind,
-    Impairment,
-    OamSessionRequest,
-    ServicePort,
-    ServiceTestRequest,
-    Traffic,
-    sim,
-)
+from lso.ecm import alarms, drivers
+from lso.ecm.drivers import BandwidthProfileFlow, Document, DriverError, ServicePort, sim
 from lso.ecm.drivers.linux import probe, sat
 from lso.ecm.drivers.linux.events import LinkMonitor
 from lso.ecm.drivers.linux.monitoring import PerformanceMonitor
@@ -139,7 +126,7 @@ class LinuxDriver:
         return self.model.element(element_id)
 
     def configure(
-        self, element_id: str, service_id: str, config: ElementConfiguration
+        self, element_id: str, service_id: str, config: drivers.ElementConfiguration
     ) -> tuple[Document, bool]:
         with self._lock:
             previous = self._held.get((element_id, service_id))
@@ -188,7 +175,7 @@ class LinuxDriver:
 
     # --- counters and alarms -------------------------------------------------------------------------
 
-    def counters(self, queries: list[CounterQuery]) -> list[Document]:
+    def counters(self, queries: list[drivers.CounterQuery]) -> list[Document]:
         """One statistics dump and one policer dump per element asked about, whatever the query count."""
         now = now_iso()
         result: list[Document] = []
@@ -215,7 +202,7 @@ class LinuxDriver:
 
     # --- faults and impairments ------------------------------------------------------------------------
 
-    def inject_fault(self, kind: FaultKind, target: str) -> Document:
+    def inject_fault(self, kind: drivers.FaultKind, target: str) -> Document:
         """Take the element, port or link really down; the link monitor raises the alarm, returned here."""
         target = sim.link_id(*target.split("--", 1)) if kind == "link" else target
         source = f"{kind}:{target}"
@@ -227,7 +214,7 @@ class LinuxDriver:
             self._report(source, up=False)
         return self._raised_alarm(source)
 
-    def clear_fault(self, kind: FaultKind, target: str) -> None:
+    def clear_fault(self, kind: drivers.FaultKind, target: str) -> None:
         target = sim.link_id(*target.split("--", 1)) if kind == "link" else target
         self._record_fault(kind, target, sim.CLEARED)
         acted = self.kernel.call(self.plane.set_fault, kind, target, False)
@@ -238,7 +225,7 @@ class LinuxDriver:
         if kind == "element" or not acted:
             self._report(f"{kind}:{target}", up=True)
 
-    def impair(self, target: str, impairment: Impairment) -> Document:
+    def impair(self, target: str, impairment: drivers.Impairment) -> Document:
         raise DriverError(
             501,
             "the linux driver cannot impair links: this kernel has no netem (extra delay and loss)",
@@ -251,7 +238,7 @@ class LinuxDriver:
     def set_commit_latency(self, seconds: float) -> None:
         self.model.set_commit_latency(seconds)
 
-    def set_traffic(self, element_id: str, service_id: str, port: str, traffic: Traffic) -> Document:
+    def set_traffic(self, element_id: str, service_id: str, port: str, traffic: drivers.Traffic) -> Document:
         raise DriverError(
             501,
             "the linux driver counts real frames: send traffic from the customer-edge hosts instead",
@@ -306,7 +293,7 @@ class LinuxDriver:
             raise DriverError(409, str(exc.args[0]), "conflict") from exc
         return probe.Endpoint(netns, address)
 
-    def run_test(self, request: ServiceTestRequest) -> Document:
+    def run_test(self, request: drivers.ServiceTestRequest) -> Document:
         self.model.measure(request.serviceId, request.aEnd, request.zEnd)  # 409 unless the ends connect
         # The test set sends from the A end; from a UNI's CE when there is one, so the frames go through
         # its ingress policer (an ENNI's test head is a port of the service's bridge, policed nowhere).
@@ -361,7 +348,7 @@ class LinuxDriver:
             "time": now_iso(),
         }
 
-    def start_oam_session(self, session_id: str, request: OamSessionRequest) -> Document:
+    def start_oam_session(self, session_id: str, request: drivers.OamSessionRequest) -> Document:
         """The model persists the session and its profiles; frames flow once both ends hold the service."""
         doc = self.model.start_oam_session(session_id, request)
         self._sessions.setdefault(doc["serviceId"], {})[doc["id"]] = doc
