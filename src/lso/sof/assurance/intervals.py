@@ -216,34 +216,30 @@ def measure_series(
     )
     dtype = one.records.dtype
     words = one.records[first:beyond].view("<u4").reshape(beyond - first, -1)
-    # The per-record fields that are not summed, gathered in one pass: min, max, IFDV maxima, H words.
-    columns = [
-        _word(dtype, name) for name in ("fd_min_us", "fd_max_us", "ifdv_max_us", "ifdv_straddling_max_us")
-    ]
+    # The per-record fields that are not summed, gathered in one pass: min, max, IFDV max, H words.
+    columns = [_word(dtype, "fd_min_us"), _word(dtype, "fd_max_us"), _word(dtype, "ifdv_max_us")]
     high_loss = _word(dtype, "high_loss")
     gathered = words[:, columns + list(range(high_loss, words.shape[1]))]
     simple = (
         start % step == 0
-        and not gathered[:, 4:].any()
+        and not gathered[:, 3:].any()
         and not any(begin < end and finish > start for begin, finish in windows)
     )
     if not simple:
         dense, present = grid(one, start, start + (period + ahead) * step)
         mask = maintenance_mask(start, (period + ahead) * profile.delta_ts, profile.delta_t_s, windows)
         return measure(dense[None, :], present[None, :], profile, n, period, mask, chli_p)
-    in_t = gathered[: last - first]
-    sums = words[: last - first].sum(axis=0, dtype=np.uint64)
+    in_t, in_t_words = gathered[: last - first], words[: last - first]
+    sums = in_t_words.sum(axis=0, dtype=np.uint64)
     has_delay = in_t[:, 1] > 0  # a delay is never 0 µs, so a maximum of 0 means no delay samples
     counted = np.array([(last - first) * profile.delta_ts])
-    # Every interval is qualified here, so the pairs straddling an interval's start count unless the
-    # previous interval is not in T (the first one, or one after a gap): those are taken out again.
-    starts = one.records["start"][first:last]
-    alone = np.diff(starts, prepend=starts[:1] - 2 * step) != step
-    ifdv_bins = _summed(sums, dtype, "ifdv_bins") + _summed(sums, dtype, "ifdv_straddling_bins")
-    ifdv_bins -= _summed(
-        words[: last - first][alone].sum(axis=0, dtype=np.uint64), dtype, "ifdv_straddling_bins"
-    )
-    ifdv_max = max(in_t[:, 2].max(initial=0), in_t[~alone, 3].max(initial=0))
+    ifdv_bins = _summed(sums, dtype, "ifdv_bins")
+    ifdv_max = int(in_t[:, 2].max(initial=0))
+    straddling = _summed(sums, dtype, "ifdv_straddling_bins")
+    if straddling.any():
+        starts = one.records["start"][first:last]
+        bins, most = _straddling_in_t(in_t_words, starts, step, dtype, straddling)
+        ifdv_bins, ifdv_max = ifdv_bins + bins, max(ifdv_max, most)
     return PairMetrics(
         profile=profile,
         frames_offered=_summed(sums, dtype, "offered"),
@@ -259,6 +255,18 @@ def measure_series(
         high_loss_intervals=np.zeros(1, dtype=np.int64),
         consecutive_high_loss={p: np.zeros(1, dtype=np.int64) for p in set(chli_p)},
     )
+
+
+def _straddling_in_t(
+    words: np.ndarray, starts: np.ndarray, step: int, dtype: np.dtype[Any], total: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """The bins and maximum of the IFDV pairs straddling interval starts that count over T when every
+    interval of T is qualified: all of them (``total``, from the records' ``words``) but those of an
+    interval whose previous one is not in T — the first, or one after a gap."""
+    alone = np.diff(starts, prepend=starts[0] - 2 * step) != step
+    bins = total - _summed(words[alone].sum(axis=0, dtype=np.uint64), dtype, "ifdv_straddling_bins")
+    most = words[~alone, _word(dtype, "ifdv_straddling_max_us")].max(initial=0)
+    return bins, int(most)
 
 
 def _word(dtype: np.dtype[Any], name: str) -> int:
