@@ -13,6 +13,7 @@ Kept apart from presto.py so the assurance work does not touch the activation RP
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
@@ -48,19 +49,27 @@ def measurements_router(db: Database, adagio: AdagioClient) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["PRESTO"])
     services = ConnectivityServices(db, adagio)
 
+    def per_session(service: str, key: str, each: Callable[[str, End, End], dict[str, Any]]) -> MefResponse:
+        """``each`` for the PM session of every ordered pair of the service's end points."""
+        doc = services.get(service)
+        found = [each(doc["id"], a, z) for a, z in ordered_pairs(doc)]
+        return MefResponse({"output": {"service-id": doc["id"], key: found}})
+
     @router.post("/lso-start-performance-monitoring/")
     def start_performance_monitoring(_caller: InternalDep, payload: Payload = None) -> MefResponse:
         request = parse_model(MonitoringInput, _input(payload), "/input")
-        doc = services.get(request.service_id_or_name)
-        sessions = [_start(adagio, doc["id"], a, z, request.profile) for a, z in ordered_pairs(doc)]
-        return MefResponse({"output": {"service-id": doc["id"], "session": sessions}})
+        return per_session(
+            request.service_id_or_name, "session", lambda s, a, z: _start(adagio, s, a, z, request.profile)
+        )
 
     @router.post("/lso-get-performance-measurements/")
     def get_performance_measurements(_caller: InternalDep, payload: Payload = None) -> MefResponse:
         request = parse_model(MeasurementsInput, _input(payload), "/input")
-        doc = services.get(request.service_id_or_name)
-        measured = [_intervals(adagio, doc["id"], a, z, request.since) for a, z in ordered_pairs(doc)]
-        return MefResponse({"output": {"service-id": doc["id"], "measurement": measured}})
+        return per_session(
+            request.service_id_or_name,
+            "measurement",
+            lambda s, a, z: _intervals(adagio, s, a, z, request.since),
+        )
 
     return router
 
