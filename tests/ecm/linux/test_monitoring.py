@@ -7,6 +7,7 @@ import subprocess
 import time
 from typing import Any
 
+from lso.db import Database
 from lso.ecm.drivers import MeasurementProfile, OamSessionRequest, ServicePort
 from lso.ecm.drivers.linux.driver import LinuxDriver
 from lso.ecm.drivers.linux.monitoring import frames_per_s
@@ -82,7 +83,7 @@ def test_a_queue_on_the_path_shows_as_delay_in_the_next_interval(driver: LinuxDr
     subprocess.run(["ip", "netns", "exec", ns, *tbf, "limit", "50000"], check=True)
     try:
         started = time.time()
-        run_probe(driver.endpoint(A), driver.endpoint(Z), 4_000_000, 1000, 3 * INTERVAL_S + 1)
+        run_probe(driver.endpoint(A), driver.endpoint(Z), 4_000_000, 1000, 2 * INTERVAL_S + 1)
         ended = time.time()
     finally:
         subprocess.run(["ip", "netns", "exec", ns, "tc", "qdisc", "del", "dev", link, "root"], check=True)
@@ -96,6 +97,26 @@ def test_a_queue_on_the_path_shows_as_delay_in_the_next_interval(driver: LinuxDr
     assert all(i["fd_bins"][-1] == i["delivered"] for i in queued)  # every delivered frame ≥ 100 ms
     after = _interval_from(driver, time.time())
     assert after["fd_max_us"] < 100_000
+
+
+def test_a_restarted_driver_measures_its_sessions_by_their_persisted_profile(
+    database: Database, driver: LinuxDriver
+) -> None:
+    _monitored(driver)
+    _interval_from(driver, time.time())
+    driver.stop()  # as after kill -9: the records in memory are gone, the session and its profile stay
+    restarted = LinuxDriver(database, driver.prefix, dispatch=lambda _ids: None)
+    restarted.start()
+    try:
+        assert restarted.oam_intervals("pm-1", None) == {
+            "sessionId": "pm-1",
+            "profile": [PROFILE.model_dump()],
+            "interval": [],
+        }
+        after = _interval_from(restarted, time.time())
+        assert after["offered"] == after["delivered"] == INTERVAL_S * RATE
+    finally:
+        restarted.stop()
 
 
 def _all_until(driver: LinuxDriver, end: float) -> list[dict[str, Any]]:
