@@ -91,6 +91,45 @@ def maintenance_mask(start: int, count: int, step_s: int, windows: Iterable[Wind
     return mask
 
 
+def delta_t_states(
+    records: np.ndarray,
+    present: np.ndarray,
+    profile: MeasurementProfile,
+    n: int,
+    period_intervals: int,
+    maintenance: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each Δt of T (the grid of :func:`measure`, shape (M, K)): whether it counts (measured and
+    not in maintenance), A(Δt_k), and H(Δt_k) as measured. The runs of n Δt continue into the measured
+    look-ahead after T; Δt of a missing interval count as not high-loss for them."""
+    rows = records.shape[0]
+    per = profile.delta_ts
+    in_t = period_intervals * per
+    counted = np.repeat(present, per, axis=1)[:, :in_t] & ~maintenance[None, :in_t]
+    available = np.ones((rows, in_t), dtype=bool)
+    high_loss = np.zeros((rows, in_t), dtype=bool)
+    impaired = np.flatnonzero(records["high_loss"].reshape(rows, -1).any(axis=1))
+    if impaired.size:
+        bits = high_loss_bits(records[impaired], profile).reshape(impaired.size, -1)
+        bits &= np.repeat(present[impaired], per, axis=1)
+        available[impaired] = availability_states(bits, n)[:, :in_t]
+        high_loss[impaired] = bits[:, :in_t]
+    return counted, available, high_loss
+
+
+def series_delta_t_states(
+    one: IntervalSeries, n: int, start: int, end: int, windows: tuple[Window, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`delta_t_states` of one series over T = [start, end): (counts, A) per Δt of T."""
+    step = one.profile.interval_s
+    period = (end - start) // step
+    ahead = -(-(n - 1) // one.profile.delta_ts)
+    dense, present = grid(one, start, start + (period + ahead) * step)
+    mask = maintenance_mask(start, (period + ahead) * one.profile.delta_ts, one.profile.delta_t_s, windows)
+    counted, available, _ = delta_t_states(dense[None, :], present[None, :], one.profile, n, period, mask)
+    return counted[0], available[0]
+
+
 def measure(
     records: np.ndarray,
     present: np.ndarray,
@@ -108,19 +147,14 @@ def measure(
     """
     rows = records.shape[0]
     per = profile.delta_ts
-    in_t = period_intervals * per
-    counted = np.repeat(present, per, axis=1)[:, :in_t] & ~maintenance[None, :in_t]
-    available = np.ones((rows, in_t), dtype=bool)
-    high_loss = np.zeros((rows, in_t), dtype=bool)
-    impaired = np.flatnonzero(records["high_loss"].reshape(rows, -1).any(axis=1))
-    if impaired.size:
-        bits = high_loss_bits(records[impaired], profile).reshape(impaired.size, -1)
-        bits &= np.repeat(present[impaired], per, axis=1)
-        available[impaired] = availability_states(bits, n)[:, :in_t]
-        high_loss[impaired] = bits[:, :in_t]
+    counted, available, high_loss = delta_t_states(
+        records, present, profile, n, period_intervals, maintenance
+    )
     hli_flags = high_loss & available & counted
     interval_available = available.reshape(rows, period_intervals, per).any(axis=2)
-    interval_maintained = np.asarray(maintenance[:in_t].reshape(period_intervals, per).any(axis=1))
+    interval_maintained = np.asarray(
+        maintenance[: period_intervals * per].reshape(period_intervals, per).any(axis=1)
+    )
     qualified = present[:, :period_intervals] & interval_available & ~interval_maintained[None, :]
     window = records[:, :period_intervals]
     fd_bins = np.where(qualified[..., None], window["fd_bins"], 0).sum(axis=1, dtype=np.int64)

@@ -17,6 +17,11 @@ CoS over T:
 - §8.8.9 consecutive high loss intervals (CHLI) with p: available, non-maintenance Δt_k such that
   Δt_{k−p+1} … Δt_k are all such high-loss Δt (a run of r ≥ p of them counts r − p + 1).
 
+- §8.8.11 group availability with sets S_1 … S_m and K: a set is available in Δt_k when every ordered
+  pair of it is; the group when at least K sets are. The metric is the ratio of the Δt of T in which the
+  group is available to the Δt of T that count — those in which every pair of the group was measured and
+  that do not intersect a maintenance interval.
+
 The performance of a set S of ordered pairs is the worst pair: the maximum for delay, range, IFDV, FLR,
 HLI and CHLI, the minimum for availability. ``intervals.py`` reduces the interval series to
 :class:`PairMetrics` (one row per series); the functions here are vectorised over those rows.
@@ -30,8 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from lso.sof.assurance.intervals import PairMetrics, Window, measure_stack
+from lso.sof.assurance.intervals import PairMetrics, Window, measure_stack, series_delta_t_states
 from lso.sof.assurance.series import IntervalSeries, MeasurementProfile
+from lso.sof.assurance.sls_spec import AVAILABILITY, SlsObjective, sls_objectives
 
 
 def percentile_bounds(
@@ -89,132 +95,6 @@ def availability(m: PairMetrics) -> np.ndarray:
     return np.divide(m.delta_t_available, counted, out=np.full(counted.shape, np.nan), where=counted > 0)
 
 
-_MICROSECONDS = {
-    "NS": 1e-3,
-    "US": 1.0,
-    "MS": 1e3,
-    "SEC": 1e6,
-    "MIN": 6e7,
-    "HOUR": 3.6e9,
-    "nanoSeconds": 1e-3,
-    "microSeconds": 1.0,
-    "milliSeconds": 1e3,
-    "seconds": 1e6,
-}
-
-
-def duration_us(value: Any) -> float | None:
-    """An SLS time duration ({timeDurationValue, timeDurationUnits} or {number, unit}) in µs."""
-    if not isinstance(value, dict):
-        return None
-    amount = value.get("timeDurationValue", value.get("number"))
-    unit = _MICROSECONDS.get(str(value.get("timeDurationUnits", value.get("unit"))))
-    return None if amount is None or unit is None else float(amount) * unit
-
-
-@dataclass(frozen=True)
-class CosParameters:
-    """The availability parameters of one SLS CoS Name entry (MEF 10.4 §8.8)."""
-
-    cos_name: str
-    delta_t_s: int
-    threshold_c: float
-    n: int
-
-
-@dataclass(frozen=True)
-class SlsObjective:
-    """One performance objective of one CoS Name entry: the metric (its SLS list attribute), the ordered
-    pairs S, its parameters and the objective — µs for delays, % for FLR and availability, a count for
-    HLI and CHLI."""
-
-    metric: str
-    cos: CosParameters
-    pairs: tuple[tuple[str, str], ...]
-    objective: float
-    percentile: float | None = None
-    p: int | None = None
-    delta_tau_us: float | None = None
-
-
-# metric → (list attributes in the product / MEF 101 schemas, objective attributes, kind of objective)
-_SLS_METRICS = {
-    "oneWayFrameDelay": (("oneWayFrameDelayPmMetric",), ("oneWayFdObjective",), "time"),
-    "oneWayMeanFrameDelay": (("oneWayMeanFrameDelayPmMetric",), ("oneWayMfdObjective",), "time"),
-    "oneWayFrameDelayRange": (
-        ("oneWayFrameDelayRangePmMetric", "oneWayMeanFrameDelayRangePmMetric"),
-        ("oneWayFdrObjective",),
-        "time",
-    ),
-    "oneWayInterFrameDelayVariation": (
-        ("oneWayInterFrameDelayVariationPmMetric",),
-        ("oneWayIfdvObjective",),
-        "time",
-    ),
-    "oneWayFrameLossRatio": (
-        ("oneWayFrameLossRatioPmMetric",),
-        ("oneWayFlrObjective", "oneWayFrameLossRatioObjective"),
-        "number",
-    ),
-    "oneWayAvailability": (("oneWayAvailabilityPmMetric",), ("oneWayAvailabilityObjective",), "number"),
-    "oneWayHighLossIntervals": (
-        ("oneWayHighLossIntervalsPmMetric", "oneWayHighLossIntervalPmMetric"),
-        ("oneWayHighLossIntervalsObjective",),
-        "number",
-    ),
-    "oneWayConsecutiveHighLossIntervals": (
-        ("oneWayConsecutiveHighLossIntervalsPmMetric",),
-        ("oneWayChliObjective",),
-        "number",
-    ),
-}
-_PERCENTILES = ("oneWayFdPercentile", "oneWayFdrPercentile", "oneWayIfdvPercentile")
-
-
-def _pairs(item: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-    pairs = item.get("orderedPairList") or item.get("orderedPairs") or []
-    return tuple(
-        (
-            str(pair.get("fromCarrierEthernetServiceEndPoint", pair.get("fromUni", ""))),
-            str(pair.get("toCarrierEthernetServiceEndPoint", pair.get("toUni", ""))),
-        )
-        for pair in pairs
-    )
-
-
-def sls_objectives(sls: dict[str, Any]) -> list[SlsObjective]:
-    """Every objective of a ``carrierEthernetServiceLevelSpecification`` this module can assess (all but
-    the composite and group availability metrics)."""
-    found: list[SlsObjective] = []
-    for entry in sls.get("slsCosNameEntry") or []:
-        cos = CosParameters(
-            str(entry.get("cosName", "")),
-            int(entry.get("deltaT") or 1),
-            float(entry.get("thresholdC") or 0.0),
-            int(entry.get("consecutiveIntervalN") or 1),
-        )
-        for metric, (lists, objective_names, kind) in _SLS_METRICS.items():
-            for attribute in lists:
-                for item in entry.get(attribute) or []:
-                    raw = next((item[name] for name in objective_names if name in item), None)
-                    objective = duration_us(raw) if kind == "time" else raw
-                    if objective is None:
-                        continue
-                    percentile = next((item[name] for name in _PERCENTILES if name in item), None)
-                    found.append(
-                        SlsObjective(
-                            metric,
-                            cos,
-                            _pairs(item),
-                            float(objective),
-                            float(percentile) if percentile is not None else None,
-                            item.get("consecutiveNumberP"),
-                            duration_us(item.get("timeDuration")),
-                        )
-                    )
-    return found
-
-
 @dataclass(frozen=True)
 class PairValue:
     """The value of one ordered pair; ``lower`` is set when bins bound the value to [lower, value]."""
@@ -238,11 +118,19 @@ class ObjectiveResult:
 
     def wire(self) -> dict[str, Any]:
         o = self.objective
-        unit = {"oneWayFrameLossRatio": "%", "oneWayAvailability": "%"}.get(o.metric, "ms")
+        unit = "%" if o.metric in (*AVAILABILITY, "oneWayFrameLossRatio") else "ms"
         if o.metric in ("oneWayHighLossIntervals", "oneWayConsecutiveHighLossIntervals"):
             unit = "count"
         scale = 1e-3 if unit == "ms" else 1.0
-        return {
+        group = (
+            {
+                "orderedPairSets": [[list(pair) for pair in one] for one in o.sets],
+                "minimumNumberOfSetsAvailableK": o.k,
+            }
+            if o.sets
+            else {}
+        )
+        return group | {
             "metric": o.metric,
             "cosName": o.cos.cos_name,
             "percentile": o.percentile,
@@ -322,6 +210,9 @@ def assess_many(
         service_id = service[0].key.service_id if service else ""
         judged = []
         for index, o in enumerate(objectives):
+            if o.sets:
+                judged.append(group_availability(o, service, start, end, windows))
+                continue
             pairs: list[PairValue] = []
             reasons: list[str] = []
             for source, sink in o.pairs:
@@ -390,12 +281,47 @@ def objective_values(o: SlsObjective, m: PairMetrics) -> tuple[np.ndarray, np.nd
     return ratio, None, "no qualified frames or Δt"
 
 
+def group_availability(
+    o: SlsObjective, service: Sequence[IntervalSeries], start: int, end: int, windows: tuple[Window, ...]
+) -> ObjectiveResult:
+    """§8.8.11 group availability of one service over T (see the module docstring); each ordered pair's
+    own availability over the same Δt is given with it."""
+    found = {(one.key.source, one.key.sink): one for one in service if one.key.cos_name == o.cos.cos_name}
+    missing = [f"no measurements from {a} to {z}" for a, z in o.pairs if (a, z) not in found]
+    measured = [found[pair] for pair in o.pairs if pair in found]
+    if any(
+        (m.profile.delta_t_s, m.profile.threshold_c) != (o.cos.delta_t_s, o.cos.threshold_c) for m in measured
+    ):
+        missing.append("measured with another Δt or C than the SLS states")
+    states = {
+        pair: series_delta_t_states(found[pair], o.cos.n, start, end, windows)
+        for pair in o.pairs
+        if pair in found
+    }
+    if missing or len({len(a) for _, a in states.values()}) > 1:
+        reason = "; ".join(missing) or "pairs measured over different Δt grids"
+        return ObjectiveResult(o, None, None, tuple(PairValue(a, z, None) for a, z in o.pairs), reason)
+    counts = np.logical_and.reduce([c for c, _ in states.values()])
+    sets_up = [np.logical_and.reduce([states[pair][1] for pair in one]) for one in o.sets]
+    group_up = np.sum(sets_up, axis=0) >= (o.k or 1)
+    pairs = tuple(PairValue(a, z, _percent(states[(a, z)][1], counts)) for a, z in o.pairs)
+    value = _percent(group_up, counts)
+    met = None if value is None else value >= o.objective
+    return ObjectiveResult(o, value, met, pairs, None if value is not None else "no Δt of T counts")
+
+
+def _percent(up: np.ndarray, counts: np.ndarray) -> float | None:
+    """The percentage of the counted Δt in which ``up``; None when none counts."""
+    total = int(counts.sum())
+    return 100.0 * int((up & counts).sum()) / total if total else None
+
+
 def _judge(o: SlsObjective, pairs: tuple[PairValue, ...], reasons: list[str]) -> ObjectiveResult:
     values = [pair.value for pair in pairs if pair.value is not None]
     reason = "; ".join(dict.fromkeys(reasons)) or None
     if not values:
         return ObjectiveResult(o, None, None, pairs, reason)
-    if o.metric == "oneWayAvailability":
+    if o.metric in AVAILABILITY:
         worst = min(values)
         return ObjectiveResult(o, worst, worst >= o.objective, pairs, reason)
     worst = max(values)

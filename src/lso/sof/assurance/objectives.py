@@ -64,12 +64,26 @@ def has_objectives(service: Document) -> bool:
 
 
 def breaches(assessment: metrics.Assessment) -> list[Document]:
-    """Every ordered pair whose value misses its objective, with both values (ms, % or a count)."""
+    """Every ordered pair whose value misses its objective, with both values (ms, % or a count); a group
+    availability (§8.8.11) misses as a whole, with the sets of ordered pairs it names."""
     found: list[Document] = []
     for result in assessment.results:
         if result.met is not False:
             continue
         wire = result.wire()
+        if result.objective.sets:
+            found.append(
+                {
+                    "metric": wire["metric"],
+                    "cosName": wire["cosName"],
+                    "orderedPairSets": wire["orderedPairSets"],
+                    "minimumNumberOfSetsAvailableK": wire["minimumNumberOfSetsAvailableK"],
+                    "measured": round(wire["value"], 6),
+                    "objective": wire["objective"],
+                    "unit": wire["unit"],
+                }
+            )
+            continue
         availability = result.objective.metric == "oneWayAvailability"
         for pair in wire["orderedPairs"]:
             value = pair["value"]
