@@ -47,6 +47,8 @@ STATES = StateMachine(
     },
 )
 EVENT_TYPE = "serviceAttributeValueChangeEvent"
+PARTNER = "partner"
+"""The ``segment`` of a breach only the concatenation with a partner's share shows (``partner.py``)."""
 
 
 def workflow_id(degradation_id: str) -> str:
@@ -63,6 +65,11 @@ def last_resolved(session: Session, service_id: str) -> float | None:
     accounted for and do not open a new one."""
     dates = [d["resolvedDate"] for d in DEGRADATIONS.children(session, service_id) if d.get("resolvedDate")]
     return max((parse(d).timestamp() for d in dates), default=None)
+
+
+def caused_by_partner(found: list[Document]) -> bool:
+    """Every breach is the partner share's: the partner resolves it, not our network."""
+    return bool(found) and all(b.get("segment") == PARTNER for b in found)
 
 
 def test(service: Document) -> list[PairMeasurement]:
@@ -98,6 +105,7 @@ def open_degradation(service_id: str, found: list[Document]) -> tuple[str, list[
             "connectivityService": fact(service, "connectivityService"),
             "openedDate": now,
             "breach": found,
+            "cause": PARTNER if caused_by_partner(found) else "own",
             "activity": [],
         }
         party = records.SERVICES.party_of(session, service_id)
@@ -173,7 +181,7 @@ def retest(degradation_id: str, how: str, since: float | None) -> bool | None:
         if exc.status >= 500:
             raise
         found, detail = [{"metric": "measurement", "reason": exc.reason}], f"not measurable: {exc.reason}"
-    _record(degradation_id, "tested" if how == "test" else "measured", detail, {"breach": found})
+    record(degradation_id, "tested" if how == "test" else "measured", detail, {"breach": found})
     return not found
 
 
@@ -201,14 +209,14 @@ def reroute(degradation_id: str, attempt: dict[str, Any]) -> float | None:
     except PrestoError as exc:
         if exc.status >= 500:
             raise
-        _record(degradation_id, "rerouteRefused", f"{_attempt(attempt)}: {exc.reason or exc.code}", {})
+        record(degradation_id, "rerouteRefused", f"{_attempt(attempt)}: {exc.reason or exc.code}", {})
         return None
     with runtime.current().db.session() as session:
         degradation = DEGRADATIONS.get(session, degradation_id)
         service = records.SERVICES.get(session, degradation["serviceId"])
         records.characteristic(service, "path", list(moved.route))
         records.SERVICES.put(session, service)
-    _record(degradation_id, "rerouted", f"{_attempt(attempt)}: path {' > '.join(moved.route)}", {})
+    record(degradation_id, "rerouted", f"{_attempt(attempt)}: path {' > '.join(moved.route)}", {})
     return time.time()
 
 
@@ -229,7 +237,8 @@ def _move(degradation_id: str, state: str, detail: str) -> list[str]:
         return _report(session, degradation)
 
 
-def _record(degradation_id: str, step: str, detail: str, extra: Document) -> None:
+def record(degradation_id: str, step: str, detail: str, extra: Document) -> None:
+    """Note a step of the resolution (with ``extra`` facts) on the degradation."""
     with runtime.current().db.session() as session:
         degradation = DEGRADATIONS.get(session, degradation_id)
         _note(degradation, step, detail, extra)
@@ -251,6 +260,7 @@ def _report(session: Session, degradation: Document) -> list[str]:
         "resolvedDate": degradation.get("resolvedDate"),
         "detail": degradation["activity"][-1]["detail"],
         "breach": degradation["breach"],
+        "partnerTrouble": degradation.get("partnerTrouble"),
     }
     records.characteristic(service, "slsDegradation", {k: v for k, v in summary.items() if v is not None})
     records.SERVICES.put(session, service)

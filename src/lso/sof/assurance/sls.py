@@ -1,9 +1,11 @@
 """SLS assessment (MEF 55.0.1 §10.6): a durable periodic workflow per active EVC service with an SLS.
 
 Each run fetches the measurement intervals ICM has completed since the last one stored (PRESTO, step 1),
-judges every SLS objective over them with the MEF 10.4 metrics (step 3, ``objectives.py``), opens a
-degradation when they are broken and waits for its resolution (steps 3-6,
-``degradation.py``), and closes a degradation that waited for a person once the SLS is met again. Between
+judges every SLS objective over them with the MEF 10.4 metrics (step 3, ``objectives.py``) — for an
+off-net EVC also over the concatenation with the partner's share, read over INTERLUDE (step 1.2,
+``partner.py``) — opens a degradation when they are broken and waits for its resolution (steps 3-6:
+``degradation.py`` for our segment, ``partner.py`` for the partner's), and closes a degradation that
+waited for a person once the SLS is met again. Between
 runs the workflow waits durably (``DBOS.recv``) for ``settings.sls_period_s``; a TCA or alarm pushed up from
 ICM (:func:`trigger`) ends the wait at once.
 
@@ -28,7 +30,7 @@ from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
 from lso.mef.store import Document, Store
 from lso.sof import activation, records
-from lso.sof.assurance import degradation, measurements, tca
+from lso.sof.assurance import degradation, measurements, partner, tca
 from lso.sof.assurance.objectives import detection_window, has_objectives, judge, sls_period
 from lso.sof.presto_client import PrestoError
 
@@ -40,12 +42,15 @@ ASSESSING, ENDED = "assessing", "ended"
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one run found: the service gone, the SLS met or broken, and the degradation still open."""
+    """What one run found: the service gone, the SLS met or broken (``judged``: every segment had
+    measurements to judge), and the degradation still open."""
 
     active: bool
     breach: list[Document] = field(default_factory=list)
+    judged: bool = False
     open_degradation: str | None = None
     open_degradation_state: str | None = None
+    open_degradation_cause: str | None = None
 
 
 def workflow_id(service_id: str, generation: int) -> str:
@@ -146,15 +151,20 @@ def assess_service_level(service_id: str, generation: int) -> str:
                 dispatch(tca.report_threshold_crossing(degradation_id, service_id, detail))
             except DBOSMaxStepRetriesExceeded:
                 pass  # the customer misses the TCA report, not the remediation
-            degradation.resolve(degradation_id)
+            resolve(degradation_id, degradation.caused_by_partner(outcome.breach))
         elif outcome.open_degradation is not None and outcome.open_degradation_state == degradation.MANUAL:
-            if not outcome.breach:
+            if outcome.judged and not outcome.breach:
                 dispatch(degradation.resolved_by_assessment(outcome.open_degradation))
-        elif outcome.open_degradation is not None:
-            degradation.resolve(outcome.open_degradation)  # a crash stopped its resolution: finish it
+        elif outcome.open_degradation is not None:  # a crash stopped its resolution: finish it
+            resolve(outcome.open_degradation, outcome.open_degradation_cause == degradation.PARTNER)
         DBOS.recv(TCA_TOPIC, timeout_seconds=period)
     _start(service_id, generation + 1)
     return "continued"
+
+
+def resolve(degradation_id: str, partners: bool) -> str:
+    """A breach of our segment is resolved in our network; one of the partner's share by the partner."""
+    return partner.resolve(degradation_id) if partners else degradation.resolve(degradation_id)
 
 
 @DBOS.step(name="sof.begin_sls_generation")
@@ -176,7 +186,8 @@ def begin_generation(service_id: str, generation: int) -> None:
 @activation.remote_step("sof.assess_sls")
 def assess(service_id: str) -> Outcome:
     """Fetch the new intervals and judge the SLS over the detection window (the verdict that opens a
-    degradation) and over the SLS period so far; both are kept as the last assessment."""
+    degradation) and over the SLS period so far; both are kept as the last assessment. When our
+    segment meets the SLS, an off-net EVC is judged on the concatenation with the partner's share."""
     with runtime.current().db.read() as session:
         service = records.SERVICES.get(session, service_id)
         current = degradation.unresolved(session, service_id)
@@ -185,14 +196,20 @@ def assess(service_id: str) -> Outcome:
         return Outcome(active=False)
     now = time.time()
     found: list[Document] = []
+    judged = False
     try:
         measurements.collect(service, now)
         window = detection_window(service, now, after=resolved_at)
         last: Document = {"verdict": "waiting"}  # no interval since the last resolution has ended yet
         if window is not None:
             recent = judge(service, *window)
-            found = recent.breach
-            last = {"verdict": "breached" if found else "met", "window": recent.wire(), "breach": found}
+            found, judged = recent.breach, True
+            share = partner.partner_breaches(service, window, recent.results)
+            if "share" in share:
+                last["partnerShare"] = share["share"]
+                judged = share["share"]["verdict"] in ("met", "breached")
+            found = found or share["breach"]
+            last |= {"verdict": "breached" if found else "met", "window": recent.wire(), "breach": found}
         period = sls_period(service, now)
         if period is not None:
             last["slsPeriod"] = judge(service, *period).wire()
@@ -208,8 +225,10 @@ def assess(service_id: str) -> Outcome:
     return Outcome(
         active=True,
         breach=found,
+        judged=judged,
         open_degradation=current["id"] if current else None,
         open_degradation_state=current["state"] if current else None,
+        open_degradation_cause=current.get("cause") if current else None,
     )
 
 
