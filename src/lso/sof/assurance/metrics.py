@@ -37,7 +37,7 @@ import numpy as np
 
 from lso.sof.assurance.intervals import PairMetrics, Window, measure_stack, series_delta_t_states
 from lso.sof.assurance.series import IntervalSeries, MeasurementProfile
-from lso.sof.assurance.sls_spec import AVAILABILITY, SlsObjective, sls_objectives
+from lso.sof.assurance.sls_spec import AT_LEAST, SlsObjective, sls_objectives
 
 
 def percentile_bounds(
@@ -118,7 +118,7 @@ class ObjectiveResult:
 
     def wire(self) -> dict[str, Any]:
         o = self.objective
-        unit = "%" if o.metric in (*AVAILABILITY, "oneWayFrameLossRatio") else "ms"
+        unit = "%" if o.metric in (*AT_LEAST, "oneWayFrameLossRatio") else "ms"
         if o.metric in ("oneWayHighLossIntervals", "oneWayConsecutiveHighLossIntervals"):
             unit = "count"
         scale = 1e-3 if unit == "ms" else 1.0
@@ -241,11 +241,19 @@ def assess_many(
     return results
 
 
+COMPOSITE_UNJUDGED = (
+    "composite performance (MEF 10.4 §8.8.10) needs, per Δt, the frames delayed beyond its delay threshold"
+    " and the frame pairs beyond its IFDV threshold; the measurement intervals do not carry them"
+)
+
+
 def objective_values(o: SlsObjective, m: PairMetrics) -> tuple[np.ndarray, np.ndarray | None, str | None]:
     """Per row of ``m``: the value of objective ``o``'s metric (NaN when it cannot be judged), its lower
     bound when bins bound it, and why a NaN row cannot be judged."""
     profile = m.profile
     nothing = np.full(m.frames_offered.shape, np.nan)
+    if o.metric == "oneWayComposite":
+        return nothing, None, COMPOSITE_UNJUDGED
     if o.metric in (
         "oneWayAvailability",
         "oneWayHighLossIntervals",
@@ -321,7 +329,7 @@ def _judge(o: SlsObjective, pairs: tuple[PairValue, ...], reasons: list[str]) ->
     reason = "; ".join(dict.fromkeys(reasons)) or None
     if not values:
         return ObjectiveResult(o, None, None, pairs, reason)
-    if o.metric in AVAILABILITY:
+    if o.metric in AT_LEAST:
         worst = min(values)
         return ObjectiveResult(o, worst, worst >= o.objective, pairs, reason)
     worst = max(values)

@@ -92,13 +92,14 @@ _SLS_METRICS = {
         ("oneWayChliObjective",),
         "number",
     ),
+    "oneWayComposite": (("oneWayCompositePmMetric",), ("cpmObjective",), "number"),
     "oneWayGroupAvailability": (
         ("oneWayGroupAvailabilityPmMetric",),
         ("oneWayGroupAvailabilityObjective",),
         "number",
     ),
 }
-AVAILABILITY = ("oneWayAvailability", "oneWayGroupAvailability")
+AT_LEAST = ("oneWayAvailability", "oneWayGroupAvailability", "oneWayComposite")
 """The metrics whose objective is a minimum (every other one is a maximum)."""
 _PERCENTILES = ("oneWayFdPercentile", "oneWayFdrPercentile", "oneWayIfdvPercentile")
 
@@ -115,8 +116,8 @@ def _pairs(item: dict[str, Any]) -> tuple[tuple[str, str], ...]:
 
 
 def sls_objectives(sls: dict[str, Any]) -> list[SlsObjective]:
-    """Every objective of a ``carrierEthernetServiceLevelSpecification`` this module can assess (all but
-    the composite performance metric, docs/assurance-metrics.md)."""
+    """Every objective of a ``carrierEthernetServiceLevelSpecification``. The composite performance metric
+    is read so that it is reported, but cannot be judged from the measurement intervals (metrics.py)."""
     found: list[SlsObjective] = []
     for entry in sls.get("slsCosNameEntry") or []:
         cos = CosParameters(
