@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from lso.sof.end_to_end import end_to_end_job_body
-from lso.sof.interlude_client import ORDERING, TESTING, order_body
+from lso.sof.interlude_changes import deletion_items
+from lso.sof.interlude_client import ORDERING, TESTING, change_body, order_body
 from tests.bus.partners.test_buyer_requests import request_violations
 
 SHARE = {"partnerId": "carrier-x", "siteId": "site-lyo-partdieu", "partnerEnniId": "enni-carrier-x-1"}
@@ -30,6 +31,20 @@ EVC = {
 BODIES = [
     (f"{ORDERING}/serviceOrder", order_body("interlude:order-1:evc", SHARE, EVC)),
     (f"{TESTING}/testJob", end_to_end_job_body("end-to-end:order-1:evc", "uni-service", "ovc-service")),
+    (
+        f"{ORDERING}/serviceOrder",
+        change_body(
+            "interludeModify:order-2:m",
+            "Modification",
+            [{"id": "ovc", "action": "modify", "service": {"id": "ovc-service", **EVC}}],
+        ),
+    ),
+    (
+        f"{ORDERING}/serviceOrder",
+        change_body(
+            "interludeDelete:order-3:d", "Deletion", deletion_items({"uni": "uni-1", "ovc": "ovc-1"})
+        ),
+    ),
 ]
 
 

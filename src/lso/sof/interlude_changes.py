@@ -61,7 +61,7 @@ def delete_partner_share(order_id: str, change: ServiceChange) -> None:
     link = share_link(change.service_id)
     if link is not None:
         key = f"interludeDelete:{order_id}:{change.item_id}"
-        ended = _order(link, (order_id, change.item_id), key, "sof-change", "Deletion", _deletions)
+        ended = _order(link, (order_id, change.item_id), key, "sof-change", "Deletion", deletion_items)
         if ended["state"] != "completed":
             raise ActivationError(change.item_id, f"{_refusal(link, ended)}; our EVC stays active")
 
@@ -70,13 +70,13 @@ def withdraw_share(order_id: str, item_id: str, link: Document) -> str:
     """In the activation workflow, when the share completed but the EVC fails: delete the partner's OVC
     and UNI; what became of that, for our item's reason."""
     key = f"interludeWithdraw:{order_id}:{item_id}"
-    ended = _order(link, (order_id, item_id), key, "sof-activation", "Withdrawal", _deletions)
+    ended = _order(link, (order_id, item_id), key, "sof-activation", "Withdrawal", deletion_items)
     if ended["state"] == "completed":
         return f"its share is withdrawn (its order {ended['id']})" if ended["id"] else "it holds nothing"
     return f"withdrawing its share failed: {ended.get('reason') or ended['state']}"
 
 
-def _deletions(services: dict[str, str]) -> list[Document]:
+def deletion_items(services: dict[str, str]) -> list[Document]:
     """The partner's OVC, then its UNI (a UNI is deleted only with, or after, the EVCs on it)."""
     return [
         {"id": name, "action": "delete", "service": {"id": services[name]}}

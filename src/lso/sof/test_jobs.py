@@ -4,7 +4,10 @@ INTERLUDE after both parts are active (MEF 55.0.1 §10.2 step 12).
 
 The job is stored ``inProgress`` before the answer (it belongs to the caller); a durable workflow, id
 ``sof-test-job:<job id>``, asks ICM to run the test over PRESTO and records the results as the activation
-test's are (:mod:`lso.sof.testing`).
+test's are (:mod:`lso.sof.testing`). A job in progress can be cancelled (``cancelTestJob``): it ends
+``cancelled`` and a test that finishes later records nothing. The caller's hubs on the mount the job was
+created on hear of it (``testJobCreateEvent``, ``testJobStateChangeEvent``,
+``cancelTestJobStateChangeEvent``).
 """
 
 from __future__ import annotations
@@ -20,13 +23,22 @@ from sqlalchemy.orm import Session
 from lso.mef import runtime
 from lso.mef.dates import iso, now_iso
 from lso.mef.errors import Issue, MefError, unprocessable
-from lso.mef.store import Document
+from lso.mef.notifications import NotificationApi, dispatch, publish
+from lso.mef.store import Document, Store
 from lso.security.tokens import Caller
 from lso.sof import records, testing
 from lso.sof.activation import fact, presto, remote_step
 from lso.sof.assurance.access import visible_service
 from lso.sof.configuration import InformationRate
 from lso.sof.presto_client import PrestoError
+
+EVENTS = {
+    records.TESTING_BASE: NotificationApi("legato", "serviceFunctionTestingNotification", "v3"),
+    records.INTERLUDE_TESTING_BASE: NotificationApi("interlude", "serviceFunctionTestingNotification", "v3"),
+}
+"""Where each mount's test job events go (a job keeps the mount it was created on in its ``href``)."""
+CANCELS = Store("sof.cancelTestJob", "cancelTestJob")
+ENDED = ("completed", "cancelled")
 
 
 class _Ref(BaseModel):
@@ -61,8 +73,17 @@ class TestJobCreate(BaseModel):
     serviceSpecificTestJobConfiguration: _Configuration
 
 
-def create(session: Session, caller: Caller, parsed: TestJobCreate, base: str) -> Document:
-    """Check the request against what the caller may test and store the job, in progress."""
+class CancelTestJobCreate(BaseModel):
+    """Kylie ``CancelTestJob_Common``."""
+
+    model_config = ConfigDict(extra="ignore")
+    testJob: _Ref
+    cancellationReason: str | None = None
+
+
+def create(session: Session, caller: Caller, parsed: TestJobCreate, base: str) -> tuple[Document, list[str]]:
+    """Check the request against what the caller may test and store the job, in progress; the job and
+    the deliveries of its ``testJobCreateEvent``."""
     if parsed.testProfile.id != testing.ACTIVATION_PROFILE:
         raise unprocessable(
             Issue(
@@ -107,7 +128,56 @@ def create(session: Session, caller: Caller, parsed: TestJobCreate, base: str) -
     records.TEST_JOB_STATES.move(job, "acknowledged", history=None)
     records.TEST_JOB_STATES.move(job, "inProgress", history=None)
     job["actualStartDateTime"] = now
-    return records.TEST_JOBS.add(session, job, party=caller.party_id, parent_id=evc["id"])
+    stored = records.TEST_JOBS.add(session, job, party=caller.party_id, parent_id=evc["id"])
+    return stored, _publish(session, job, "testJobCreateEvent", {"id": job_id, "href": job["href"]}, "create")
+
+
+def cancel(
+    session: Session, caller: Caller, parsed: CancelTestJobCreate, base: str
+) -> tuple[Document, list[str]]:
+    """``cancelTestJob``: a job of the caller's in progress ends ``cancelled`` (accepted); one that has
+    already ended stays as it is (rejected, saying why). The request and its deliveries."""
+    job = records.TEST_JOBS.find(session, parsed.testJob.id, caller.party_id)
+    if job is None:
+        raise unprocessable(
+            Issue("/testJob/id", f"no test job {parsed.testJob.id} of yours", "referenceNotFound")
+        )
+    request_id = str(uuid.uuid4())
+    request: Document = {
+        "id": request_id,
+        "href": records.href(f"{base}/cancelTestJob/{request_id}"),
+        "creationDate": now_iso(),
+        "testJob": {"id": job["id"], "href": job["href"]},
+        "cancellationReason": parsed.cancellationReason,
+    }
+    ids: list[str] = []
+    if job["state"] in ENDED:
+        request["state"] = "rejected"
+        request["cancellationDeniedReason"] = f"the test job has already ended ({job['state']})"
+    else:
+        request["state"] = "accepted"
+        testing.abandon(
+            session, job["id"], f"cancelled by the buyer: {parsed.cancellationReason or 'no reason'}"
+        )
+        ids += announce(session, job["id"])
+    CANCELS.add(session, request, party=caller.party_id, parent_id=job["id"])
+    event = {"id": request_id, "href": request["href"], "state": request["state"]}
+    return request, ids + _publish(
+        session, job, "cancelTestJobStateChangeEvent", event, f"cancel:{request_id}"
+    )
+
+
+def announce(session: Session, job_id: str) -> list[str]:
+    """``testJobStateChangeEvent`` of the job's state now (the same event again when repeated)."""
+    job = records.TEST_JOBS.get(session, job_id)
+    event = {"id": job_id, "href": job["href"], "state": job["state"]}
+    return _publish(session, job, "testJobStateChangeEvent", event, f"state:{job['state']}")
+
+
+def _publish(session: Session, job: Document, event_type: str, event: Document, key: str) -> list[str]:
+    api = next(api for base, api in EVENTS.items() if base in job["href"])
+    party = records.TEST_JOBS.party_of(session, job["id"])
+    return publish(session, api, party, event_type, event, event_id=f"{job['id']}:{key}")
 
 
 def _visible(session: Session, caller: Caller, service_id: str, pointer: str) -> Document:
@@ -135,10 +205,18 @@ def start(job_id: str) -> None:
 @DBOS.workflow(name="sof.run_test_job")
 def run_test_job(job_id: str) -> bool:
     try:
-        return run_test(job_id)
+        passed = run_test(job_id)
     except Exception as exc:  # ICM refused, or did not answer after every retry
         abandon(job_id, str(exc))
-        return False
+        passed = False
+    dispatch(announce_end(job_id))
+    return passed
+
+
+@DBOS.step(name="sof.announce_test_job_end")
+def announce_end(job_id: str) -> list[str]:
+    with runtime.current().db.session() as session:
+        return announce(session, job_id)
 
 
 @remote_step("sof.run_test")
@@ -157,6 +235,8 @@ def run_test(job_id: str) -> bool:
         abandon(job_id, exc.reason or str(exc))
         return False
     with runtime.current().db.session() as session:
+        if records.TEST_JOBS.get(session, job_id)["state"] in ENDED:  # cancelled meanwhile: keep nothing
+            return False
         return testing.record_results(session, job_id, results)
 
 
