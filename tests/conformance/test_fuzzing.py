@@ -47,8 +47,9 @@ FUZZED_APIS = {
 CREDENTIALS = {"cantata": ("acme", "acme-secret"), "sonata": ("carrier-x", "carrier-x-secret")}
 """Who calls each IRP: a customer over CANTATA (and ALLEGRO), the demo's buyer provider over SONATA."""
 EXAMPLES_PER_OPERATION = 20
-SERVED_PATHS = {"interlude-serviceFunctionTesting": ("/testJob", "/testResult")}
-"""Documents of which lso serves a part only (docs/interlude.md): the operations fuzzed (path prefixes)."""
+SERVED_PATHS = {"interlude-serviceFunctionTesting": ("/testJob", "/testResult", "/cancelTestJob", "/hub")}
+"""Documents of which lso serves a part only (docs/interlude.md): the operations fuzzed (path prefixes).
+The others answer 501 ``notImplemented``, which the document does not list for them."""
 NOT_FUZZED: dict[str, set[tuple[str, str]]] = {}
 """Operations a document defines that are left out of fuzzing (method, path), per API: none today."""
 
