@@ -78,6 +78,10 @@ class PartnerPerformance(InterludeClient):
         found: list[Document] = self._call("GET", f"{PERFORMANCE}/performanceReport", params=params)
         return found
 
+    def cancel_performance_job(self, job_id: str) -> None:
+        ref = {"@type": "PerformanceJobRef", "performanceJobId": job_id}
+        self._call("POST", f"{PERFORMANCE}/cancelPerformanceJob", json={"performanceJob": ref})
+
 
 def _client(partner_id: str) -> PartnerPerformance:
     with runtime.current().db.read() as session:
@@ -151,6 +155,26 @@ def monitored(service: Document) -> Document | None:
         if SHARES.find(session, service["id"]) is None:
             SHARES.add(session, share, party=records.SERVICES.party_of(session, service["id"]))
     return share
+
+
+@DBOS.step(name="sof.partner.stop_monitoring", **_INTERLUDE_STEP)
+def stop_monitoring(service_id: str) -> None:
+    """The EVC is no longer active: cancel the partner share's job (once; a repeat finds it ended)."""
+    with runtime.current().db.read() as session:
+        share = SHARES.find(session, service_id)
+    if share is None or share.get("cancelled"):
+        return
+    client = _client(share["partnerId"])
+    try:
+        client.cancel_performance_job(share["performanceJobId"])
+    except InterludeError as exc:
+        if exc.retryable:
+            raise
+        log.warning("the partner kept job %s: %s", share["performanceJobId"], exc)  # e.g. already ended
+    finally:
+        client.close()
+    with runtime.current().db.session() as session:
+        SHARES.put(session, {**share, "cancelled": now_iso()})
 
 
 @dataclass(frozen=True)

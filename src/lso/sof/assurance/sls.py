@@ -17,6 +17,7 @@ TCA reaches it. The assessment ends when the service is no longer active (termin
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 
@@ -141,6 +142,9 @@ def assess_service_level(service_id: str, generation: int) -> str:
         except DBOSMaxStepRetriesExceeded:
             outcome = Outcome(active=True)  # ICM unreachable this time: try again next period
         if not outcome.active:
+            # The partner unreachable after the retries: its job runs on until the partner ends it.
+            with contextlib.suppress(DBOSMaxStepRetriesExceeded):
+                partner.stop_monitoring(service_id)
             end(service_id)
             return ENDED
         if outcome.breach and outcome.open_degradation is None:
