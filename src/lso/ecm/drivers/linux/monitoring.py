@@ -13,7 +13,8 @@ so a wall-clock-aligned interval [S, S + L) is exactly frames ``S × rate`` to `
 
 One thread serves every stream of the domain (the frames of all streams fall due together, so it wakes at
 most ``1 / period`` times a second), sleeping between due times; it reads arrivals and transmit
-timestamps without waiting, in batches. The rate is the lowest that gives every Δt of the session's
+timestamps without waiting, in batches every ``COLLECT_S`` (the kernel keeps each frame's timestamp with
+it in the socket's queue). The rate is the lowest that gives every Δt of the session's
 profiles ``MIN_FRAMES_PER_DELTA_T`` frames and puts frames exactly Δτ apart (10 to 100 frames/s of
 ``FRAME_BYTES``): a few kbit/s per session.
 
@@ -52,7 +53,9 @@ MAX_LATE_S = 1.0
 WARM_UP_S = 0.5
 """A stream's first reported interval starts at least this long after it opened (ARP between the CE
 hosts resolves on the first frames)."""
-_IDLE_S = 0.05
+COLLECT_S = 0.25
+"""How often arrivals and transmit timestamps are read, in batches: the kernel queues them, with their
+timestamps, on the sockets meanwhile (a read per frame would cost more than the frame)."""
 _NS = 1_000_000_000
 
 log = logging.getLogger(__name__)
@@ -144,8 +147,18 @@ class _Stream:
                 if not self.arrived[slot]:
                     self.arrived[slot] = stamp
 
+    @property
+    def closes_at_ns(self) -> int:
+        """When the next interval (of any CoS) may be closed."""
+        return min(
+            (self.next_close[str(p["cosName"])] + int(p["intervalS"])) * _NS + round(DRAIN_S * _NS)
+            for p in self.profiles
+        )
+
     def close_intervals(self, now_ns: int) -> None:
         """Reduce every interval that ended ``DRAIN_S`` ago to its record."""
+        if now_ns < self.closes_at_ns:
+            return
         for profile in self.profiles:
             cos, length = str(profile["cosName"]), int(profile["intervalS"])
             while (self.next_close[cos] + length + DRAIN_S) * _NS <= now_ns:
@@ -238,13 +251,19 @@ class PerformanceMonitor:
         return [r for r in found if since is None or r["start"] >= since]
 
     def _run(self) -> None:
+        """Send what is due (the streams' frames fall due together); every ``COLLECT_S``, read what
+        arrived and close the intervals that are over."""
+        collected = 0
         while not self._stop.is_set():
             now = time.time_ns()
-            due = now + round(_IDLE_S * _NS)
             with self._lock:
                 for stream in self._streams.values():
                     stream.send_due(now)
-                    stream.collect()
-                    stream.close_intervals(now)
-                    due = min(due, stream.next_due_ns)
+                if now >= collected + round(COLLECT_S * _NS):
+                    collected = now
+                    for stream in self._streams.values():
+                        stream.collect()
+                        stream.close_intervals(now)
+                due = min((s.next_due_ns for s in self._streams.values()), default=now + _NS)
+            due = min(due, collected + round(COLLECT_S * _NS))
             self._stop.wait(max(0, due - time.time_ns()) / _NS)
