@@ -125,10 +125,12 @@ class Kernel:
             return fn(*args)
         return self._executor.submit(self._on_thread, fn, *args).result()
 
-    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        """Queue ``fn`` on the kernel thread without waiting; whatever is called later runs after it."""
+    def submit(self, fn: Callable[..., T], *args: Any, report: bool = True) -> Future[T]:
+        """Queue ``fn`` on the kernel thread without waiting; whatever is called later runs after it.
+        A failure is logged unless the caller takes the result itself (``report=False``)."""
         future = self._executor.submit(self._on_thread, fn, *args)
-        future.add_done_callback(_log_failure)
+        if report:
+            future.add_done_callback(_log_failure)
         return future
 
     def settle(self) -> None:
