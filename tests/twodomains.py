@@ -21,6 +21,7 @@ from tests.harness import DEADLINE_S, free_port, party_client, wait_until
 PARTNER_FOOTPRINT = "partner"
 PARTNER_BUYER = ("carrier-x", "carrier-x-secret")
 """The buyer party a demo domain seeds for providers that order from it over SONATA."""
+STARTUP_S = 3 * DEADLINE_S
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ def partner_domain(data_dir: Path, port: int | None = None) -> Iterator[PartnerD
     process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _healthy(base_url) or process.poll() is not None)
+        # A cold start (imports, database, seeding) takes tens of seconds on a loaded 2-core machine.
+        wait_until(lambda: _healthy(base_url) or process.poll() is not None, timeout=STARTUP_S)
         if process.poll() is not None:
             raise RuntimeError(f"the partner domain exited with {process.returncode}; see {log.name}")
         yield PartnerDomain(base_url, data_dir, process)
