@@ -7,13 +7,17 @@ import subprocess
 import time
 from typing import Any
 
+import numpy as np
+
 from lso.db import Database
 from lso.ecm.drivers import MeasurementProfile, OamSessionRequest, ServicePort
 from lso.ecm.drivers.linux.driver import LinuxDriver
 from lso.ecm.drivers.linux.monitoring import frames_per_s
 from lso.ecm.drivers.linux.probe import run_probe
+from lso.sof.assurance import measurements, metrics, series
 from tests.ecm.linux.conftest import epl
 from tests.harness import wait_until
+from tests.sof.assurance.test_metrics import fd, pair
 
 A = ServicePort(element="pe-ldn-1", port="uni-1")
 Z = ServicePort(element="pe-bri-1", port="uni-2")
@@ -95,6 +99,8 @@ def test_a_queue_on_the_path_shows_as_delay_in_the_next_interval(driver: LinuxDr
     assert queued, "no whole interval fell inside the queued period"
     assert all(i["delivered"] and i["fd_min_us"] >= 100_000 for i in queued)
     assert all(i["fd_bins"][-1] == i["delivered"] for i in queued)  # every delivered frame ≥ 100 ms
+    assert _delay_objective_met(clean) is True
+    assert _delay_objective_met(*queued) is False
     after = _interval_from(driver, time.time())
     assert after["fd_max_us"] < 100_000
 
@@ -117,6 +123,19 @@ def test_a_restarted_driver_measures_its_sessions_by_their_persisted_profile(
         assert after["offered"] == after["delivered"] == INTERVAL_S * RATE
     finally:
         restarted.stop()
+
+
+def _delay_objective_met(*records: dict[str, Any]) -> bool | None:
+    """SOF's SLS assessment, unchanged, on these intervals as ICM hands them over: d(99) ≤ 50 ms."""
+    profile = series.MeasurementProfile(
+        INTERVAL_S, 1, 0.1, tuple(PROFILE.fdBinsUs), tuple(PROFILE.ifdvBinsUs), PROFILE.ifdvDeltaTauUs
+    )
+    found = np.concatenate([measurements.record_of(profile, record) for record in records])
+    measured = series.IntervalSeries(series.SeriesKey("svc-1", "A", "Z", "H"), profile, found)
+    entry = {"cosName": "H", "deltaT": 1, "thresholdC": 0.1, "consecutiveIntervalN": 1}
+    sls = {"slsCosNameEntry": [entry | fd(99, 50, pair("A", "Z"))]}
+    end = records[-1]["start"] + INTERVAL_S
+    return metrics.assess([measured], sls, records[0]["start"], end).met
 
 
 def _all_until(driver: LinuxDriver, end: float) -> list[dict[str, Any]]:
