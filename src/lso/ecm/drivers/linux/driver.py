@@ -137,7 +137,7 @@ class LinuxDriver:
             self.kernel.call(self.plane.apply, element_id, doc)
             self._police(doc)
         if previous is None:  # the service reached this element: its PM sessions may now have both ends
-            for session_doc in self._sessions.get(service_id, {}).values():
+            for session_doc in list(self._sessions.get(service_id, {}).values()):
                 self._measure_session(session_doc)
         return doc, changed
 
@@ -148,7 +148,7 @@ class LinuxDriver:
             previous = self._held.get((element_id, service_id))
             self.model.unconfigure(element_id, service_id)
             self._held.pop((element_id, service_id), None)
-            for session_doc in self._sessions.get(service_id, {}).values():
+            for session_doc in list(self._sessions.get(service_id, {}).values()):
                 if element_id in (session_doc["aEnd"]["element"], session_doc["zEnd"]["element"]):
                     self.performance.forget(session_doc["id"])
             if previous is not None:
