@@ -14,6 +14,7 @@ sees them and raises the alarms ICM reroutes on.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -130,12 +131,20 @@ class LinuxDriver:
     ) -> tuple[Document, bool]:
         with self._lock:
             previous = self._held.get((element_id, service_id))
-            doc, changed = self.model.configure(element_id, service_id, config)
+            wanted = {"element": element_id, **config.model_dump()}
+            # The kernel is made to hold it while the model is written, not after (the kernel's share is
+            # mostly the kernel's, the model's mostly Python and SQLite): a crash leaves either ahead, and
+            # start() reconciles both ways. What the model refuses is taken back off the kernel.
+            applying = self.kernel.submit(self._apply, element_id, wanted, previous, report=False)
+            try:
+                doc, changed = self.model.configure(element_id, service_id, config)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    applying.result()
+                self.kernel.call(self._restore, element_id, wanted, previous)
+                raise
             self._held[(element_id, service_id)] = doc
-            if previous is not None and previous["vni"] != doc["vni"]:
-                self.kernel.call(self.plane.remove, element_id, previous["vni"])
-            self.kernel.call(self.plane.apply, element_id, doc)
-            self._police(doc)
+            applying.result()
         if previous is None:  # the service reached this element: its PM sessions may now have both ends
             for session_doc in list(self._sessions.get(service_id, {}).values()):
                 self._measure_session(session_doc)
@@ -154,6 +163,20 @@ class LinuxDriver:
             if previous is not None:
                 self.kernel.call(self.plane.isolate, element_id, previous["vni"])
                 self.kernel.submit(self._tear_down, element_id, previous)
+
+    def _apply(self, element_id: str, doc: Document, previous: Document | None) -> None:
+        """Make the kernel hold ``doc`` instead of ``previous`` (kernel thread)."""
+        if previous is not None and previous["vni"] != doc["vni"]:
+            self.plane.remove(element_id, previous["vni"])
+        self.plane.apply(element_id, doc)
+        self._police(doc)
+
+    def _restore(self, element_id: str, refused: Document, previous: Document | None) -> None:
+        """Take a configuration the model refused back off the kernel (kernel thread)."""
+        if previous is None or previous["vni"] != refused["vni"]:
+            self._tear_down(element_id, refused)
+        if previous is not None:
+            self._apply(element_id, previous, None)
 
     def _tear_down(self, element_id: str, previous: Document) -> None:
         ns = self.plane.topology.element_ns(element_id)
