@@ -20,7 +20,7 @@ from lso.ecm.drivers.linux import driver as linux_driver
 from lso.ecm.drivers.linux.driver import LinuxDriver
 from lso.ecm.drivers.linux.policer import BPF_FS
 from lso.ecm.drivers.linux.probe import run_probe
-from tests.ecm.linux.conftest import epl, leftovers
+from tests.ecm.linux.conftest import epl, leftovers, uni
 from tests.harness import wait_until
 
 A = ServicePort(element="pe-ldn-1", port="uni-1")
@@ -217,3 +217,16 @@ def test_a_test_that_cannot_have_the_test_set_in_time_is_refused_as_unavailable(
     assert refused.value.code == "testSetBusy"
     assert driver._test_set.acquire(blocking=False)  # the refused test did not keep the test set
     driver._test_set.release()
+
+
+def test_a_configuration_the_model_refuses_is_taken_back_off_the_kernel(driver: LinuxDriver) -> None:
+    """The kernel is configured while the model is written: what the model refuses must not stay."""
+    refused = ElementConfiguration(vni=5009, uniPorts=[uni("uni-999")], nniPeers=["p-ldn"])
+    with pytest.raises(DriverError) as error:
+        driver.configure("pe-ldn-1", "svc-refused", refused)
+    assert error.value.status == 422
+    driver.kernel.settle()
+    assert not [name for name in leftovers(driver.prefix) if name.endswith("-uni-999")]
+    assert not [
+        n for n in _interfaces(driver, "pe-ldn-1") if n in ("b5009", "u999") or n.startswith("x5009-")
+    ]

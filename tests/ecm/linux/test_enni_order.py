@@ -46,6 +46,7 @@ def customer_edge(prefix: str) -> Endpoint:
     return Endpoint(netns, shown.split()[3].split("/")[0])
 
 
+@pytest.mark.slow
 def test_an_off_net_epl_across_two_linux_domains_carries_traffic_ce_to_ce(
     data_dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
