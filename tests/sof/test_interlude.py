@@ -99,6 +99,11 @@ def _share_services(buyer: httpx.Client, evc: dict[str, Any]) -> dict[str, dict[
     return {s["serviceOrderItem"][0]["itemId"]: s for s in found}
 
 
+def _assert_partner_holds_nothing(buyer: httpx.Client, evc: dict[str, Any]) -> None:
+    states = {item: service["state"] for item, service in _share_services(buyer, evc).items()}
+    assert states == {"uni": "terminated", "ovc": "terminated"}
+
+
 def _partner_orders(buyer: httpx.Client, external_id: str) -> list[dict[str, Any]]:
     return list(buyer.get(f"{INTERLUDE_ORDERING}/serviceOrder", params={"externalId": external_id}).json())
 
@@ -231,10 +236,7 @@ def test_modify_and_delete_of_an_off_net_epl_change_the_partner_share_too(
     assert bus.get(f"{LEGATO_INVENTORY}/service/{evc['id']}").json()["state"] == "terminated"
     (deletion,) = _partner_orders(buyer, f"interludeDelete:{deleted['id']}:d")
     assert deletion["state"] == "completed"
-    assert {i: s["state"] for i, s in _share_services(buyer, evc).items()} == {
-        "uni": "terminated",
-        "ovc": "terminated",
-    }
+    _assert_partner_holds_nothing(buyer, evc)
 
 
 def test_a_share_that_fails_the_end_to_end_test_is_withdrawn_and_our_segment_released(
@@ -266,10 +268,7 @@ def test_a_share_that_fails_the_end_to_end_test_is_withdrawn_and_our_segment_rel
     item = evc["serviceOrderItem"][0]
     (withdrawal,) = _partner_orders(buyer, f"interludeWithdraw:{item['serviceOrderId']}:{item['itemId']}")
     assert withdrawal["state"] == "completed"
-    assert {i: s["state"] for i, s in _share_services(buyer, evc).items()} == {
-        "uni": "terminated",
-        "ovc": "terminated",
-    }
+    _assert_partner_holds_nothing(buyer, evc)
 
 
 def test_our_segment_failing_fails_the_customer_item_and_orders_nothing_from_the_partner(
