@@ -27,17 +27,17 @@ from lso.sof.assurance.degradation import DEGRADATIONS
 from lso.sof.assurance.sls import ASSESSMENTS
 from tests.bus.test_order_bodies import INVENTORY as PRODUCTS
 from tests.bus.test_order_bodies import ORDERING as PRODUCT_ORDERING
-from tests.harness import party_client, wait_until
+from tests.harness import wait_until
 from tests.sof.assurance.assurance import INTERLUDE_PM
 from tests.sof.assurance.sls_orders import epl_product_order_with_sls
 from tests.sof.assurance.test_sls_customer import CIM, completed
 from tests.sof.assurance.test_sls_remediation import degradation_in, impair, links
 from tests.sof.orders import INVENTORY
 from tests.sof.test_activation import characteristic
-from tests.sof.test_interlude import INTERLUDE_TESTING, LYON_PART_DIEU, _onboard_over_interlude
-from tests.twodomains import PARTNER_BUYER, PartnerDomain, partner_domain
+from tests.sof.test_interlude import INTERLUDE_TESTING, LYON_PART_DIEU, _onboard_over_interlude, buyer
+from tests.twodomains import PartnerDomain, partner_domain
 
-__all__ = ["impair"]  # the fixture, used below by name
+__all__ = ["buyer", "impair"]  # fixtures, used below by name (``buyer`` of this module's partner)
 INTERLUDE_INVENTORY = "/mefApi/interlude/serviceInventory/v2"
 DELAY_OBJECTIVE_MS = 30  # both segments together stay well under it unimpaired
 
@@ -49,13 +49,6 @@ def partner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PartnerDomain]
         patch.setitem(os.environ, "LSO_SLS_PERIOD_S", "1")
         with partner_domain(tmp_path_factory.mktemp("sls-partner")) as running:
             yield running
-
-
-@pytest.fixture
-def buyer(partner: PartnerDomain) -> Iterator[httpx.Client]:
-    """The partner as our SOF sees it: the buyer provider carrier-x on its INTERLUDE."""
-    with party_client(partner.base_url, *PARTNER_BUYER) as client:
-        yield client
 
 
 def _stored(database_url: str, store: Store, ident: str) -> dict[str, Any] | None:

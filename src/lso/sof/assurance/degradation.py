@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
@@ -114,10 +115,11 @@ def open_degradation(service_id: str, found: list[Document]) -> tuple[str, list[
         return degradation["id"], _report(session, degradation)
 
 
-def resolve(degradation_id: str) -> str:
-    """Run the degradation's resolution once (its workflow id is the degradation's) and wait for it."""
+def resolve(degradation_id: str, resolution: Callable[[str], str] | None = None) -> str:
+    """Run the degradation's resolution once (its workflow id is the degradation's) and wait for it:
+    ours (test, reroute) unless ``resolution`` names another workflow (a partner's share, ``partner.py``)."""
     with SetWorkflowID(workflow_id(degradation_id)):
-        handle = DBOS.start_workflow(resolve_degradation, degradation_id)
+        handle = DBOS.start_workflow(resolution or resolve_degradation, degradation_id)
     return str(handle.get_result())
 
 

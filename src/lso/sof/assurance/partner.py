@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS
 from dbos._error import DBOSMaxStepRetriesExceeded  # not exported by dbos itself
 
 from lso.mef import runtime
@@ -337,17 +337,6 @@ def partner_breaches(service: Document, window: tuple[int, int], results: list[D
         "reports": len(reports),
     }
     return {"breach": found, "share": summary}
-
-
-def workflow_id(degradation_id: str) -> str:
-    return f"sof-partner-degradation:{degradation_id}"
-
-
-def resolve(degradation_id: str) -> str:
-    """Run the resolution of a degradation the partner's share causes, once, and wait for it."""
-    with SetWorkflowID(workflow_id(degradation_id)):
-        handle = DBOS.start_workflow(resolve_partner_degradation, degradation_id)
-    return str(handle.get_result())
 
 
 @DBOS.workflow(name="sof.resolve_partner_degradation")

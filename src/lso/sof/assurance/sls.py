@@ -168,7 +168,7 @@ def assess_service_level(service_id: str, generation: int) -> str:
 
 def resolve(degradation_id: str, partners: bool) -> str:
     """A breach of our segment is resolved in our network; one of the partner's share by the partner."""
-    return partner.resolve(degradation_id) if partners else degradation.resolve(degradation_id)
+    return degradation.resolve(degradation_id, partner.resolve_partner_degradation if partners else None)
 
 
 @DBOS.step(name="sof.begin_sls_generation")
