@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 
 from lso.bus.partners.offnet import (
+    OVC_ITEM,
+    UNI_ITEM,
     PartnerSite,
     access_items,
     order_body,
     poq_body,
     quote_body,
 )
-from lso.bus.partners.offnet_faults import delete_order_body, withdrawal_key
+from lso.bus.partners.ordering import PartnerShare
 from lso.bus.pricing import item_term
 from lso.bus.sonata_client import CATALOG, ORDERING, POQ, QUOTE, SITES
 from tests.conformance.openapi import MEDIA_TYPE, find_operation, schema_violations
@@ -54,6 +56,11 @@ def items(relationship_key: str, phy: str = "1000BASE_LX", eir: float = 0) -> li
     return access_items(WHERE, 100, eir, relationship_key, phy)
 
 
+def change(action: str) -> PartnerShare:
+    """A modify (new rates of the partner's OVC) or a delete (its OVC and operator UNI)."""
+    return PartnerShare("", 200, 20, DUE, action, {OVC_ITEM: "p-ovc", UNI_ITEM: "p-uni"})
+
+
 BODIES = [
     (
         f"{POQ}/productOfferingQualification",
@@ -65,7 +72,8 @@ BODIES = [
         order_body(items("productOrderItemRelationship", "10GBASE_LR"), "o:1", "lso", "q", DUE),
     ),
     (f"{ORDERING}/productOrder", order_body(items("productOrderItemRelationship"), "o:2", "lso", None, DUE)),
-    (f"{ORDERING}/productOrder", delete_order_body(withdrawal_key("o", "evc"), "lso", ["p-ovc", "p-uni"])),
+    (f"{ORDERING}/productOrder", order_body(change("delete").items(WHERE.partner), "o:3", "lso", None, DUE)),
+    (f"{ORDERING}/productOrder", order_body(change("modify").items(WHERE.partner), "o:4", "lso", None, DUE)),
     (f"{CATALOG}/hub", {"callback": "http://127.0.0.1:8080"}),
     (f"{ORDERING}/hub", {"callback": "http://127.0.0.1:8080", "query": ORDER_EVENTS}),
     (f"{SITES}/geographicSite", {"place": SITE_QUERY}),

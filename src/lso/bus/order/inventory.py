@@ -53,12 +53,14 @@ def install_products(
 
 def realizing_services(session: Session, plan: Document) -> dict[str, str]:
     """The services that realise the inventory products ``plan`` refers to — the UNIs it connects to and
-    the products it modifies or deletes (product id → service id)."""
+    the products it modifies or deletes (product id → service id). A UNI at a partner's site has none:
+    the partner's product realises it (lso.bus.partners.offnet_order)."""
     found = {}
     for step in plan["item"]:
         for product in [uni.get("productId") for uni in step["uni"]] + [step.get("productId")]:
-            if product:
-                found[product] = REALIZATIONS.get(session, product)["serviceId"]
+            realization = REALIZATIONS.find(session, product) if product else None
+            if realization is not None:
+                found[realization["id"]] = realization["serviceId"]
     return found
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from lso.bus import places
 from lso.bus.cantata.product_catalog import offering_for
 from lso.bus.irp import SellerIrp
+from lso.bus.order import svlan
 from lso.bus.order.model import GeographicAddressRef, GeographicSiteRef, ProductOrderCreate
 from lso.bus.order.records import PRODUCTS, REALIZATIONS
 from lso.bus.partners import offnet_order
@@ -139,6 +140,7 @@ def analyse(
     seen: set[str] = set()
     deleting = {i.product.id for i in order.productOrderItem if i.action == "delete" and i.product.id}
     changing: set[str] = set()
+    taken: dict[tuple[str, int], str] = {}  # S-VLAN IDs stated at an ENNI by earlier items
     for index, item in enumerate(order.productOrderItem):
         pointer = f"/productOrderItem/{index}"
         if item.id in seen:
@@ -219,6 +221,9 @@ def analyse(
         elif plan.schema == ACCESS_ELINE_OVC:
             plan.unis = _connected_unis(session, party, item, schemas, pointer, issues, OPERATOR_UNI)
             plan.ennis = _connected_ennis(session, party, item, pointer, issues)
+            if plan.ennis and isinstance(model, AccessElineOvcConfiguration):
+                configuration_path = f"{pointer}/product/productConfiguration"
+                svlan.check_requested(session, party, model, plan.ennis[0], configuration_path, taken, issues)
         plans.append(plan)
     _plan_partner_shares(plans, {item.id: i for i, item in enumerate(order.productOrderItem)}, issues)
     first_adds = order.productOrderItem[0].action == "add"
@@ -246,7 +251,8 @@ def _change(
 
     Modify: an EVC's new ``productConfiguration`` of the same type, differing only in its bandwidth
     profiles (what the network can change in service). Delete: any product, but a UNI only when every EVC
-    on it is deleted too.
+    on it is deleted too, and an off-net EPL only with its UNI at the partner's site (the partner's share
+    of both is one delete order: lso.bus.partners.offnet_order).
     """
     found = len(issues)
     product_id = item.product.id
@@ -255,7 +261,7 @@ def _change(
         issues.append(
             Issue(f"{pointer}/product/id", f"{item.action} names your product by id", "missingProperty")
         )
-    elif product is None or REALIZATIONS.find(session, product_id) is None:
+    elif product is None or not _realized(session, product):
         issues.append(
             Issue(
                 f"{pointer}/product/id", f"no product {product_id!r} in your inventory", "referenceNotFound"
@@ -289,9 +295,24 @@ def _change(
                     f"UNI {product_id!r} still carries EVC product {users[0]!r}: delete that EVC too",
                 )
             )
+    partner = offnet_order.partner_of(session, product)
+    if item.action == "delete" and partner and partner.get("uniProductId") not in deleting | {None}:
+        issues.append(
+            Issue(
+                f"{pointer}/product/id",
+                f"an off-net EPL is disconnected with its UNI at the partner's site: delete UNI "
+                f"{partner['uniProductId']!r} in this order too",
+            )
+        )
     if len(issues) > found:
         return None
-    return ItemPlan(item.id, schema, action=item.action, product_id=product_id)
+    return ItemPlan(item.id, schema, action=item.action, product_id=product_id, partner=partner)
+
+
+def _realized(session: Session, product: Document) -> bool:
+    """In service: realised by a service of ours or, at a partner's site, by the partner's product."""
+    found = REALIZATIONS.find(session, product["id"]) or offnet_order.partner_of(session, product)
+    return found is not None
 
 
 def _check_modification(item: Any, product: Document, pointer: str, issues: list[Issue]) -> None:
@@ -387,7 +408,7 @@ def _install_site(session: Session, related: list[Any], pointer: str, issues: li
 
 def _plan_partner_shares(plans: list[ItemPlan], index: dict[str, int], issues: list[Issue]) -> None:
     """An EVC on one partner UNI runs on our network to our side of the partner's ENNI."""
-    theirs = {p.item_id: p.partner for p in plans if p.is_uni and p.partner}
+    theirs = {p.item_id: p.partner for p in plans if p.is_uni and p.partner and p.action == "add"}
     for plan in plans:
         off_net = [uni.item_id for uni in plan.unis if uni.item_id in theirs]
         if plan.schema not in EVC_TYPES or not off_net:
@@ -399,7 +420,7 @@ def _plan_partner_shares(plans: list[ItemPlan], index: dict[str, int], issues: l
             continue
         plan.partner = {**partner, "uniItemId": off_net[0]}
         plan.ennis = [partner["enni"]]
-    served = {plan.partner["uniItemId"] for plan in plans if plan.partner and not plan.is_uni}
+    served = {p.partner["uniItemId"] for p in plans if p.partner and not p.is_uni and p.action == "add"}
     for item_id in theirs.keys() - served:
         pointer = f"/productOrderItem/{index[item_id]}/product/place"
         issues.append(Issue(pointer, "a UNI at a partner's site is offered only as the far end of an EPL"))

@@ -118,15 +118,6 @@ def access_items(
 ) -> list[Document]:
     """The two items of every request to the partner: an operator UNI at its site and an Access E-Line
     OVC from that UNI to the partner's side of the ENNI (a product of ours in its inventory)."""
-    flow = {
-        "cir": {"irValue": cir_mbps, "irUnits": "MBPS"},
-        "eir": {"irValue": eir_mbps, "irUnits": "MBPS"},
-    }
-    end_point = {
-        "ingressBandwidthProfilePerClassOfServiceName": [
-            {"classOfServiceName": CLASS_OF_SERVICE, "bwpFlow": flow}
-        ]
-    }
     uni = {
         "id": UNI_ITEM,
         "action": "add",
@@ -144,12 +135,7 @@ def access_items(
         "id": OVC_ITEM,
         "action": "add",
         "product": {
-            "productConfiguration": {
-                "@type": ACCESS_ELINE_OVC,
-                "listOfClassOfServiceNames": [CLASS_OF_SERVICE],
-                "uniEp": end_point,
-                "enniEp": end_point,
-            },
+            "productConfiguration": ovc_configuration(cir_mbps, eir_mbps),
             "productRelationship": [
                 {"id": where.enni["partnerEnniId"], "relationshipType": "CONNECTS_TO_ENNI"}
             ],
@@ -157,6 +143,36 @@ def access_items(
         relationship_key: [{"id": UNI_ITEM, "relationshipType": "CONNECTS_TO_UNI"}],
     }
     return [uni, ovc]
+
+
+def ovc_configuration(cir_mbps: float, eir_mbps: float) -> Document:
+    """The Access E-Line OVC we buy: one class of service, the same bandwidth profile at both End Points
+    (what a modify changes, the rest staying as ordered)."""
+    flow = {
+        "cir": {"irValue": cir_mbps, "irUnits": "MBPS"},
+        "eir": {"irValue": eir_mbps, "irUnits": "MBPS"},
+    }
+    end_point = {
+        "ingressBandwidthProfilePerClassOfServiceName": [
+            {"classOfServiceName": CLASS_OF_SERVICE, "bwpFlow": flow}
+        ]
+    }
+    return {
+        "@type": ACCESS_ELINE_OVC,
+        "listOfClassOfServiceNames": [CLASS_OF_SERVICE],
+        "uniEp": end_point,
+        "enniEp": end_point,
+    }
+
+
+def delete_items(product_ids: dict[str, str]) -> list[Document]:
+    """The ``delete`` items of the partner's products (partner item → product): the OVC first, as the
+    seller deletes a UNI only with, or after, the OVCs on it."""
+    return [
+        {"id": item, "action": "delete", "product": {"id": product_ids[item]}}
+        for item in (OVC_ITEM, UNI_ITEM)
+        if product_ids.get(item)
+    ]
 
 
 def buyer_contact(provider: str) -> Document:

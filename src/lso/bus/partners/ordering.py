@@ -12,11 +12,19 @@ The customer's order fulfilment starts this workflow as a child and completes on
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from dbos import DBOS, SetWorkflowID, WorkflowHandle
 from fastapi import APIRouter
 
-from lso.bus.partners.offnet import OVC_ITEM, PartnerSite, access_items, order_body
+from lso.bus.partners.offnet import (
+    OVC_ITEM,
+    PartnerSite,
+    access_items,
+    delete_items,
+    order_body,
+    ovc_configuration,
+)
 from lso.bus.partners.onboarding import retryable, sonata
 from lso.bus.partners.registry import PARTNERS
 from lso.mef import runtime
@@ -41,23 +49,50 @@ def workflow_id(order_id: str, item_id: str) -> str:
 
 
 def start_partner_order(
-    order_id: str, item_id: str, partner_id: str, site_id: str, cir_mbps: float, eir_mbps: float, due: str
+    order_id: str,
+    item_id: str,
+    partner_id: str,
+    site_id: str,
+    cir_mbps: float,
+    eir_mbps: float,
+    due: str,
+    action: str = "add",
+    product_ids: dict[str, str] | None = None,
 ) -> WorkflowHandle[Document]:
     """Start (at most once per item) the partner order of our item; a child workflow when called from
-    the customer's order fulfilment."""
+    the customer's order fulfilment. ``action`` ``modify`` or ``delete`` changes the partner's products
+    ``product_ids`` (partner order item → product, see ``offnet_order.share_requests``)."""
     with SetWorkflowID(workflow_id(order_id, item_id)):
         return DBOS.start_workflow(
-            order_partner_share, order_id, item_id, partner_id, site_id, cir_mbps, eir_mbps, due
+            order_partner_share,
+            order_id,
+            item_id,
+            partner_id,
+            site_id,
+            cir_mbps,
+            eir_mbps,
+            due,
+            action,
+            product_ids or {},
         )
 
 
 @DBOS.workflow()
 def order_partner_share(
-    order_id: str, item_id: str, partner_id: str, site_id: str, cir_mbps: float, eir_mbps: float, due: str
+    order_id: str,
+    item_id: str,
+    partner_id: str,
+    site_id: str,
+    cir_mbps: float,
+    eir_mbps: float,
+    due: str,
+    action: str,
+    product_ids: dict[str, str],
 ) -> Document:
     """Place the partner order and wait for it to end; returns our link with the partner's final state."""
+    share = PartnerShare(site_id, cir_mbps, eir_mbps, due, action, product_ids)
     try:
-        order = place_partner_order(order_id, item_id, partner_id, site_id, cir_mbps, eir_mbps, due)
+        order = place_partner_order(order_id, item_id, partner_id, share)
     except Exception as exc:  # refused, or the partner unreachable after every retry
         log.warning("order %s item %s: partner order not placed: %s", order_id, item_id, exc)
         return {"state": "failed", "reason": f"the partner order could not be placed: {exc}"}
@@ -69,21 +104,43 @@ def order_partner_share(
     return order
 
 
+@dataclass(frozen=True)
+class PartnerShare:
+    """What our item asks of the partner: an OVC and operator UNI at its site (add), new rates for its
+    OVC (modify), or the end of its products (delete)."""
+
+    site_id: str
+    cir_mbps: float
+    eir_mbps: float
+    due: str
+    action: str
+    product_ids: dict[str, str]
+
+    def items(self, partner: Document) -> list[Document]:
+        if self.action == "delete":
+            return delete_items(self.product_ids)
+        if self.action == "modify":
+            configuration = ovc_configuration(self.cir_mbps, self.eir_mbps)
+            product = {"id": self.product_ids[OVC_ITEM], "productConfiguration": configuration}
+            return [{"id": OVC_ITEM, "action": "modify", "product": product}]
+        where = PartnerSite(partner, {"id": self.site_id})
+        return access_items(
+            where, self.cir_mbps, self.eir_mbps, "productOrderItemRelationship", "1000BASE_LX"
+        )
+
+
 @DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=1.0, should_retry=retryable)
-def place_partner_order(
-    order_id: str, item_id: str, partner_id: str, site_id: str, cir_mbps: float, eir_mbps: float, due: str
-) -> Document:
+def place_partner_order(order_id: str, item_id: str, partner_id: str, share: PartnerShare) -> Document:
     db = runtime.current().db
     with db.read() as session:
         partner = PARTNERS.get(session, partner_id)
     external_id = workflow_id(order_id, item_id)
-    where = PartnerSite(partner, {"id": site_id})
     client = sonata(partner)
     try:
         placed = client.order_by_external_id(external_id)
         if placed is None:
-            items = access_items(where, cir_mbps, eir_mbps, "productOrderItemRelationship", "1000BASE_LX")
-            body = order_body(items, external_id, runtime.current().settings.name, None, due)
+            provider = runtime.current().settings.name
+            body = order_body(share.items(partner), external_id, provider, None, share.due)
             placed = client.create_order(body)
     finally:
         client.close()

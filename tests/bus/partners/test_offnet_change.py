@@ -1,0 +1,177 @@
+"""Modify and disconnect of an off-net EPL across two real domains (issue #3 item 2): our segment changes
+over LEGATO and the partner's OVC over SONATA, and the customer's item completes only when both did."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from lso.bus.partners.offnet import OVC_ITEM, delete_items, order_body
+from lso.bus.partners.offnet_faults import restore_key
+from lso.bus.sonata_client import SonataClient
+from lso.footprint import named_footprint
+from lso.settings import Settings
+from tests.bus.partners.test_offnet_preorder import PARIS_BERCY
+from tests.bus.partners.test_partner_order import DUE, onboarded
+from tests.bus.test_order_bodies import INVENTORY, ORDERING, change_order, delete_item, epl_order, modify_item
+from tests.bus.test_order_change import LEGATO_INVENTORY, cir_of, product, uni_port_cirs
+from tests.bus.test_order_fulfilment import _final
+from tests.harness import internal_client, wait_until
+from tests.network import held_by_elements
+from tests.twodomains import PARTNER_BUYER, PARTNER_FOOTPRINT, PartnerDomain
+
+SONATA_INVENTORY = "/mefApi/sonata/productInventory/v8"
+LEGATO_ORDERING = "/mefApi/legato/serviceOrderingManagement/v6"
+
+
+@pytest.fixture
+def off_net_epl(acme: httpx.Client, admin: httpx.Client, sonata_partner: PartnerDomain) -> dict[str, Any]:
+    """A completed off-net EPL (London Docklands to the partner's Paris Bercy): our products by item."""
+    onboarded(admin, sonata_partner)
+    body = epl_order("site-ldn-docklands", "site-ldn-city", 30)
+    body["productOrderItem"][1]["product"]["place"][0]["place"] = PARIS_BERCY
+    order = _final(acme, acme.post(f"{ORDERING}/productOrder", json=body).json()["id"])
+    assert order["state"] == "completed", order
+    listed = acme.get(f"{INVENTORY}/product", params={"productOrderId": order["id"]}).json()
+    return {p["productOrderItem"][0]["productOrderItemId"]: product(acme, p["id"]) for p in listed}
+
+
+def relied_on(our_product: dict[str, Any]) -> str:
+    """The partner's product our product relies on."""
+    return str(
+        next(r["id"] for r in our_product["productRelationship"] if r["relationshipType"] == "RELIES_ON")
+    )
+
+
+def partner_product(partner: PartnerDomain, product_id: str) -> dict[str, Any]:
+    client = SonataClient.connect(partner.base_url, *PARTNER_BUYER)
+    try:
+        found: dict[str, Any] = client.http.get(f"{SONATA_INVENTORY}/product/{product_id}").json()
+        return found
+    finally:
+        client.close()
+
+
+def partner_settings(partner: PartnerDomain) -> Settings:
+    """The partner domain's settings as its own process loaded them (its secret is in its data dir)."""
+    address = urlsplit(partner.base_url)
+    return Settings.load(partner.data_dir, port=address.port, footprint=PARTNER_FOOTPRINT)
+
+
+def configured_services(settings: Settings) -> set[str]:
+    """The connectivity services the network elements of a domain hold (ADAGIO, as its ICM sees it)."""
+    with internal_client(settings, "icm") as icm:
+        return {
+            config["serviceId"]
+            for element in named_footprint(settings.footprint).elements
+            for config in icm.get(f"/adagio/v1/elements/{element.id}/configurations").json()
+        }
+
+
+def test_a_modify_changes_our_segment_and_the_partner_ovc(
+    acme: httpx.Client, off_net_epl: dict[str, Any], sonata_partner: PartnerDomain
+) -> None:
+    evc = off_net_epl["evc"]
+    ovc_id = relied_on(evc)
+    assert _ovc_cir(partner_product(sonata_partner, ovc_id)) == 30
+    order = acme.post(f"{ORDERING}/productOrder", json=change_order(modify_item("more", evc["id"], 80)))
+    assert order.status_code == 201, order.text
+    done = _final(acme, order.json()["id"])
+    assert done["state"] == "completed", done
+    assert cir_of(product(acme, evc["id"])) == 80  # ours
+    ovc = partner_product(sonata_partner, ovc_id)  # the partner's
+    assert ovc["status"] == "active" and _ovc_cir(ovc) == 80, ovc
+    notes = {note["id"]: note["text"] for note in done.get("note", [])}
+    assert "(modify) changes partner" in notes["partner-order-more"]
+
+
+def test_a_disconnect_terminates_both_inventories_and_empties_both_networks(
+    acme: httpx.Client,
+    bus: httpx.Client,
+    icm: httpx.Client,
+    off_net_epl: dict[str, Any],
+    sonata_partner: PartnerDomain,
+) -> None:
+    evc, uni_a, uni_z = off_net_epl["evc"], off_net_epl["uni-a"], off_net_epl["uni-z"]
+    theirs = [relied_on(evc), relied_on(uni_z)]  # the partner's OVC and operator UNI
+    services = bus.get(f"{LEGATO_INVENTORY}/service", params={"externalId": _order_of(evc)}).json()
+    facts = {s["serviceOrderItem"][0]["itemId"]: s for s in services}
+    connectivity = _connectivity(facts["evc"])
+    assert held_by_elements(icm, connectivity)
+    partner = partner_settings(sonata_partner)
+    held_by_partner = configured_services(partner)
+
+    # The EPL alone cannot be disconnected: its UNI at the partner's site goes with it.
+    alone = acme.post(f"{ORDERING}/productOrder", json=change_order(delete_item("gone", evc["id"])))
+    assert alone.status_code == 422, alone.text
+    assert uni_z["id"] in alone.json()[0]["message"]
+
+    items = [
+        delete_item("d-evc", evc["id"]),
+        delete_item("d-a", uni_a["id"]),
+        delete_item("d-z", uni_z["id"]),
+    ]
+    order = acme.post(f"{ORDERING}/productOrder", json=change_order(*items))
+    assert order.status_code == 201, order.text
+    done = _final(acme, order.json()["id"])
+    assert done["state"] == "completed", done
+    assert {product(acme, p["id"])["status"] for p in (evc, uni_a, uni_z)} == {"terminated"}
+    assert {partner_product(sonata_partner, p)["status"] for p in theirs} == {"terminated"}
+    assert bus.get(f"{LEGATO_INVENTORY}/service/{facts['evc']['id']}").json()["state"] == "terminated"
+    assert held_by_elements(icm, connectivity) == {}
+    assert len(held_by_partner - configured_services(partner)) == 1  # the partner's OVC, and nothing else
+
+
+def _order_of(our_product: dict[str, Any]) -> str:
+    return str(our_product["productOrderItem"][0]["productOrderId"])
+
+
+def _connectivity(service: dict[str, Any]) -> str:
+    """The connectivity service (ICM's) that realises one of SOF's services."""
+    return str(
+        next(c["value"] for c in service["serviceCharacteristic"] if c["name"] == "connectivityService")
+    )
+
+
+def _ovc_cir(ovc: dict[str, Any]) -> float:
+    profile = ovc["productConfiguration"]["uniEp"]["ingressBandwidthProfilePerClassOfServiceName"]
+    return float(profile[0]["bwpFlow"]["cir"]["irValue"])
+
+
+def test_a_partner_refusing_the_modify_leaves_our_segment_as_it_was(
+    acme: httpx.Client,
+    bus: httpx.Client,
+    icm: httpx.Client,
+    off_net_epl: dict[str, Any],
+    sonata_partner: PartnerDomain,
+) -> None:
+    evc = off_net_epl["evc"]
+    ovc_id = relied_on(evc)
+    # The partner's OVC ends behind our back (its buyer account deletes it): the partner refuses a modify.
+    client = SonataClient.connect(sonata_partner.base_url, *PARTNER_BUYER)
+    try:
+        body = order_body(delete_items({OVC_ITEM: ovc_id}), f"behind-{ovc_id}", "test", None, DUE)
+        client.create_order(body)
+    finally:
+        client.close()
+    wait_until(lambda: partner_product(sonata_partner, ovc_id)["status"] == "terminated")
+
+    order = acme.post(f"{ORDERING}/productOrder", json=change_order(modify_item("more", evc["id"], 90)))
+    assert order.status_code == 201, order.text
+    done = _final(acme, order.json()["id"])
+    assert done["state"] == "failed", done
+    reason = done["productOrderItem"][0]["terminationError"][0]["value"]
+    assert "partner" in reason and "terminated" in reason and "set back" in reason, reason
+    after = product(acme, evc["id"])
+    assert after["status"] == "active" and cir_of(after) == 30  # the customer's EPL as it was
+    # ... and so is our network: SOF modified our segment, and was asked to set it back, once.
+    restores = bus.get(
+        f"{LEGATO_ORDERING}/serviceOrder", params={"externalId": restore_key(order.json()["id"], "more")}
+    ).json()
+    assert len(restores) == 1
+    services = bus.get(f"{LEGATO_INVENTORY}/service", params={"externalId": _order_of(evc)}).json()
+    connectivity = _connectivity({s["serviceOrderItem"][0]["itemId"]: s for s in services}["evc"])
+    wait_until(lambda: set(uni_port_cirs(icm, connectivity)) == {30_000_000})
