@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from lso.mef.dates import now_iso
+
 Document = dict[str, Any]
 
 
@@ -93,6 +95,18 @@ class Traffic(_Model):
 
 
 FaultKind = Literal["element", "port", "link"]
+
+
+def service_test_answer(request: ServiceTestRequest, result: Document) -> Document:
+    """What ADAGIO answers for a test: what was tested, the driver's result and when it completed."""
+    return {
+        "serviceId": request.serviceId,
+        "aEnd": request.aEnd.model_dump(),
+        "zEnd": request.zEnd.model_dump(),
+        **result,
+        "completedAt": now_iso(),
+    }
+
 
 PROBE_PERIOD_US = 10_000
 """The finest delay measurement frame period of a PM session: Δτ must be a multiple of it."""

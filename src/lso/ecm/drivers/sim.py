@@ -32,6 +32,7 @@ from lso.ecm.drivers import (
     ServicePort,
     ServiceTestRequest,
     Traffic,
+    service_test_answer,
 )
 from lso.footprint import Footprint
 from lso.mef.dates import now_iso, parse
@@ -253,13 +254,7 @@ class SimDriver:
         result = oam.activation_test(
             profile, request.cir, request.eir, path, request.acceptance, request.serviceId
         )
-        return {
-            "serviceId": request.serviceId,
-            "aEnd": request.aEnd.model_dump(),
-            "zEnd": request.zEnd.model_dump(),
-            **result,
-            "completedAt": now_iso(),
-        }
+        return service_test_answer(request, result)
 
     def measure(self, service_id: str, a_end: ServicePort, z_end: ServicePort) -> Document:
         with self.db.session() as session:

@@ -345,13 +345,7 @@ class LinuxDriver:
             )
         finally:
             self._test_set.release()
-        return {
-            "serviceId": request.serviceId,
-            "aEnd": request.aEnd.model_dump(),
-            "zEnd": request.zEnd.model_dump(),
-            **result,
-            "completedAt": now_iso(),
-        }
+        return drivers.service_test_answer(request, result)
 
     def measure(self, service_id: str, a_end: ServicePort, z_end: ServicePort) -> Document:
         # The model traces the path the configuration sets up (409 when the ends are not connected).
