@@ -17,11 +17,14 @@ import httpx
 import pytest
 
 from lso.bus.partners.interlude_sales import SALES
+from lso.bus.partners.offnet_faults import withdrawal_key
 from lso.bus.partners.ordering import PARTNER_ORDERS
+from lso.bus.sonata_client import SonataClient
 from lso.db import Database
 from lso.settings import Settings
 from lso.sof import end_to_end, records
 from tests.bus.partners.test_onboarding import PARTNERS_PATH, registration, settled
+from tests.bus.partners.test_partner_order import partner_orders
 from tests.bus.test_order_bodies import ORDERING, epl_order
 from tests.bus.test_order_fulfilment import _final
 from tests.harness import party_client, wait_until
@@ -36,6 +39,7 @@ INTERLUDE_TESTING = "/mefApi/interlude/serviceFunctionTesting/v3"
 INTERLUDE_INVENTORY = "/mefApi/interlude/serviceInventory/v2"
 LEGATO_INVENTORY = "/mefApi/legato/serviceInventory/v7"
 ADAGIO = "/adagio/v1"
+SONATA_INVENTORY = "/mefApi/sonata/productInventory/v8"
 LYON_PART_DIEU = {
     "@type": "GeographicAddress_Query",
     "fieldedAddressRepresentation": [
@@ -292,3 +296,40 @@ def test_our_segment_failing_fails_the_customer_item_and_orders_nothing_from_the
     # SOF orders the partner's share only once our segment passed its test: the partner holds nothing.
     item = evc["serviceOrderItem"][0]
     assert _partner_orders(buyer, f"interlude:{item['serviceOrderId']}:{item['itemId']}") == []
+
+
+def test_our_segment_failing_withdraws_a_share_bought_over_sonata_with_one_delete_order(
+    acme: httpx.Client, icm: httpx.Client, partner: PartnerDomain, domain: Settings
+) -> None:
+    """The same fault with a partner on SONATA: BUS bought the share while SOF built our segment, so the
+    partner completed it; once our segment failed, BUS deletes it with one SONATA order."""
+    body = registration(partner, policies={"areas": ["FR/Lyon"], "priceCeiling": 5000})
+    with admin_client(domain) as admin:
+        assert admin.post(PARTNERS_PATH, json=body).status_code == 201
+        assert settled(admin, body["name"])["state"] == "active"
+    impaired = icm.put(f"{ADAGIO}/admin/impairments/pe-ldn-1", json={"lossRatio": 0.5})
+    assert impaired.status_code == 200, impaired.text
+    try:
+        order = _order_to_lyon(acme)
+    finally:
+        icm.delete(f"{ADAGIO}/admin/impairments/pe-ldn-1")
+
+    evc_item = next(i for i in order["productOrderItem"] if i["id"] == "evc")
+    assert evc_item["state"] == "failed", order
+    assert "activation test failed" in evc_item["terminationError"][0]["value"], evc_item
+    evc = _our_evc(domain, order)
+    assert evc["state"] == "terminated"
+    assert held_by_elements(icm, characteristic(evc, "connectivityService")) == {}
+    assert len(partner_orders(partner, withdrawal_key(order["id"], "evc"))) == 1  # one delete order
+    (placed,) = _rows(domain.database_url, PARTNER_ORDERS, {"productOrderId": order["id"]})
+    products = [i["productId"] for i in placed["partnerOrderItem"]]
+    client = SonataClient.connect(partner.base_url, *PARTNER_BUYER)
+    try:
+        wait_until(
+            lambda: (
+                {client.http.get(f"{SONATA_INVENTORY}/product/{p}").json()["status"] for p in products}
+                == {"terminated"}
+            )
+        )
+    finally:
+        client.close()
