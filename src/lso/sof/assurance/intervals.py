@@ -121,13 +121,22 @@ def series_delta_t_states(
     one: IntervalSeries, n: int, start: int, end: int, windows: tuple[Window, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`delta_t_states` of one series over T = [start, end): (counts, A) per Δt of T."""
-    step = one.profile.interval_s
-    period = (end - start) // step
-    ahead = -(-(n - 1) // one.profile.delta_ts)
-    dense, present = grid(one, start, start + (period + ahead) * step)
-    mask = maintenance_mask(start, (period + ahead) * one.profile.delta_ts, one.profile.delta_t_s, windows)
-    counted, available, _ = delta_t_states(dense[None, :], present[None, :], one.profile, n, period, mask)
+    dense, present, period, mask = _on_grid(one, n, start, end, windows)
+    counted, available, _ = delta_t_states(dense, present, one.profile, n, period, mask)
     return counted[0], available[0]
+
+
+def _on_grid(
+    one: IntervalSeries, n: int, start: int, end: int, windows: tuple[Window, ...]
+) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
+    """One series as a one-row grid over T and the n − 1 Δt of look-ahead: records, measured, the
+    number of intervals of T, and the maintenance mask of its Δt."""
+    step, per = one.profile.interval_s, one.profile.delta_ts
+    period = (end - start) // step
+    ahead = -(-(n - 1) // per)
+    dense, present = grid(one, start, start + (period + ahead) * step)
+    mask = maintenance_mask(start, (period + ahead) * per, one.profile.delta_t_s, windows)
+    return dense[None, :], present[None, :], period, mask
 
 
 def measure(
@@ -260,9 +269,8 @@ def measure_series(
         and not any(begin < end and finish > start for begin, finish in windows)
     )
     if not simple:
-        dense, present = grid(one, start, start + (period + ahead) * step)
-        mask = maintenance_mask(start, (period + ahead) * profile.delta_ts, profile.delta_t_s, windows)
-        return measure(dense[None, :], present[None, :], profile, n, period, mask, chli_p)
+        dense, present, period, mask = _on_grid(one, n, start, end, windows)
+        return measure(dense, present, profile, n, period, mask, chli_p)
     in_t, in_t_words = gathered[: last - first], words[: last - first]
     sums = in_t_words.sum(axis=0, dtype=np.uint64)
     has_delay = in_t[:, 1] > 0  # a delay is never 0 µs, so a maximum of 0 means no delay samples
