@@ -1,7 +1,7 @@
 """schemathesis fuzzes the CANTATA and SONATA seller APIs (POQ, quote, product order; SONATA also catalog,
-site and inventory) and the ALLEGRO service inventory and assurance APIs (performance monitoring, fault
-management, alarms) and the INTERLUDE serviceOrdering and serviceFunctionTesting APIs from the official MEF
-documents.
+site and inventory), the service inventory and assurance APIs (performance monitoring, fault management,
+alarms) on ALLEGRO, LEGATO and INTERLUDE, and the INTERLUDE serviceOrdering and serviceFunctionTesting APIs
+from the official MEF documents.
 
 Requests are generated from the documents — valid ones and deliberately invalid ones, and the examples
 the documents carry — and sent with a bearer token to a running demo domain; every answer must be free
@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from schemathesis import checks
 from schemathesis.generation import GenerationMode
 
+from lso.security.tokens import internal_secret
 from lso.settings import Settings
 
 FUZZED_APIS = {
@@ -41,11 +42,20 @@ FUZZED_APIS = {
     "allegro-performanceMonitoring": "mef-lso-allegro-performance-monitoring-openapi.yml",
     "allegro-faultManagement": "mef-lso-allegro-fault-management-openapi.yml",
     "allegro-alarmManagement": "mef-lso-allegro-alarm-management-openapi.yml",
+    "legato-serviceInventory": "mef-lso-legato-service-inventory-management-openapi.yml",
+    "legato-performanceMonitoring": "mef-lso-legato-performance-monitoring-openapi.yml",
+    "legato-faultManagement": "mef-lso-legato-fault-management-openapi.yml",
+    "legato-alarmManagement": "mef-lso-legato-alarm-management-openapi.yml",
+    "interlude-serviceInventory": "mef-lso-interlude-service-inventory-management-openapi.yml",
+    "interlude-performanceMonitoring": "mef-lso-interlude-performance-monitoring-openapi.yml",
+    "interlude-faultManagement": "mef-lso-interlude-fault-management-openapi.yml",
+    "interlude-alarmManagement": "mef-lso-interlude-alarm-management-openapi.yml",
     "interlude-serviceOrdering": "mef-lso-interlude-service-ordering-management-openapi.yml",
     "interlude-serviceFunctionTesting": "mef-lso-interlude-service-function-test-openapi.yml",
 }
 CREDENTIALS = {"cantata": ("acme", "acme-secret"), "sonata": ("carrier-x", "carrier-x-secret")}
-"""Who calls each IRP: a customer over CANTATA (and ALLEGRO), the demo's buyer provider over SONATA."""
+"""Who calls each IRP: a customer over CANTATA (and ALLEGRO), the demo's buyer provider over SONATA (and
+INTERLUDE); LEGATO is called by this domain's BUS (:func:`_caller`)."""
 EXAMPLES_PER_OPERATION = 20
 SERVED_PATHS = {"interlude-serviceFunctionTesting": ("/testJob", "/testResult", "/cancelTestJob", "/hub")}
 """Documents of which lso serves a part only (docs/interlude.md): the operations fuzzed (path prefixes).
@@ -73,11 +83,18 @@ CHECKS = [
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
 
 
-def _bearer_token(domain: Settings, irp: str) -> str:
+def _caller(document: str, domain: Settings) -> tuple[str, str]:
+    """The client credentials of the party that calls the IRP of ``document``."""
+    if "-legato-" in document:
+        return "lso-bus", internal_secret(domain.jwt_secret, "bus")
+    return CREDENTIALS["sonata" if "-sonata-" in document or "-interlude-" in document else "cantata"]
+
+
+def _bearer_token(domain: Settings, credentials: tuple[str, str]) -> str:
     response = httpx.post(
         f"{domain.base_url}/oauth2/token",
         data={"grant_type": "client_credentials"},
-        auth=CREDENTIALS[irp],
+        auth=credentials,
     )
     response.raise_for_status()
     return str(response.json()["access_token"])
@@ -115,14 +132,17 @@ def test_fuzzed_requests_get_conforming_answers(api: str, mef_specs: Path, domai
     )
     server = schema.raw_schema["servers"][0]["url"].strip()
     base_url = domain.base_url + "/mefApi/" + server.split("/mefApi/", 1)[1].rstrip("/")
-    # A buyer provider calls SONATA and INTERLUDE.
-    buyer = "-sonata-" in FUZZED_APIS[api] or "-interlude-" in FUZZED_APIS[api]
-    token = _bearer_token(domain, "sonata" if buyer else "cantata")
+    token = _bearer_token(domain, _caller(FUZZED_APIS[api], domain))
     operations = [result.ok() for result in schema.get_all_operations()]
     served = SERVED_PATHS.get(api)
     operations = [op for op in operations if served is None or op.path.startswith(served)]
     skipped = NOT_FUZZED.get(api, set())
     operations = [op for op in operations if (op.method.upper(), op.path) not in skipped]
     assert operations, "the document lists no operations"
+    # The caller is one the mount serves: its list operations answer, not 401/403 (a refusal conforms to
+    # the document too, so without this fuzzing with the wrong caller would pass).
+    listing = next(op.path for op in operations if op.method.upper() == "GET" and "{" not in op.path)
+    answer = httpx.get(base_url + listing, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code not in (401, 403), answer.text
     failures = [f for f in (_fuzz(op, base_url, token) for op in operations) if f]
     assert not failures, "\n\n".join(failures)
