@@ -17,7 +17,7 @@ import pytest
 
 from tests.bus.test_order_bodies import INVENTORY as PRODUCTS
 from tests.bus.test_order_bodies import ORDERING as PRODUCT_ORDERING
-from tests.harness import EventListener, running_listener, wait_until
+from tests.harness import EventListener, subscribed, wait_until
 from tests.sof.assurance.sls_orders import epl_product_order_with_sls
 from tests.sof.orders import INVENTORY
 
@@ -28,24 +28,14 @@ ADMIN = "/adagio/v1/admin/impairments"
 
 @pytest.fixture
 def incidents(acme: httpx.Client) -> Iterator[EventListener]:
-    with running_listener() as listener:
-        hub = acme.post(f"{CIM}/hub", json={"callback": listener.url})
-        assert hub.status_code == 201, hub.text
-        try:
-            yield listener
-        finally:
-            acme.delete(f"{CIM}/hub/{hub.json()['id']}")
+    with subscribed(acme, CIM) as listener:
+        yield listener
 
 
 @pytest.fixture
 def performance_events(acme: httpx.Client) -> Iterator[EventListener]:
-    with running_listener() as listener:
-        hub = acme.post(f"{ALLEGRO_PM}/hub", json={"callback": listener.url})
-        assert hub.status_code == 201, hub.text
-        try:
-            yield listener
-        finally:
-            acme.delete(f"{ALLEGRO_PM}/hub/{hub.json()['id']}")
+    with subscribed(acme, ALLEGRO_PM) as listener:
+        yield listener
 
 
 def completed(acme: httpx.Client, order_id: str) -> dict[str, Any]:

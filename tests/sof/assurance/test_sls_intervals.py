@@ -14,34 +14,20 @@ from lso.mef.dates import iso, utcnow
 from lso.settings import Settings
 from tests.harness import wait_until
 from tests.sof.assurance.assurance import LEGATO_PM, duration
+from tests.sof.assurance.sls_orders import active_evc, frame_delay_metric, sls_of, with_sls
 from tests.sof.assurance.test_sls_remediation import ADMIN, degradation_in
-from tests.sof.orders import ORDERING, epl_order
-from tests.sof.test_activation import characteristic, services_of, settled
+from tests.sof.orders import epl_order
+from tests.sof.test_activation import characteristic
 
 PAIRS = [
     {"fromCarrierEthernetServiceEndPoint": "A", "toCarrierEthernetServiceEndPoint": "Z"},
     {"fromCarrierEthernetServiceEndPoint": "Z", "toCarrierEthernetServiceEndPoint": "A"},
 ]
-SLS: dict[str, Any] = {
-    "startTime": "2026-01-01T00:00:00.000Z",
-    "timeDuration": {"timeDurationValue": 1, "timeDurationUnits": "MONTH"},
-    "slsCosNameEntry": [
-        {
-            "cosName": "H",
-            "deltaT": 1,
-            "thresholdC": 0.5,
-            "consecutiveIntervalN": 2,
-            "oneWayFrameDelayPmMetric": [
-                {
-                    "orderedPairList": PAIRS,
-                    "oneWayFdPercentile": 99.0,
-                    "oneWayFdObjective": {"timeDurationValue": 50, "timeDurationUnits": "MS"},
-                }
-            ],
-            "oneWayAvailabilityPmMetric": [{"orderedPairList": PAIRS, "oneWayAvailabilityObjective": 99.9}],
-        }
-    ],
-}
+SLS = sls_of(
+    consecutive_intervals=2,
+    oneWayFrameDelayPmMetric=[frame_delay_metric(PAIRS, 99.0, 50)],
+    oneWayAvailabilityPmMetric=[{"orderedPairList": PAIRS, "oneWayAvailabilityObjective": 99.9}],
+)
 
 
 def stored_records(settings: Settings, service_id: str) -> tuple[int, int]:
@@ -82,14 +68,7 @@ def on_demand_report(bus: httpx.Client, service_id: str, seconds: int) -> dict[s
 def test_lost_frames_make_the_service_unavailable_from_stored_intervals(
     domain: Settings, bus: httpx.Client, internal: Any
 ) -> None:
-    order = epl_order()
-    evc_item = next(item for item in order["serviceOrderItem"] if item["id"] == "evc")
-    evc_item["service"]["serviceConfiguration"]["carrierEthernetServiceLevelSpecification"] = SLS
-    created = bus.post(f"{ORDERING}/serviceOrder", json=order)
-    assert created.status_code == 201, created.text
-    done = settled(bus, created.json()["id"])
-    assert done["state"] == "completed", done
-    evc = next(s for s in services_of(bus, done) if s["serviceType"] == "EVC")
+    evc = active_evc(bus, with_sls(epl_order(), SLS))
     wait_until(lambda: stored_records(domain, evc["id"])[1] >= 2, timeout=30)  # both directions measured
     assert (
         degradation_in(bus, evc["id"], "open", "testing", "remediating", "manualInterventionRequired") is None

@@ -15,23 +15,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.harness import EventListener, running_listener, wait_until
-from tests.sof.assurance.sls_orders import epl_order_with_sls
-from tests.sof.orders import INVENTORY, ORDERING
-from tests.sof.test_activation import characteristic, services_of, settled
+from tests.harness import EventListener, subscribed, wait_until
+from tests.sof.assurance.sls_orders import active_evc, epl_order_with_sls
+from tests.sof.orders import INVENTORY
+from tests.sof.test_activation import characteristic
 
 ADMIN = "/adagio/v1/admin/impairments"
 
 
 @pytest.fixture
 def inventory_events(bus: httpx.Client) -> Iterator[EventListener]:
-    with running_listener() as listener:
-        hub = bus.post(f"{INVENTORY}/hub", json={"callback": listener.url})
-        assert hub.status_code == 201, hub.text
-        try:
-            yield listener
-        finally:
-            bus.delete(f"{INVENTORY}/hub/{hub.json()['id']}")
+    with subscribed(bus, INVENTORY) as listener:
+        yield listener
 
 
 @pytest.fixture
@@ -49,14 +44,6 @@ def impair(internal: Any) -> Iterator[Any]:
         ecm.delete(f"{ADMIN}/{target}")
 
 
-def active_epl(bus: httpx.Client) -> dict[str, Any]:
-    created = bus.post(f"{ORDERING}/serviceOrder", json=epl_order_with_sls(frame_delay_ms=5))
-    assert created.status_code == 201, created.text
-    order = settled(bus, created.json()["id"])
-    assert order["state"] == "completed", order
-    return next(s for s in services_of(bus, order) if s["serviceType"] == "EVC")
-
-
 def degradation_in(bus: httpx.Client, service_id: str, *states: str) -> dict[str, Any] | None:
     service = bus.get(f"{INVENTORY}/service/{service_id}").json()
     found = next(
@@ -72,7 +59,7 @@ def links(path: list[str]) -> set[str]:
 def test_an_impaired_link_is_detected_and_rerouted_until_the_sls_is_met(
     bus: httpx.Client, impair: Any, inventory_events: EventListener
 ) -> None:
-    evc = active_epl(bus)
+    evc = active_evc(bus, epl_order_with_sls(frame_delay_ms=5))
     path = characteristic(evc, "path")
     core = "--".join(sorted(path[1:3]))  # a core link: the network has another way around it
 
@@ -91,7 +78,7 @@ def test_an_impaired_link_is_detected_and_rerouted_until_the_sls_is_met(
 def test_without_another_path_a_person_is_asked_and_the_degradation_ends_when_the_sls_is_met(
     bus: httpx.Client, internal: Any, impair: Any
 ) -> None:
-    evc = active_epl(bus)
+    evc = active_evc(bus, epl_order_with_sls(frame_delay_ms=5))
     path = characteristic(evc, "path")
     edge = path[-1]  # the Z-end element: every path goes through it
 
