@@ -22,12 +22,22 @@ CONTACT = {
 }
 
 
-def uni_item(item_id: str, site_id: str) -> dict[str, Any]:
+def order_item(item_id: str, action: str, product: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    """A product order item due on one fixed date; ``fields`` adds e.g. its relationships."""
     return {
         "id": item_id,
-        "action": "add",
+        "action": action,
         "requestedCompletionDate": "2030-01-15T12:00:00Z",
-        "product": {
+        "product": product,
+        **fields,
+    }
+
+
+def uni_item(item_id: str, site_id: str) -> dict[str, Any]:
+    return order_item(
+        item_id,
+        "add",
+        {
             "productOffering": {"id": "lso-uni"},
             "place": [{"role": "INSTALL_LOCATION", "place": {"@type": "GeographicSiteRef", "id": site_id}}],
             "productConfiguration": {
@@ -36,7 +46,7 @@ def uni_item(item_id: str, site_id: str) -> dict[str, Any]:
                 "maximumServiceFrameSize": 1522,
             },
         },
-    }
+    )
 
 
 def epl_configuration(cir_mbps: float) -> dict[str, Any]:
@@ -62,16 +72,12 @@ def epl_configuration(cir_mbps: float) -> dict[str, Any]:
 
 
 def evc_item(item_id: str, unis: tuple[str, ...], cir_mbps: float = 100) -> dict[str, Any]:
-    return {
-        "id": item_id,
-        "action": "add",
-        "requestedCompletionDate": "2030-01-15T12:00:00Z",
-        "product": {
-            "productOffering": {"id": "lso-epl"},
-            "productConfiguration": epl_configuration(cir_mbps),
-        },
-        "productOrderItemRelationship": [{"id": uni, "relationshipType": "CONNECTS_TO_UNI"} for uni in unis],
-    }
+    return order_item(
+        item_id,
+        "add",
+        {"productOffering": {"id": "lso-epl"}, "productConfiguration": epl_configuration(cir_mbps)},
+        productOrderItemRelationship=[{"id": uni, "relationshipType": "CONNECTS_TO_UNI"} for uni in unis],
+    )
 
 
 def epl_order(
@@ -90,6 +96,24 @@ def epl_order(
     }
 
 
+def evc_order_on(uni_products: list[str]) -> dict[str, Any]:
+    """An order of only the EVC of :func:`epl_order`, connecting UNI products already in the inventory."""
+    body = epl_order()
+    evc = body["productOrderItem"][2]
+    evc.pop("productOrderItemRelationship")
+    evc["product"]["productRelationship"] = [
+        {"id": uni, "relationshipType": "CONNECTS_TO_UNI"} for uni in uni_products
+    ]
+    body["productOrderItem"] = [evc]
+    return body
+
+
+def with_uni_z_at(body: dict[str, Any], place: dict[str, Any]) -> dict[str, Any]:
+    """An :func:`epl_order` ``body`` whose UNI Z is at ``place`` (a site ref or an address query)."""
+    body["productOrderItem"][1]["product"]["place"][0]["place"] = place
+    return body
+
+
 def change_order(*items: dict[str, Any]) -> dict[str, Any]:
     """A product order that modifies or deletes products in the buyer's inventory (MEF 55.0.1 §10.3)."""
     return {
@@ -101,18 +125,10 @@ def change_order(*items: dict[str, Any]) -> dict[str, Any]:
 
 def modify_item(item_id: str, product_id: str, cir_mbps: float) -> dict[str, Any]:
     """A new bandwidth profile (CIR) for an EPL product: ``product.id`` and the whole new configuration."""
-    return {
-        "id": item_id,
-        "action": "modify",
-        "requestedCompletionDate": "2030-01-15T12:00:00Z",
-        "product": {"id": product_id, "productConfiguration": epl_configuration(cir_mbps)},
-    }
+    return order_item(
+        item_id, "modify", {"id": product_id, "productConfiguration": epl_configuration(cir_mbps)}
+    )
 
 
 def delete_item(item_id: str, product_id: str) -> dict[str, Any]:
-    return {
-        "id": item_id,
-        "action": "delete",
-        "requestedCompletionDate": "2030-01-15T12:00:00Z",
-        "product": {"id": product_id},
-    }
+    return order_item(item_id, "delete", {"id": product_id})

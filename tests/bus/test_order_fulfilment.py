@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from lso.settings import Settings
-from tests.bus.test_order_bodies import INVENTORY, ORDER_EVENTS, ORDERING, epl_order
+from tests.bus.test_order_bodies import INVENTORY, ORDER_EVENTS, ORDERING, epl_order, evc_order_on
 from tests.harness import EventListener, running_listener, wait_until
 
 
@@ -97,13 +97,7 @@ def test_evc_on_unis_from_inventory_completes(acme: httpx.Client) -> None:
     first = acme.post(f"{ORDERING}/productOrder", json=unis_only).json()
     assert _final(acme, first["id"])["state"] == "completed"
     unis = [p["id"] for p in acme.get(f"{INVENTORY}/product", params={"productOrderId": first["id"]}).json()]
-    body = epl_order()
-    evc = body["productOrderItem"][2]
-    evc.pop("productOrderItemRelationship")
-    evc["product"]["productRelationship"] = [
-        {"id": uni, "relationshipType": "CONNECTS_TO_UNI"} for uni in unis
-    ]
-    body["productOrderItem"] = [evc]
+    body = evc_order_on(unis)
     second = acme.post(f"{ORDERING}/productOrder", json=body)
     assert second.status_code == 201, second.text
     done = _final(acme, second.json()["id"])
@@ -119,13 +113,7 @@ def test_evc_on_a_uni_already_carrying_an_epl_fails_with_the_reason(acme: httpx.
     assert _final(acme, first["id"])["state"] == "completed"
     products = acme.get(f"{INVENTORY}/product", params={"productOrderId": first["id"]}).json()
     unis = [p["id"] for p in products if p["productOrderItem"][0]["productOrderItemId"] != "evc"]
-    body = epl_order()
-    evc = body["productOrderItem"][2]
-    evc.pop("productOrderItemRelationship")
-    evc["product"]["productRelationship"] = [
-        {"id": uni, "relationshipType": "CONNECTS_TO_UNI"} for uni in unis
-    ]
-    body["productOrderItem"] = [evc]
+    body = evc_order_on(unis)
     done = _final(acme, acme.post(f"{ORDERING}/productOrder", json=body).json()["id"])
     assert done["state"] == "failed" and "completionDate" not in done
     (item,) = done["productOrderItem"]
