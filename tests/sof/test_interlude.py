@@ -9,6 +9,7 @@ over its own LEGATO. Every INTERLUDE answer the test reads is checked against th
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,9 +104,23 @@ def _share_services(buyer: httpx.Client, evc: dict[str, Any]) -> dict[str, dict[
     return {s["serviceOrderItem"][0]["itemId"]: s for s in found}
 
 
-def _assert_partner_holds_nothing(buyer: httpx.Client, evc: dict[str, Any]) -> None:
+def _partner_holds_nothing(buyer: httpx.Client, evc: dict[str, Any]) -> bool:
     states = {item: service["state"] for item, service in _share_services(buyer, evc).items()}
-    assert states == {"uni": "terminated", "ovc": "terminated"}
+    return states == {"uni": "terminated", "ovc": "terminated"}
+
+
+def _modify_item(evc: dict[str, Any], cir_mbps: float) -> dict[str, Any]:
+    """A LEGATO modify of ``evc``'s CIR as BUS sends it (no identifier: SOF keeps the service's)."""
+    configuration = {k: v for k, v in evc["serviceConfiguration"].items() if k != "identifier"}
+    configuration["ingressBwp"] = {
+        **configuration["ingressBwp"],
+        "cir": {"irValue": cir_mbps, "irUnits": "MBPS"},
+    }
+    return {
+        "id": "m",
+        "action": "modify",
+        "service": {"id": evc["id"], "serviceConfiguration": configuration},
+    }
 
 
 def _partner_orders(buyer: httpx.Client, external_id: str) -> list[dict[str, Any]]:
@@ -219,14 +234,7 @@ def test_modify_and_delete_of_an_off_net_epl_change_the_partner_share_too(
     assert {i: s["state"] for i, s in share.items()} == {"uni": "active", "ovc": "active"}
 
     # BUS changes our EVC's bandwidth over LEGATO (as for an on-net EPL); SOF changes the partner's OVC.
-    configuration = {k: v for k, v in evc["serviceConfiguration"].items() if k != "identifier"}
-    configuration["ingressBwp"] = {**configuration["ingressBwp"], "cir": {"irValue": 60, "irUnits": "MBPS"}}
-    modify = {
-        "id": "m",
-        "action": "modify",
-        "service": {"id": evc["id"], "serviceConfiguration": configuration},
-    }
-    modified = order_changes(bus, modify)
+    modified = order_changes(bus, _modify_item(evc, cir_mbps=60))
     assert modified["state"] == "completed", modified
     ours = bus.get(f"{LEGATO_INVENTORY}/service/{evc['id']}").json()
     theirs = buyer.get(f"{INTERLUDE_INVENTORY}/service/{share['ovc']['id']}").json()
@@ -240,7 +248,50 @@ def test_modify_and_delete_of_an_off_net_epl_change_the_partner_share_too(
     assert bus.get(f"{LEGATO_INVENTORY}/service/{evc['id']}").json()["state"] == "terminated"
     (deletion,) = _partner_orders(buyer, f"interludeDelete:{deleted['id']}:d")
     assert deletion["state"] == "completed"
-    _assert_partner_holds_nothing(buyer, evc)
+    assert _partner_holds_nothing(buyer, evc)
+
+
+def test_a_partner_refusing_a_modify_leaves_our_segment_as_it_was(
+    acme: httpx.Client,
+    bus: httpx.Client,
+    buyer: httpx.Client,
+    icm: httpx.Client,
+    partner: PartnerDomain,
+    domain: Settings,
+) -> None:
+    _onboard_over_interlude(domain, partner)
+    order = _order_to_lyon(acme, cir_mbps=40)
+    assert order["state"] == "completed", order
+    evc = _our_evc(domain, order)
+    share = _share_services(buyer, evc)
+    # The partner's share is gone behind our back (its buyer deleted it): the partner cannot modify it.
+    gone = {
+        "externalId": f"gone:{uuid.uuid4()}",
+        "requestedStartDate": "2030-01-01T00:00:00Z",
+        "requestedCompletionDate": "2030-01-01T00:00:00Z",
+        "serviceOrderItem": [
+            delete_item("d-ovc", share["ovc"]["id"]),
+            delete_item("d-uni", share["uni"]["id"]),
+        ],
+    }
+    deleted = buyer.post(f"{INTERLUDE_ORDERING}/serviceOrder", json=gone)
+    assert deleted.status_code == 201, deleted.text
+    wait_until(lambda: _partner_holds_nothing(buyer, evc))
+
+    modified = order_changes(bus, _modify_item(evc, cir_mbps=60))
+    assert modified["state"] == "failed", modified
+    reason = modified["serviceOrderItem"][0]["terminationError"][0]["value"]
+    assert "partner" in reason and "keeps its bandwidth profile" in reason, reason
+    ours = bus.get(f"{LEGATO_INVENTORY}/service/{evc['id']}").json()
+    assert ours["state"] == "active" and ours["serviceConfiguration"]["ingressBwp"]["cir"]["irValue"] == 40
+    held = held_by_elements(icm, characteristic(evc, "connectivityService"))
+    assert held and all(
+        p["ingressBandwidthProfile"]["cir"] == 40_000_000 for c in held.values() for p in c["uniPorts"]
+    )
+    # With nothing left at the partner, deleting our EVC orders nothing from it.
+    removed = order_changes(bus, delete_item("d", evc["id"]))
+    assert removed["state"] == "completed", removed
+    assert _partner_orders(buyer, f"interludeDelete:{removed['id']}:d") == []
 
 
 def test_a_share_that_fails_the_end_to_end_test_is_withdrawn_and_our_segment_released(
@@ -272,7 +323,7 @@ def test_a_share_that_fails_the_end_to_end_test_is_withdrawn_and_our_segment_rel
     item = evc["serviceOrderItem"][0]
     (withdrawal,) = _partner_orders(buyer, f"interludeWithdraw:{item['serviceOrderId']}:{item['itemId']}")
     assert withdrawal["state"] == "completed"
-    _assert_partner_holds_nothing(buyer, evc)
+    assert _partner_holds_nothing(buyer, evc)
 
 
 def test_our_segment_failing_fails_the_customer_item_and_orders_nothing_from_the_partner(

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dbos import DBOS
+from dbos._error import DBOSMaxStepRetriesExceeded  # not exported by dbos itself
 
 from lso.mef import runtime
 from lso.mef.store import Document
@@ -44,7 +45,7 @@ def modify_partner_share(
 
     def items(services: dict[str, str]) -> list[Document]:
         if OVC_ITEM not in services:
-            raise InterludeError(404, "it shows no active OVC of its order")
+            raise LookupError(f"it shows no active OVC of its order {link['id']}")
         ovc = {"id": services[OVC_ITEM], "serviceConfiguration": configuration}
         return [{"id": OVC_ITEM, "action": "modify", "service": ovc}]
 
@@ -96,9 +97,13 @@ def _order(
     """One INTERLUDE order on the partner's share, its items made from the share's active services, and
     waited for; its final link (``completed`` at once when there is nothing left to change)."""
     try:
-        items = items_of(share_services(link))
-    except Exception as exc:  # the partner refused to show them, or did not answer after every retry
+        services = share_services(link)
+    except (InterludeError, DBOSMaxStepRetriesExceeded) as exc:  # refused, or silent after every retry
         return {"state": "failed", "reason": f"its services of order {link['id']} could not be read: {exc}"}
+    try:
+        items = items_of(services)
+    except LookupError as exc:  # nothing there to change
+        return {"state": "failed", "reason": str(exc)}
     if not items:
         return {"state": "completed", "id": None}
     body = interlude_client.change_body(key, f"{what} of {link['externalId']}", items)
