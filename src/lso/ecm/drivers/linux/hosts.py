@@ -1,18 +1,23 @@
-"""Customer-edge hosts made ahead of time, so configuring a UNI does not wait for a namespace.
+"""Customer-edge hosts made ahead of time, per element, so configuring a UNI waits for no namespace.
 
-A customer-edge host is a namespace (loopback up, IPv6 off) with a veth pair: ``eth0`` stays, the other
-end (``h<id>``, a name no element uses) moves into the element when the host is taken, enslaved to the
-service's bridge, then is renamed after the UNI and set up: two requests instead of creating a namespace
-and a veth into it (≈ 3 ms of kernel work per UNI, now done off the critical path). The pool's thread keeps
-``size`` hosts ready, named ``<prefix>-pool-<id>`` until taken; the namespace is then bind-mounted under
-its customer-edge name.
-Hosts left ready at a ``kill -9`` are namespaces no configuration explains: the next start removes them,
-as does ``lso lab clean``.
+A customer-edge host is a namespace (loopback up, IPv6 off) holding ``eth0``, a veth whose other end is
+in the element. Made on demand that is ≈ 3 ms of kernel work per UNI (two per EPL). The pool's thread
+makes them ahead, for each element with UNIs: namespace ``<prefix>-pool-<id>`` and the element's end,
+down and outside any bridge, named ``h<id>`` at an index of :data:`READY_INDEXES` (far above the indexes
+the kernel thread gives, so the two threads never choose the same). Taking one is a bind mount of the
+namespace under its customer-edge name and one request renaming the element's end after the UNI,
+enslaving it to the service's bridge and setting it up. (Moving a veth end between namespaces instead
+costs an RCU grace period per move, tens of ms on a busy host: the end is born where it will serve.)
+
+Hosts left ready at a ``kill -9`` are namespaces and interfaces no configuration explains: the next start
+removes them, as does ``lso lab clean``.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import socket
 import threading
 import uuid
@@ -21,8 +26,9 @@ from dataclasses import dataclass
 
 from lso.ecm.drivers.linux.rtnl import Rtnl
 
-# The host's namespace holds loopback (1) and its UNI end (2), created first.
+# The host's namespace holds loopback (1) and its end of the veth (2).
 HOST_IFINDEX = 2
+READY_INDEXES = 1 << 24  # the element ends of ready hosts take indexes from here up
 log = logging.getLogger(__name__)
 
 
@@ -30,81 +36,97 @@ log = logging.getLogger(__name__)
 class ReadyHost:
     name: str  # its namespace under /run/netns (``<prefix>-pool-…`` until taken)
     nl: Rtnl  # a session inside it
-    uplink: int  # the index of the veth end that goes to the element
+    uplink: int  # the index of its veth's end in the element
 
 
 class HostPool:
-    """Keeps ``size`` hosts ready on a thread of its own; :meth:`take` never waits for one."""
+    """Keeps ``per_element`` hosts ready for each element on a thread of its own; :meth:`take` never
+    waits for one."""
 
     def __init__(
         self,
         prefix: str,
-        size: int,
+        elements: list[str],
+        per_element: int,
         ifname: str,
-        open_socket: Callable[[str], socket.socket],
+        open_socket: Callable[[str, bool], socket.socket],
         remove: Callable[[str], None],
     ) -> None:
         self.prefix = prefix
-        self.size = size
+        self.per_element = per_element
         self.ifname = ifname
-        self._open_socket = open_socket  # a netlink socket in a new namespace of that name
+        self._open_socket = open_socket  # a netlink socket in that namespace (created when asked)
         self._remove = remove
-        self._ready: list[ReadyHost] = []
+        self._ready: dict[str, list[ReadyHost]] = {element: [] for element in elements}
+        self._indexes = itertools.count(READY_INDEXES)
         self._wanted = threading.Condition()
         self._stopping = False
         self._thread = threading.Thread(target=self._fill, name=f"{prefix}-hosts", daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        if self._ready:
+            self._thread.start()
 
-    def take(self) -> ReadyHost | None:
-        """A ready host (None when the pool is empty: the caller builds one itself)."""
+    def take(self, element: str) -> ReadyHost | None:
+        """A host ready in ``element`` (a namespace name); None when there is none: the caller makes one."""
         with self._wanted:
-            host = self._ready.pop() if self._ready else None
+            ready = self._ready.get(element)
+            host = ready.pop() if ready else None
             self._wanted.notify()
         return host
 
     def close(self) -> None:
-        """Stop filling and remove the hosts still ready."""
+        """Stop filling and remove the hosts still ready (their element ends go with their namespaces)."""
         with self._wanted:
             self._stopping = True
             self._wanted.notify()
         if self._thread.is_alive():
             self._thread.join()
-        for host in self._ready:
-            host.nl.close()
-            self._remove(host.name)
-        self._ready.clear()
+        for hosts in self._ready.values():
+            for host in hosts:
+                host.nl.close()
+                self._remove(host.name)
+            hosts.clear()
+
+    def _short(self) -> str | None:
+        """The element with the fewest hosts ready, if below the target."""
+        element = min(self._ready, key=lambda e: len(self._ready[e]))
+        return element if len(self._ready[element]) < self.per_element else None
 
     def _fill(self) -> None:
         while True:
             with self._wanted:
-                while not self._stopping and len(self._ready) >= self.size:
+                while not self._stopping and self._short() is None:
                     self._wanted.wait()
                 if self._stopping:
                     return
+                element = self._short()
+            assert element is not None
             try:
-                host = self._make()
+                host = self._make(element)
             except OSError:
                 log.exception("could not prepare a customer-edge host; the pool stops filling")
                 return
             with self._wanted:
-                self._ready.append(host)
+                self._ready[element].append(host)
 
-    def _make(self) -> ReadyHost:
+    def _make(self, element: str) -> ReadyHost:
         tag = uuid.uuid4().hex[:8]
-        name, uplink = f"{self.prefix}-pool-{tag}", f"h{tag}"
-        nl = Rtnl(self._open_socket(name))
+        name, index = f"{self.prefix}-pool-{tag}", next(self._indexes)
+        nl = Rtnl(self._open_socket(name, True))
         try:
             nl.link_set(1, up=True)
-            # The kernel registers a veth's peer first: the host's end is the peer, at the index we say.
-            peer = {"index": HOST_IFINDEX, "attrs": [("IFLA_IFNAME", self.ifname)]}
-            nl.link_add(uplink, "veth", up=False, data=[("VETH_INFO_PEER", peer)])
-            found = nl.link_by_name(uplink)
-            if found is None:
-                raise OSError(f"{uplink} did not appear in {name}")
+            fd = os.open(f"/run/netns/{element}", os.O_RDONLY)
+            try:
+                # The kernel registers a veth's peer first: the element's end, born in the element.
+                peer = {"index": index, "attrs": [("IFLA_IFNAME", f"h{tag}"), ("IFLA_NET_NS_FD", fd)]}
+                nl.link_add(
+                    self.ifname, "veth", index=HOST_IFINDEX, up=False, data=[("VETH_INFO_PEER", peer)]
+                )
+            finally:
+                os.close(fd)
         except OSError:
             nl.close()
             self._remove(name)
             raise
-        return ReadyHost(name, nl, int(found["index"]))
+        return ReadyHost(name, nl, index)

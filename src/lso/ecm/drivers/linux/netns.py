@@ -288,15 +288,12 @@ class Kernel:
                 raise KernelError(f"{z_name} did not appear in {z_netns}")
             z.interfaces[z_name] = Interface(found["index"], None, False)
 
-    def keep_hosts(self, size: int, ifname: str) -> None:
-        """Keep ``size`` customer-edge hosts ready (their interface ``ifname``) for :meth:`add_host`."""
+    def keep_hosts(self, elements: list[str], per_element: int, ifname: str) -> None:
+        """Keep ``per_element`` customer-edge hosts (their interface ``ifname``) ready in each of
+        ``elements`` (namespace names) for :meth:`add_host`."""
         if self._pool is None:
             self._pool = HostPool(
-                self.prefix,
-                size,
-                ifname,
-                lambda name: self._socket_in(name, create=True),
-                self.remove_namespace,
+                self.prefix, elements, per_element, ifname, self._socket_in, self.remove_namespace
             )
             self._pool.start()
 
@@ -313,11 +310,11 @@ class Kernel:
         host_ifname: str,
     ) -> None:
         """A customer-edge host: namespace ``host`` (afresh) whose ``host_ifname`` at ``address`` is the far
-        end of ``ifname`` in ``ns``, up and a port of ``master``. A ready host is taken when there is one:
-        its veth end moves into ``ns`` (one request) and its namespace is mounted under ``host``."""
+        end of ``ifname`` in ``ns``, up and a port of ``master``. A host ready in ``ns`` is taken when
+        there is one: its namespace mounted under ``host``, its end in ``ns`` renamed and enslaved."""
         self.remove_namespace(host)  # a CE host without its UNI is a leftover
         self._unreaped(ns, ifname)
-        ready = self._pool.take() if self._pool is not None else None
+        ready = self._pool.take(ns.name) if self._pool is not None else None
         if ready is None:
             nl = Rtnl(self._socket_in(host, create=True))
             nl.link_set(1, up=True)
@@ -325,23 +322,18 @@ class Kernel:
         else:
             nl = ready.nl
             self._rename_namespace(ready.name, host)
-            index = ns.allocate()
-            fd = os.open(NETNS_DIR / ns.name, os.O_RDONLY)
-            try:
-                nl.link_set(ready.uplink, netns_fd=fd, new_index=index, master=ns.index(master), group=group)
-            finally:
-                os.close(fd)
-            ns.interfaces[ifname] = Interface(index, master, False, group)
-            self._until_free(lambda: self.set_name(ns, index, ifname, up=True))
+            ns.interfaces[ifname] = Interface(ready.uplink, master, False, group)
+            self._until_free(lambda: self.set_name(ns, ready.uplink, ifname, master=master, group=group))
         try:
             nl.addr_add(HOST_IFINDEX, address, prefixlen)
             nl.link_set(HOST_IFINDEX, up=True)
         finally:
             nl.close()
 
-    def set_name(self, ns: Namespace, index: int, ifname: str, up: bool) -> None:
-        ns.nl.link_set(index, ifname=ifname, up=up)
-        ns.interfaces[ifname].up = up
+    def set_name(self, ns: Namespace, index: int, ifname: str, *, master: str, group: int) -> None:
+        """Name interface ``index`` (down) ``ifname``, enslave it to ``master`` in ``group`` and set it up."""
+        ns.nl.link_set(index, ifname=ifname, master=ns.index(master), group=group, up=True)
+        ns.interfaces[ifname].up = True
 
     def _rename_namespace(self, old: str, new: str) -> None:
         """Mount namespace ``old`` under the name ``new`` instead (a mount point cannot be renamed)."""

@@ -34,8 +34,8 @@ ENNI_UNDERLAY = ipaddress.IPv4Address("172.31.0.0")
 VXLAN_PORT = 4789  # + link index on links; the ENNI's OVCs use it as is, on both sides
 LINK_MTU = 9000
 CE_IFNAME = "eth0"
-# Customer-edge hosts kept ready (hosts.py): two per EPL, so a burst of 16 EPLs never waits for one.
-READY_HOSTS = 32
+# Customer-edge hosts kept ready in each element with UNIs (hosts.py), refilled as they are taken.
+READY_HOSTS = 4
 
 
 def prefix_of(data_dir: Path) -> str:
@@ -148,6 +148,7 @@ class Topology:
     elements: list[str]
     links: dict[frozenset[str], Link] = field(default_factory=dict)
     ennis: dict[tuple[str, str], EnniPeer] = field(default_factory=dict)
+    edges: list[str] = field(default_factory=list)  # the elements with UNI ports
 
     @classmethod
     def of(
@@ -156,7 +157,8 @@ class Topology:
         docs = sorted(elements, key=lambda e: e["id"])
         ends = sorted({tuple(sorted((e["id"], link["peer"]))) for e in docs for link in e["links"]})
         links = {frozenset((a, z)): Link(i, a, z) for i, (a, z) in enumerate(ends, start=1)}
-        return cls(prefix, [e["id"] for e in docs], links, dict(ennis or {}))
+        edges = [e["id"] for e in docs if any(p["kind"] == "UNI" for p in e.get("ports", []))]
+        return cls(prefix, [e["id"] for e in docs], links, dict(ennis or {}), edges)
 
     def element_ns(self, element: str) -> str:
         return f"{self.prefix}-{element}"
@@ -376,7 +378,8 @@ class DataPlane:
             if kind in ("element", "port"):
                 self.set_fault(kind, target, down=True)
         # Only now: the namespaces of hosts made earlier would look like leftovers to the sweep above.
-        self.kernel.keep_hosts(READY_HOSTS, CE_IFNAME)
+        edges = [self.topology.element_ns(e) for e in self.topology.edges]
+        self.kernel.keep_hosts(edges, READY_HOSTS, CE_IFNAME)
 
     # --- faults ------------------------------------------------------------------------------------------
 

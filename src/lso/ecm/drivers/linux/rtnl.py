@@ -120,23 +120,11 @@ class Rtnl:
         master: int | None = None,
         group: int | None = None,
         ifname: str | None = None,
-        netns_fd: int | None = None,
-        new_index: int | None = None,
     ) -> None:
-        """Change a link; a new ``ifname`` is applied before ``up`` (the kernel renames only a link down).
-
-        With ``netns_fd`` the link first moves to that namespace (taking index ``new_index`` there); the
-        master, name, group and state then apply to it in its new namespace, all in this one request.
-        """
+        """Change a link; a new ``ifname`` is applied before ``up`` (the kernel renames only a link down)."""
         attrs = [
             (name, value)
-            for name, value in (
-                ("IFLA_NET_NS_FD", netns_fd),
-                ("IFLA_NEW_IFINDEX", new_index),
-                ("IFLA_MASTER", master),
-                ("IFLA_GROUP", group),
-                ("IFLA_IFNAME", ifname),
-            )
+            for name, value in (("IFLA_MASTER", master), ("IFLA_GROUP", group), ("IFLA_IFNAME", ifname))
             if value is not None
         ]
         self._link(RTM_NEWLINK, 0, index, attrs, up, f"change link {index}")
