@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lso.bus.partners.offnet_order import on_net, with_partner_outcomes
+from lso.bus.products import EPL_EVC, SUBSCRIBER_UNI
 
 PARTNER = {"partnerId": "paris", "siteId": "site-par-bercy", "enni": "enni-carrier-x-1"}
 PLAN = {
@@ -13,16 +14,16 @@ PLAN = {
     "item": [
         {
             "id": "uni-a",
-            "schema": "uni",
+            "schema": SUBSCRIBER_UNI,
             "siteId": "site-ldn-docklands",
             "uni": [],
             "enni": [],
             "partner": None,
         },
-        {"id": "uni-z", "schema": "uni", "siteId": None, "uni": [], "enni": [], "partner": PARTNER},
+        {"id": "uni-z", "schema": SUBSCRIBER_UNI, "siteId": None, "uni": [], "enni": [], "partner": PARTNER},
         {
             "id": "evc",
-            "schema": "epl",
+            "schema": EPL_EVC,
             "siteId": None,
             "uni": [{"itemId": "uni-a", "productId": None}, {"itemId": "uni-z", "productId": None}],
             "enni": ["enni-carrier-x-1"],
