@@ -1,7 +1,7 @@
 """The service inventory's hubs on ALLEGRO and INTERLUDE hear of the services their party may see: a
 customer's listener learns that its EVC was created, activated and modified (Kylie serviceInventory
-notifications, with the ALLEGRO href), another customer's listener hears nothing of it, and BUS still
-hears of it on LEGATO."""
+notifications, with the ALLEGRO href), another customer's or a partner buyer's listener hears nothing of
+it, and BUS, its owner, still hears of it on LEGATO."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from tests.harness import EventListener, running_listener, wait_until
+from lso.settings import Settings
+from tests.harness import EventListener, party_client, running_listener, wait_until
 from tests.sof.assurance.assurance import customer_epl
 from tests.sof.orders import ORDERING, change_order, modify_item
 from tests.sof.test_activation import settled
@@ -26,12 +27,13 @@ def _register(client: httpx.Client, base: str, listener: EventListener) -> None:
 
 
 def test_a_customer_hears_of_its_evc_on_allegro_and_no_other_customer_does(
-    bus: httpx.Client, acme: httpx.Client, globex: httpx.Client
+    domain: Settings, bus: httpx.Client, acme: httpx.Client, globex: httpx.Client
 ) -> None:
     with running_listener() as mine, running_listener() as theirs, running_listener() as owner:
         _register(acme, ALLEGRO_INVENTORY, mine)
         _register(globex, ALLEGRO_INVENTORY, theirs)
-        _register(globex, INTERLUDE_INVENTORY, theirs)
+        with party_client(domain.base_url, "carrier-x", "carrier-x-secret") as buyer:  # a partner buyer
+            _register(buyer, INTERLUDE_INVENTORY, theirs)
         _register(bus, LEGATO_INVENTORY, owner)
 
         evc = customer_epl(bus, "acme")
