@@ -14,7 +14,7 @@ from lso.db import Database, migrate
 from lso.ecm.drivers import BandwidthProfileFlow, ElementConfiguration, UniPortConfiguration
 from lso.ecm.drivers.linux import capabilities, lab
 from lso.ecm.drivers.linux.driver import LinuxDriver
-from lso.ecm.drivers.linux.netns import NETNS_DIR
+from lso.ecm.drivers.linux.mounts import NETNS_DIR
 from lso.ecm.drivers.sim import seed
 from lso.footprint import demo_footprint
 from tests.conftest import require

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from lso.cli import app
 from lso.ecm.drivers.linux import capabilities
-from lso.ecm.drivers.linux.netns import NETNS_DIR
+from lso.ecm.drivers.linux.mounts import NETNS_DIR
 from lso.ecm.drivers.linux.plane import prefix_of
 from tests.ecm.linux.conftest import leftovers, require_linux
 

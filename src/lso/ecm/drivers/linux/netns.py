@@ -10,27 +10,22 @@ named namespace and costs about a millisecond per request.)
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
+from lso.ecm.drivers.linux import mounts
 from lso.ecm.drivers.linux.hosts import HOST_IFINDEX, HostPool
+from lso.ecm.drivers.linux.mounts import KernelError
 from lso.ecm.drivers.linux.rtnl import NetlinkError, Rtnl
 
-NETNS_DIR = Path("/run/netns")
-CLONE_NEWNET = 0x40000000
-MS_BIND = 4096
-MNT_DETACH = 2
 IFF_UP = 0x1
 IFF_LOWER_UP = 0x10000
 RTMGRP_LINK = 0x1
@@ -46,20 +41,8 @@ REAP_AFTER_S = 0.3
 # service: the kernel takes ≈17 ms to delete a bridge (even in a batch), against 0.1 ms to rename one.
 SPARE_GROUP = REAP_GROUP + 1
 SPARE_BRIDGES = 64  # per namespace; above that, removed bridges are deleted
-# Sysctls of every namespace we create: no IPv6, whose neighbour discovery would add frames that neither
-# the counters nor the probe expect.
-SYSCTLS = {
-    "ipv6/conf/all/disable_ipv6": "1",
-    "ipv6/conf/default/disable_ipv6": "1",
-}
-
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-class KernelError(Exception):
-    """A namespace or interface operation the kernel refused."""
 
 
 @dataclass
@@ -99,12 +82,6 @@ def _log_failure(future: Future[Any]) -> None:
         log.error("queued kernel work failed", exc_info=future.exception())
 
 
-def _check(result: int, what: str) -> None:
-    if result != 0:
-        code = ctypes.get_errno()
-        raise KernelError(f"{what}: {os.strerror(code)}")
-
-
 class Kernel:
     """The kernel as one domain sees it: its namespaces (all named ``<prefix>-…``) and their interfaces."""
 
@@ -141,38 +118,8 @@ class Kernel:
         self._thread = threading.current_thread()
         return fn(*args)
 
-    @contextmanager
-    def _inside(self, name: str, create: bool = False) -> Iterator[None]:
-        """The kernel thread enters namespace ``name`` (creating it) and always comes back to the host's."""
-        path = NETNS_DIR / name
-        if create:
-            NETNS_DIR.mkdir(parents=True, exist_ok=True)
-            path.touch()
-            _check(_libc.unshare(CLONE_NEWNET), f"unshare for {name}")
-        else:
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
-            finally:
-                os.close(fd)
-        try:
-            if create:
-                _check(
-                    _libc.mount(b"/proc/thread-self/ns/net", str(path).encode(), b"none", MS_BIND, None),
-                    f"bind mount of {name}",
-                )
-                for key, value in SYSCTLS.items():
-                    Path("/proc/sys/net", key).write_text(value)
-            yield
-        finally:
-            _check(_libc.setns(self._host, CLONE_NEWNET), "setns back to the host namespace")
-
     def _socket_in(self, name: str, create: bool, groups: int = 0) -> socket.socket:
-        with self._inside(name, create):
-            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW if groups else socket.SOCK_DGRAM, 0)
-        if groups:
-            sock.bind((0, groups))
-        return sock
+        return mounts.netlink_socket(name, self._host, create, groups)
 
     def _session(self, name: str, create: bool) -> Namespace:
         ns = Namespace(name, Rtnl(self._socket_in(name, create)))
@@ -200,14 +147,12 @@ class Kernel:
 
     def namespaces(self) -> list[str]:
         """Every namespace of this prefix that exists, ours or left by an earlier process."""
-        if not NETNS_DIR.exists():
-            return []
-        return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(f"{self.prefix}-"))
+        return mounts.listed(self.prefix)
 
     def namespace(self, name: str) -> Namespace:
         """The session of namespace ``name``, creating the namespace if it does not exist (kernel thread)."""
         if name not in self._namespaces:
-            self._namespaces[name] = self._session(name, create=not (NETNS_DIR / name).exists())
+            self._namespaces[name] = self._session(name, create=not mounts.exists(name))
         return self._namespaces[name]
 
     def existing(self, name: str) -> Namespace | None:
@@ -219,13 +164,7 @@ class Kernel:
         ns = self._namespaces.pop(name, None)
         if ns is not None:
             ns.nl.close()
-        path = NETNS_DIR / name
-        if _libc.umount2(str(path).encode(), MNT_DETACH) != 0 and ctypes.get_errno() not in (
-            errno.EINVAL,
-            errno.ENOENT,
-        ):
-            raise KernelError(f"umount {path}: {os.strerror(ctypes.get_errno())}")
-        path.unlink(missing_ok=True)
+        mounts.unmount(name)
 
     def monitor_socket(self, name: str) -> socket.socket:
         """A netlink socket in namespace ``name`` subscribed to its link events."""
@@ -321,7 +260,7 @@ class Kernel:
             self.add_veth(ns, ifname, host, host_ifname, master=master, group=group)
         else:
             nl = ready.nl
-            self._rename_namespace(ready.name, host)
+            mounts.rename(ready.name, host)
             ns.interfaces[ifname] = Interface(ready.uplink, master, False, group)
             self._until_free(lambda: self.set_name(ns, ready.uplink, ifname, master=master, group=group))
         try:
@@ -334,15 +273,6 @@ class Kernel:
         """Name interface ``index`` (down) ``ifname``, enslave it to ``master`` in ``group`` and set it up."""
         ns.nl.link_set(index, ifname=ifname, master=ns.index(master), group=group, up=True)
         ns.interfaces[ifname].up = True
-
-    def _rename_namespace(self, old: str, new: str) -> None:
-        """Mount namespace ``old`` under the name ``new`` instead (a mount point cannot be renamed)."""
-        path = NETNS_DIR / new
-        path.touch()
-        _check(
-            _libc.mount(str(NETNS_DIR / old).encode(), str(path).encode(), b"none", MS_BIND, None), "mount"
-        )
-        self.remove_namespace(old)
 
     @staticmethod
     def _until_free(request: Callable[[], None]) -> None:
@@ -407,10 +337,6 @@ class Kernel:
         if found is not None:
             ns.interfaces[ifname] = Interface(found["index"], None, bool(found["flags"] & IFF_UP))
         return found is not None
-
-    def exists(self, name: str) -> bool:
-        """Whether namespace ``name`` exists (any prefix: another domain's too)."""
-        return (NETNS_DIR / name).exists()
 
     def configure_elsewhere(self, netns: str, ifname: str, address: str, prefixlen: int) -> None:
         """Address ``ifname`` and set it up in another domain's namespace ``netns`` (the far end of a veth

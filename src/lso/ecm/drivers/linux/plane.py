@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lso.ecm.drivers import Document
+from lso.ecm.drivers.linux import mounts
 from lso.ecm.drivers.linux.netns import IFF_LOWER_UP, IFF_UP, Kernel, Namespace
 
 UNDERLAY = ipaddress.IPv4Address("172.16.0.0")
@@ -290,7 +291,7 @@ class DataPlane:
         name = enni_ifname(port)
         local, remote = self.topology.enni_addresses(element, port)
         if not self.kernel.adopt(ns, name):
-            if not self.kernel.exists(peer.netns):
+            if not mounts.exists(peer.netns):
                 return
             self.kernel.add_veth(ns, name, peer.netns, enni_ifname(peer.port), mtu=LINK_MTU)
             self.kernel.configure_elsewhere(peer.netns, enni_ifname(peer.port), remote, 30)

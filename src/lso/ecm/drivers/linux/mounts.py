@@ -1,0 +1,104 @@
+"""Named network namespaces: made, entered, renamed and removed the way ``ip netns`` does.
+
+A named namespace is a bind mount of a thread's ``/proc/thread-self/ns/net`` on ``/run/netns/<name>``.
+A thread enters one only to open a netlink socket there (the socket stays in the namespace it was born
+in) and always comes back to the host's namespace, given as a descriptor ``host``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+NETNS_DIR = Path("/run/netns")
+CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
+MNT_DETACH = 2
+# Sysctls of every namespace we create: no IPv6, whose neighbour discovery would add frames that neither
+# the counters nor the probe expect.
+SYSCTLS = {
+    "ipv6/conf/all/disable_ipv6": "1",
+    "ipv6/conf/default/disable_ipv6": "1",
+}
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class KernelError(Exception):
+    """A namespace or interface operation the kernel refused."""
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        code = ctypes.get_errno()
+        raise KernelError(f"{what}: {os.strerror(code)}")
+
+
+@contextmanager
+def inside(name: str, host: int, create: bool = False) -> Iterator[None]:
+    """The calling thread enters namespace ``name`` (creating it) and always comes back to ``host``."""
+    path = NETNS_DIR / name
+    if create:
+        NETNS_DIR.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        _check(_libc.unshare(CLONE_NEWNET), f"unshare for {name}")
+    else:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
+        finally:
+            os.close(fd)
+    try:
+        if create:
+            _check(
+                _libc.mount(b"/proc/thread-self/ns/net", str(path).encode(), b"none", MS_BIND, None),
+                f"bind mount of {name}",
+            )
+            for key, value in SYSCTLS.items():
+                Path("/proc/sys/net", key).write_text(value)
+        yield
+    finally:
+        _check(_libc.setns(host, CLONE_NEWNET), "setns back to the host namespace")
+
+
+def netlink_socket(name: str, host: int, create: bool = False, groups: int = 0) -> socket.socket:
+    """A route netlink socket in namespace ``name`` (subscribed to ``groups`` when given)."""
+    with inside(name, host, create):
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW if groups else socket.SOCK_DGRAM, 0)
+    if groups:
+        sock.bind((0, groups))
+    return sock
+
+
+def listed(prefix: str) -> list[str]:
+    """Every namespace whose name starts with ``<prefix>-``."""
+    if not NETNS_DIR.exists():
+        return []
+    return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(f"{prefix}-"))
+
+
+def exists(name: str) -> bool:
+    return (NETNS_DIR / name).exists()
+
+
+def unmount(name: str) -> None:
+    """Drop the name of a namespace; the kernel deletes it (and its interfaces) once nothing holds it."""
+    path = NETNS_DIR / name
+    if _libc.umount2(str(path).encode(), MNT_DETACH) != 0 and ctypes.get_errno() not in (
+        errno.EINVAL,
+        errno.ENOENT,
+    ):
+        raise KernelError(f"umount {path}: {os.strerror(ctypes.get_errno())}")
+    path.unlink(missing_ok=True)
+
+
+def rename(old: str, new: str) -> None:
+    """Mount namespace ``old`` under the name ``new`` instead (a mount point cannot be renamed)."""
+    path = NETNS_DIR / new
+    path.touch()
+    _check(_libc.mount(str(NETNS_DIR / old).encode(), str(path).encode(), b"none", MS_BIND, None), "mount")
+    unmount(old)
