@@ -18,9 +18,9 @@ from lso.bus.partners.offnet_faults import (
 from lso.bus.partners.ordering import start_partner_order
 from lso.bus.sonata_client import SonataClient
 from tests.bus.partners.test_offnet_preorder import PARIS_BERCY
-from tests.bus.partners.test_onboarding import PARTNERS_PATH, registration, settled
-from tests.bus.partners.test_partner_order import DUE, PARTNER_SITE, onboarded, partner_orders
-from tests.bus.test_order_bodies import INVENTORY, ORDERING, epl_order
+from tests.bus.partners.test_onboarding import registration
+from tests.bus.partners.test_partner_order import DUE, PARTNER_SITE, onboarded, partner_orders, registered
+from tests.bus.test_order_bodies import INVENTORY, ORDERING, epl_order, with_uni_z_at
 from tests.bus.test_order_fulfilment import _final
 from tests.harness import wait_until
 from tests.twodomains import PARTNER_BUYER, PartnerDomain
@@ -43,12 +43,8 @@ def test_a_refusing_partner_fails_our_evc_and_our_segment_is_released(
 ) -> None:
     # An ENNI the partner does not know: it refuses the order (422 referenceNotFound), which is not retried.
     enni = [{"element": "pe-ldn-2", "port": "enni-1", "partnerEnniId": "enni-nobody-knows"}]
-    body = registration(sonata_partner, enni=enni, policies={"areas": ["FR/Puteaux"]})
-    assert admin.post(PARTNERS_PATH, json=body).status_code == 201
-    assert settled(admin, body["name"])["state"] == "active"
-    order_body = epl_order("site-ldn-docklands", "site-ldn-city", 100)
-    order_body["productOrderItem"][1]["product"]["place"][0]["place"] = PUTEAUX
-    created = acme.post(f"{ORDERING}/productOrder", json=order_body)
+    name = registered(admin, registration(sonata_partner, enni=enni, policies={"areas": ["FR/Puteaux"]}))
+    created = acme.post(f"{ORDERING}/productOrder", json=with_uni_z_at(epl_order(), PUTEAUX))
     assert created.status_code == 201, created.text
     order = _final(acme, created.json()["id"])
     items = {item["id"]: item for item in order["productOrderItem"]}
@@ -57,7 +53,7 @@ def test_a_refusing_partner_fails_our_evc_and_our_segment_is_released(
     for item_id in ("evc", "uni-z"):
         assert items[item_id]["state"] == "failed"
         reason = items[item_id]["terminationError"][0]["value"]
-        assert f"partner {body['name']}" in reason and "enni-nobody-knows" in reason, reason
+        assert f"partner {name}" in reason and "enni-nobody-knows" in reason, reason
     assert "our segment" in items["evc"]["terminationError"][0]["value"]
     # our EVC service, built by SOF, is deleted again by one LEGATO order
     releases = bus.get(
@@ -114,8 +110,7 @@ def test_the_off_net_epl_relies_on_the_partner_product_in_inventory(
     acme: httpx.Client, admin: httpx.Client, sonata_partner: PartnerDomain
 ) -> None:
     onboarded(admin, sonata_partner)
-    body = epl_order("site-ldn-docklands", "site-ldn-city", 30)
-    body["productOrderItem"][1]["product"]["place"][0]["place"] = PARIS_BERCY
+    body = with_uni_z_at(epl_order(cir_mbps=30), PARIS_BERCY)
     order = _final(acme, acme.post(f"{ORDERING}/productOrder", json=body).json()["id"])
     assert order["state"] == "completed", order
     notes = {note["id"]: note["text"] for note in order.get("note", [])}

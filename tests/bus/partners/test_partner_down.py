@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from lso.bus.partners.ordering import start_partner_order, workflow_id
-from tests.bus.partners.test_onboarding import PARTNERS_PATH, registration, settled
-from tests.bus.partners.test_partner_order import DUE, PARTNER_SITE, onboarded, partner_orders
-from tests.bus.test_order_bodies import ORDERING, epl_order
+from tests.bus.partners.test_onboarding import registration
+from tests.bus.partners.test_partner_order import DUE, PARTNER_SITE, onboarded, partner_orders, registered
+from tests.bus.test_order_bodies import ORDERING, epl_order, with_uni_z_at
 from tests.bus.test_order_fulfilment import _final
 from tests.harness import free_port, wait_until
 from tests.twodomains import partner_domain
@@ -46,12 +46,10 @@ def test_a_customer_order_completes_across_a_partner_outage(
     data_dir: Path = tmp_path_factory.mktemp("partner-outage")
     port = free_port()
     with partner_domain(data_dir, port) as partner:
-        body = registration(partner, policies={"areas": ["FR/Puteaux"], "footprintFromSites": True})
-        assert admin.post(PARTNERS_PATH, json=body).status_code == 201
-        assert settled(admin, body["name"])["state"] == "active"
-    order_body = epl_order("site-ldn-docklands", "site-ldn-city", 40)
-    order_body["productOrderItem"][1]["product"]["place"][0]["place"] = LA_DEFENSE
-    created = acme.post(f"{ORDERING}/productOrder", json=order_body)
+        registered(
+            admin, registration(partner, policies={"areas": ["FR/Puteaux"], "footprintFromSites": True})
+        )
+    created = acme.post(f"{ORDERING}/productOrder", json=with_uni_z_at(epl_order(cir_mbps=40), LA_DEFENSE))
     assert created.status_code == 201, created.text
     order_id = created.json()["id"]
     # the partner order's first attempts meet a stopped partner while SOF builds our segment
