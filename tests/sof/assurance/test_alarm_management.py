@@ -3,12 +3,14 @@ admin) shows as an alarm on the service over ALLEGRO, is announced on the alarm 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.harness import running_listener, wait_until
+from tests.harness import subscribed, wait_until
 from tests.sof.assurance.assurance import ALLEGRO_ALARMS, ALLEGRO_FM, SSC, customer_epl, duration
 from tests.sof.orders import INVENTORY
 from tests.sof.test_activation import characteristic
@@ -22,6 +24,18 @@ def epl(bus: httpx.Client) -> str:
     return customer_epl(bus, "acme")
 
 
+@contextmanager
+def link_fault(bus: httpx.Client, icm: httpx.Client, service_id: str) -> Iterator[None]:
+    """A fault on the first link of the service's path (ADAGIO admin), repaired when the block ends."""
+    path = characteristic(bus.get(f"{INVENTORY}/service/{service_id}").json(), "path")
+    link = "--".join(sorted(path[:2]))
+    assert icm.put(f"/adagio/v1/admin/faults/link/{link}").status_code == 200
+    try:
+        yield
+    finally:
+        icm.delete(f"/adagio/v1/admin/faults/link/{link}")
+
+
 def _alarms_on(client: httpx.Client, base: str, service_id: str) -> list[dict[str, Any]]:
     answer = client.get(f"{base}/alarm", params={"affectedServiceId": service_id})
     assert answer.status_code == 200, answer.text
@@ -32,12 +46,8 @@ def _alarms_on(client: httpx.Client, base: str, service_id: str) -> list[dict[st
 def test_a_link_fault_raises_an_alarm_on_the_customers_service(
     acme: httpx.Client, globex: httpx.Client, bus: httpx.Client, icm: httpx.Client, epl: str
 ) -> None:
-    with running_listener() as listener:
-        assert acme.post(f"{ALLEGRO_ALARMS}/hub", json={"callback": listener.url}).status_code == 201
-        path = characteristic(bus.get(f"{INVENTORY}/service/{epl}").json(), "path")
-        link = "--".join(sorted(path[:2]))
-        assert icm.put(f"/adagio/v1/admin/faults/link/{link}").status_code == 200
-        try:
+    with subscribed(acme, ALLEGRO_ALARMS) as listener:
+        with link_fault(bus, icm, epl):
             raised = wait_until(lambda: _alarms_on(acme, ALLEGRO_ALARMS, epl))
             alarm = raised[0]
             assert alarm["state"] == "unAcknowledged"
@@ -50,8 +60,6 @@ def test_a_link_fault_raises_an_alarm_on_the_customers_service(
             assert globex.get(f"{ALLEGRO_ALARMS}/alarm/{alarm['id']}").status_code == 404
             assert _alarms_on(bus, LEGATO_ALARMS, epl), "BUS sees the alarm on LEGATO too"
             assert _alarms_on(acme, INTERLUDE_ALARMS, epl)[0]["href"].endswith(f"/alarm/{alarm['id']}")
-        finally:
-            icm.delete(f"/adagio/v1/admin/faults/link/{link}")
 
         def cleared() -> bool:
             return acme.get(f"{ALLEGRO_ALARMS}/alarm/{alarm['id']}").json()["state"] == "cleared"
@@ -72,15 +80,9 @@ def test_alarm_events_reach_the_customer_as_they_happen(
             if any(s["id"] == epl for s in e["event"]["alarm"]["affectedService"])
         ]
 
-    with running_listener() as listener:
-        assert acme.post(f"{ALLEGRO_ALARMS}/hub", json={"callback": listener.url}).status_code == 201
-        path = characteristic(bus.get(f"{INVENTORY}/service/{epl}").json(), "path")
-        link = "--".join(sorted(path[:2]))
-        assert icm.put(f"/adagio/v1/admin/faults/link/{link}").status_code == 200
-        try:
+    with subscribed(acme, ALLEGRO_ALARMS) as listener:
+        with link_fault(bus, icm, epl):
             created = wait_until(lambda: on_epl("alarmCreateEvent"))
-        finally:
-            icm.delete(f"/adagio/v1/admin/faults/link/{link}")
         alarm = created[0]["event"]["alarm"]
         assert alarm["state"] == "unAcknowledged"
         assert alarm["href"].endswith(f"{ALLEGRO_ALARMS}/alarm/{alarm['id']}")
@@ -106,10 +108,7 @@ def _fm_job(service_id: str, job_type: str = "on-demand") -> dict[str, Any]:
 def test_a_fault_management_report_lists_the_alarms_of_its_period(
     acme: httpx.Client, bus: httpx.Client, icm: httpx.Client, epl: str
 ) -> None:
-    path = characteristic(bus.get(f"{INVENTORY}/service/{epl}").json(), "path")
-    link = "--".join(sorted(path[:2]))
-    assert icm.put(f"/adagio/v1/admin/faults/link/{link}").status_code == 200
-    try:
+    with link_fault(bus, icm, epl):
         wait_until(lambda: _alarms_on(acme, ALLEGRO_ALARMS, epl))
         created = acme.post(f"{ALLEGRO_FM}/faultManagementJob", json=_fm_job(epl))
         assert created.status_code == 201, created.text
@@ -123,8 +122,6 @@ def test_a_fault_management_report_lists_the_alarms_of_its_period(
             return reports[0] if reports else None
 
         done = wait_until(report)
-    finally:
-        icm.delete(f"/adagio/v1/admin/faults/link/{link}")
     assert done["state"] == "completed"
     summary = done["reportContent"][0]["reportContentItem"][0]["measurementData"][0]
     assert summary["alarmCount"] >= 1 and summary["activeAlarmCount"] >= 1
