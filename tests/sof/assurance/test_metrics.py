@@ -331,9 +331,7 @@ def test_one_pass_and_general_paths_agree() -> None:
         interval(120, offered=500, delivered=500, delays_ms=(3,), ifdv_us=(0,)),
     )
     fast = intervals.measure_series(data, 3, 0, 180, (), chli_p=[2])
-    dense, present = intervals.grid(data, 0, 240)
-    mask = intervals.maintenance_mask(0, 24, 10, ())
-    general = intervals.measure(dense[None, :], present[None, :], PROFILE, 3, 3, mask, [2])
+    general = intervals.measure(intervals.on_grid(data, 3, 0, 180, ()), PROFILE, 3, [2])
     for name in ("frames_offered", "frames_delivered", "delay_sum_us", "delay_min_us", "delay_max_us"):
         assert getattr(fast, name).tolist() == getattr(general, name).tolist(), name
     for name in ("fd_bins", "ifdv_max_us", "ifdv_bins", "delta_t_counted", "delta_t_available"):

@@ -91,21 +91,37 @@ def maintenance_mask(start: int, count: int, step_s: int, windows: Iterable[Wind
     return mask
 
 
-def delta_t_states(
-    records: np.ndarray,
-    present: np.ndarray,
-    profile: MeasurementProfile,
-    n: int,
-    period_intervals: int,
-    maintenance: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each Δt of T (the grid of :func:`measure`, shape (M, K)): whether it counts (measured and
-    not in maintenance), A(Δt_k), and H(Δt_k) as measured. The runs of n Δt continue into the measured
-    look-ahead after T; Δt of a missing interval count as not high-loss for them."""
+@dataclass(frozen=True)
+class Grid:
+    """A stack of M series on the dense interval grid of T and its look-ahead: the records and which were
+    measured, shape (M, I); how many of the I intervals are T's; which Δt (I × Δt per interval)
+    intersect a maintenance interval, the same for every series."""
+
+    records: np.ndarray
+    present: np.ndarray
+    period_intervals: int
+    maintenance: np.ndarray
+
+
+def on_grid(one: IntervalSeries, n: int, start: int, end: int, windows: tuple[Window, ...]) -> Grid:
+    """One series on the grid of T = [start, end) and the n − 1 Δt of look-ahead after it."""
+    step, per = one.profile.interval_s, one.profile.delta_ts
+    period = (end - start) // step
+    ahead = -(-(n - 1) // per)
+    dense, present = grid(one, start, start + (period + ahead) * step)
+    mask = maintenance_mask(start, (period + ahead) * per, one.profile.delta_t_s, windows)
+    return Grid(dense[None, :], present[None, :], period, mask)
+
+
+def delta_t_states(g: Grid, profile: MeasurementProfile, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each Δt of T, shape (M, K): whether it counts (measured and not in maintenance), A(Δt_k),
+    and H(Δt_k) as measured. The runs of n Δt continue into the measured look-ahead after T; Δt of a
+    missing interval count as not high-loss for them."""
+    records, present = g.records, g.present
     rows = records.shape[0]
     per = profile.delta_ts
-    in_t = period_intervals * per
-    counted = np.repeat(present, per, axis=1)[:, :in_t] & ~maintenance[None, :in_t]
+    in_t = g.period_intervals * per
+    counted = np.repeat(present, per, axis=1)[:, :in_t] & ~g.maintenance[None, :in_t]
     available = np.ones((rows, in_t), dtype=bool)
     high_loss = np.zeros((rows, in_t), dtype=bool)
     impaired = np.flatnonzero(records["high_loss"].reshape(rows, -1).any(axis=1))
@@ -121,44 +137,17 @@ def series_delta_t_states(
     one: IntervalSeries, n: int, start: int, end: int, windows: tuple[Window, ...]
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`delta_t_states` of one series over T = [start, end): (counts, A) per Δt of T."""
-    dense, present, period, mask = _on_grid(one, n, start, end, windows)
-    counted, available, _ = delta_t_states(dense, present, one.profile, n, period, mask)
+    counted, available, _ = delta_t_states(on_grid(one, n, start, end, windows), one.profile, n)
     return counted[0], available[0]
 
 
-def _on_grid(
-    one: IntervalSeries, n: int, start: int, end: int, windows: tuple[Window, ...]
-) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    """One series as a one-row grid over T and the n − 1 Δt of look-ahead: records, measured, the
-    number of intervals of T, and the maintenance mask of its Δt."""
-    step, per = one.profile.interval_s, one.profile.delta_ts
-    period = (end - start) // step
-    ahead = -(-(n - 1) // per)
-    dense, present = grid(one, start, start + (period + ahead) * step)
-    mask = maintenance_mask(start, (period + ahead) * per, one.profile.delta_t_s, windows)
-    return dense[None, :], present[None, :], period, mask
-
-
-def measure(
-    records: np.ndarray,
-    present: np.ndarray,
-    profile: MeasurementProfile,
-    n: int,
-    period_intervals: int,
-    maintenance: np.ndarray,
-    chli_p: Iterable[int] = (),
-) -> PairMetrics:
-    """Reduce a dense grid of interval records, shape (M, I), to :class:`PairMetrics` over T.
-
-    The first ``period_intervals`` columns are T; later ones are measured look-ahead for availability.
-    ``present`` (M, I) marks measured intervals; ``maintenance`` (I × Δt per interval,) marks Δt that
-    intersect a maintenance interval (the same for every series of the stack).
-    """
+def measure(g: Grid, profile: MeasurementProfile, n: int, chli_p: Iterable[int] = ()) -> PairMetrics:
+    """Reduce a stack of series on the grid to :class:`PairMetrics` over T (the look-ahead only serves
+    availability)."""
+    records, present, period_intervals, maintenance = g.records, g.present, g.period_intervals, g.maintenance
     rows = records.shape[0]
     per = profile.delta_ts
-    counted, available, high_loss = delta_t_states(
-        records, present, profile, n, period_intervals, maintenance
-    )
+    counted, available, high_loss = delta_t_states(g, profile, n)
     hli_flags = high_loss & available & counted
     interval_available = available.reshape(rows, period_intervals, per).any(axis=2)
     interval_maintained = np.asarray(
@@ -269,8 +258,7 @@ def measure_series(
         and not any(begin < end and finish > start for begin, finish in windows)
     )
     if not simple:
-        dense, present, period, mask = _on_grid(one, n, start, end, windows)
-        return measure(dense, present, profile, n, period, mask, chli_p)
+        return measure(on_grid(one, n, start, end, windows), profile, n, chli_p)
     in_t, in_t_words = gathered[: last - first], words[: last - first]
     sums = in_t_words.sum(axis=0, dtype=np.uint64)
     has_delay = in_t[:, 1] > 0  # a delay is never 0 µs, so a maximum of 0 means no delay samples
