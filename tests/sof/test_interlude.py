@@ -109,6 +109,19 @@ def _partner_holds_nothing(buyer: httpx.Client, evc: dict[str, Any]) -> bool:
     return states == {"uni": "terminated", "ovc": "terminated"}
 
 
+def _active_off_net_epl(
+    acme: httpx.Client, buyer: httpx.Client, partner: PartnerDomain, domain: Settings
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """A completed off-net EPL (CIR 40 Mbit/s) over INTERLUDE: our EVC and the partner's share of it."""
+    _onboard_over_interlude(domain, partner)
+    order = _order_to_lyon(acme, cir_mbps=40)
+    assert order["state"] == "completed", order
+    evc = _our_evc(domain, order)
+    share = _share_services(buyer, evc)
+    assert {i: s["state"] for i, s in share.items()} == {"uni": "active", "ovc": "active"}
+    return evc, share
+
+
 def _modify_item(evc: dict[str, Any], cir_mbps: float) -> dict[str, Any]:
     """A LEGATO modify of ``evc``'s CIR as BUS sends it (no identifier: SOF keeps the service's)."""
     configuration = {k: v for k, v in evc["serviceConfiguration"].items() if k != "identifier"}
@@ -226,12 +239,7 @@ def test_a_partner_refusing_its_share_fails_the_evc_and_rolls_our_segment_back(
 def test_modify_and_delete_of_an_off_net_epl_change_the_partner_share_too(
     acme: httpx.Client, bus: httpx.Client, buyer: httpx.Client, partner: PartnerDomain, domain: Settings
 ) -> None:
-    _onboard_over_interlude(domain, partner)
-    order = _order_to_lyon(acme, cir_mbps=40)
-    assert order["state"] == "completed", order
-    evc = _our_evc(domain, order)
-    share = _share_services(buyer, evc)
-    assert {i: s["state"] for i, s in share.items()} == {"uni": "active", "ovc": "active"}
+    evc, share = _active_off_net_epl(acme, buyer, partner, domain)
 
     # BUS changes our EVC's bandwidth over LEGATO (as for an on-net EPL); SOF changes the partner's OVC.
     modified = order_changes(bus, _modify_item(evc, cir_mbps=60))
@@ -259,11 +267,7 @@ def test_a_partner_refusing_a_modify_leaves_our_segment_as_it_was(
     partner: PartnerDomain,
     domain: Settings,
 ) -> None:
-    _onboard_over_interlude(domain, partner)
-    order = _order_to_lyon(acme, cir_mbps=40)
-    assert order["state"] == "completed", order
-    evc = _our_evc(domain, order)
-    share = _share_services(buyer, evc)
+    evc, share = _active_off_net_epl(acme, buyer, partner, domain)
     # The partner's share is gone behind our back (its buyer deleted it): the partner cannot modify it.
     gone = {
         "externalId": f"gone:{uuid.uuid4()}",
