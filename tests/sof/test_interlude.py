@@ -70,12 +70,13 @@ def buyer(partner: PartnerDomain) -> Iterator[httpx.Client]:
 
 
 def _onboard_over_interlude(
-    domain: Settings, partner: PartnerDomain, partner_enni: str = "enni-carrier-x-1"
+    domain: Settings, partner: PartnerDomain, partner_enni: str = "enni-carrier-x-1", via: str = "interlude"
 ) -> str:
-    """A partner on INTERLUDE; the newest partner serving a place is the one asked first."""
+    """A partner on INTERLUDE (or ``via`` SONATA); the newest partner serving a place is asked first."""
     # Lyon only: the other partner tests' Paris places are never asked of this partner.
-    body = registration(partner, policies={"areas": ["FR/Lyon"], "via": "interlude", "priceCeiling": 5000})
-    body["interludeUrl"] = partner.base_url
+    body = registration(partner, policies={"areas": ["FR/Lyon"], "via": via, "priceCeiling": 5000})
+    if via == "interlude":
+        body["interludeUrl"] = partner.base_url
     body["enni"][0]["partnerEnniId"] = partner_enni
     with admin_client(domain) as admin:
         assert admin.post(PARTNERS_PATH, json=body).status_code == 201
@@ -90,6 +91,17 @@ def _order_to_lyon(acme: httpx.Client, cir_mbps: float = 100) -> dict[str, Any]:
     created = acme.post(f"{ORDERING}/productOrder", json=body)
     assert created.status_code == 201, created.text
     return _final(acme, created.json()["id"])
+
+
+def _order_to_lyon_with_our_segment_failing(acme: httpx.Client, icm: httpx.Client) -> dict[str, Any]:
+    """The order to Lyon while frames are lost at the on-net UNI's element (ADAGIO's admin, as
+    `lso sim impair` does): our segment fails its activation test."""
+    impaired = icm.put(f"{ADAGIO}/admin/impairments/pe-ldn-1", json={"lossRatio": 0.5})
+    assert impaired.status_code == 200, impaired.text
+    try:
+        return _order_to_lyon(acme)
+    finally:
+        icm.delete(f"{ADAGIO}/admin/impairments/pe-ldn-1")
 
 
 def _our_evc(domain: Settings, order: dict[str, Any]) -> dict[str, Any]:
@@ -334,13 +346,7 @@ def test_our_segment_failing_fails_the_customer_item_and_orders_nothing_from_the
     acme: httpx.Client, buyer: httpx.Client, icm: httpx.Client, partner: PartnerDomain, domain: Settings
 ) -> None:
     _onboard_over_interlude(domain, partner)
-    # Frames lost at the on-net UNI's element (ADAGIO's admin, as `lso sim impair` does): our test fails.
-    impaired = icm.put(f"{ADAGIO}/admin/impairments/pe-ldn-1", json={"lossRatio": 0.5})
-    assert impaired.status_code == 200, impaired.text
-    try:
-        order = _order_to_lyon(acme)
-    finally:
-        icm.delete(f"{ADAGIO}/admin/impairments/pe-ldn-1")
+    order = _order_to_lyon_with_our_segment_failing(acme, icm)
 
     assert order["state"] == "failed", order
     evc_item = next(i for i in order["productOrderItem"] if i["id"] == "evc")
@@ -358,16 +364,8 @@ def test_our_segment_failing_withdraws_a_share_bought_over_sonata_with_one_delet
 ) -> None:
     """The same fault with a partner on SONATA: BUS bought the share while SOF built our segment, so the
     partner completed it; once our segment failed, BUS deletes it with one SONATA order."""
-    body = registration(partner, policies={"areas": ["FR/Lyon"], "priceCeiling": 5000})
-    with admin_client(domain) as admin:
-        assert admin.post(PARTNERS_PATH, json=body).status_code == 201
-        assert settled(admin, body["name"])["state"] == "active"
-    impaired = icm.put(f"{ADAGIO}/admin/impairments/pe-ldn-1", json={"lossRatio": 0.5})
-    assert impaired.status_code == 200, impaired.text
-    try:
-        order = _order_to_lyon(acme)
-    finally:
-        icm.delete(f"{ADAGIO}/admin/impairments/pe-ldn-1")
+    _onboard_over_interlude(domain, partner, via="sonata")
+    order = _order_to_lyon_with_our_segment_failing(acme, icm)
 
     evc_item = next(i for i in order["productOrderItem"] if i["id"] == "evc")
     assert evc_item["state"] == "failed", order
