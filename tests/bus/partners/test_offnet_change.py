@@ -97,9 +97,8 @@ def test_a_disconnect_terminates_both_inventories_and_empties_both_networks(
 ) -> None:
     evc, uni_a, uni_z = off_net_epl["evc"], off_net_epl["uni-a"], off_net_epl["uni-z"]
     theirs = [relied_on(evc), relied_on(uni_z)]  # the partner's OVC and operator UNI
-    services = bus.get(f"{LEGATO_INVENTORY}/service", params={"externalId": _order_of(evc)}).json()
-    facts = {s["serviceOrderItem"][0]["itemId"]: s for s in services}
-    connectivity = _connectivity(facts["evc"])
+    service = _evc_service(bus, evc)
+    connectivity = _connectivity(service)
     assert held_by_elements(icm, connectivity)
     partner = partner_settings(sonata_partner)
     held_by_partner = configured_services(partner)
@@ -120,13 +119,16 @@ def test_a_disconnect_terminates_both_inventories_and_empties_both_networks(
     assert done["state"] == "completed", done
     assert {product(acme, p["id"])["status"] for p in (evc, uni_a, uni_z)} == {"terminated"}
     assert {partner_product(sonata_partner, p)["status"] for p in theirs} == {"terminated"}
-    assert bus.get(f"{LEGATO_INVENTORY}/service/{facts['evc']['id']}").json()["state"] == "terminated"
+    assert bus.get(f"{LEGATO_INVENTORY}/service/{service['id']}").json()["state"] == "terminated"
     assert held_by_elements(icm, connectivity) == {}
     assert len(held_by_partner - configured_services(partner)) == 1  # the partner's OVC, and nothing else
 
 
-def _order_of(our_product: dict[str, Any]) -> str:
-    return str(our_product["productOrderItem"][0]["productOrderId"])
+def _evc_service(bus: httpx.Client, evc: dict[str, Any]) -> dict[str, Any]:
+    """Our EVC service (SOF's) that realises the EPL product ``evc``."""
+    order_id = evc["productOrderItem"][0]["productOrderId"]
+    services = bus.get(f"{LEGATO_INVENTORY}/service", params={"externalId": order_id}).json()
+    return dict(next(s for s in services if s["serviceOrderItem"][0]["itemId"] == "evc"))
 
 
 def _connectivity(service: dict[str, Any]) -> str:
@@ -172,6 +174,5 @@ def test_a_partner_refusing_the_modify_leaves_our_segment_as_it_was(
         f"{LEGATO_ORDERING}/serviceOrder", params={"externalId": restore_key(order.json()["id"], "more")}
     ).json()
     assert len(restores) == 1
-    services = bus.get(f"{LEGATO_INVENTORY}/service", params={"externalId": _order_of(evc)}).json()
-    connectivity = _connectivity({s["serviceOrderItem"][0]["itemId"]: s for s in services}["evc"])
+    connectivity = _connectivity(_evc_service(bus, evc))
     wait_until(lambda: set(uni_port_cirs(icm, connectivity)) == {30_000_000})

@@ -31,8 +31,8 @@ from dbos import DBOS
 from lso.bus import context
 from lso.bus.order import mapping
 from lso.bus.order.records import ORDERS, PRODUCTS, item_of
-from lso.bus.partners.offnet import OVC_ITEM, delete_items, order_body, ovc_configuration
-from lso.bus.partners.onboarding import retryable, sonata
+from lso.bus.partners.onboarding import retryable
+from lso.bus.partners.ordering import PartnerShare, order_once
 from lso.bus.partners.registry import PARTNERS
 from lso.bus.products import EvcConfiguration, validate_configuration
 from lso.mef import runtime
@@ -154,7 +154,8 @@ def restore_key(order_id: str, item_id: str) -> str:
 def withdraw_partner_share(order_id: str, item_id: str, link: Document) -> str:
     """Order the deletion of the partner's OVC and operator UNI; returns the partner's order id."""
     products = {i["id"]: i["productId"] for i in link.get("partnerOrderItem", []) if i.get("productId")}
-    return _order_once(link["partnerId"], withdrawal_key(order_id, item_id), delete_items(products))
+    withdrawal = PartnerShare("", 0.0, 0.0, now_iso(), "delete", products)
+    return _order_once(link["partnerId"], withdrawal_key(order_id, item_id), withdrawal)
 
 
 @DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=1.0, should_retry=retryable)
@@ -166,26 +167,16 @@ def restore_partner_share(order_id: str, share: Document) -> str:
         product = PRODUCTS.get(session, item_of(order, share["item_id"])["product"]["id"])
     before = validate_configuration(product["productConfiguration"], "")
     assert isinstance(before, EvcConfiguration)
-    configuration = ovc_configuration(before.ingress_cir_mbps(), before.ingress_eir_mbps())
-    ovc = {"id": share["product_ids"][OVC_ITEM], "productConfiguration": configuration}
-    items = [{"id": OVC_ITEM, "action": "modify", "product": ovc}]
-    return _order_once(share["partner_id"], partner_restore_key(order_id, share["item_id"]), items)
+    cir_mbps, eir_mbps = before.ingress_cir_mbps(), before.ingress_eir_mbps()
+    restore = PartnerShare("", cir_mbps, eir_mbps, now_iso(), "modify", share["product_ids"])
+    return _order_once(share["partner_id"], partner_restore_key(order_id, share["item_id"]), restore)
 
 
 def partner_restore_key(order_id: str, item_id: str) -> str:
     return f"partnerRestore:{order_id}:{item_id}"
 
 
-def _order_once(partner_id: str, external_id: str, items: list[Document]) -> str:
-    """Place a partner order keyed by ``external_id`` unless it was placed already (a re-run step)."""
+def _order_once(partner_id: str, external_id: str, share: PartnerShare) -> str:
     with runtime.current().db.read() as session:
         partner = PARTNERS.get(session, partner_id)
-    client = sonata(partner)
-    try:
-        placed = client.order_by_external_id(external_id)
-        if placed is None:
-            provider = runtime.current().settings.name
-            placed = client.create_order(order_body(items, external_id, provider, None, now_iso()))
-    finally:
-        client.close()
-    return str(placed["id"])
+    return str(order_once(partner, external_id, share)["id"])

@@ -44,66 +44,6 @@ MAX_WAITS = 1440  # two hours of silence from the partner fail our item rather t
 FINAL_STATES = {"completed", "failed", "partial", "rejected", "cancelled"}
 
 
-def workflow_id(order_id: str, item_id: str) -> str:
-    return f"partnerOrder:{order_id}:{item_id}"
-
-
-def start_partner_order(
-    order_id: str,
-    item_id: str,
-    partner_id: str,
-    site_id: str,
-    cir_mbps: float,
-    eir_mbps: float,
-    due: str,
-    action: str = "add",
-    product_ids: dict[str, str] | None = None,
-) -> WorkflowHandle[Document]:
-    """Start (at most once per item) the partner order of our item; a child workflow when called from
-    the customer's order fulfilment. ``action`` ``modify`` or ``delete`` changes the partner's products
-    ``product_ids`` (partner order item → product, see ``offnet_order.share_requests``)."""
-    with SetWorkflowID(workflow_id(order_id, item_id)):
-        return DBOS.start_workflow(
-            order_partner_share,
-            order_id,
-            item_id,
-            partner_id,
-            site_id,
-            cir_mbps,
-            eir_mbps,
-            due,
-            action,
-            product_ids or {},
-        )
-
-
-@DBOS.workflow()
-def order_partner_share(
-    order_id: str,
-    item_id: str,
-    partner_id: str,
-    site_id: str,
-    cir_mbps: float,
-    eir_mbps: float,
-    due: str,
-    action: str,
-    product_ids: dict[str, str],
-) -> Document:
-    """Place the partner order and wait for it to end; returns our link with the partner's final state."""
-    share = PartnerShare(site_id, cir_mbps, eir_mbps, due, action, product_ids)
-    try:
-        order = place_partner_order(order_id, item_id, partner_id, share)
-    except Exception as exc:  # refused, or the partner unreachable after every retry
-        log.warning("order %s item %s: partner order not placed: %s", order_id, item_id, exc)
-        return {"state": "failed", "reason": f"the partner order could not be placed: {exc}"}
-    waits = 0
-    while order["state"] not in FINAL_STATES and waits < MAX_WAITS:
-        DBOS.recv(WAKE_TOPIC, timeout_seconds=WAIT_S)
-        order = read_partner_order(partner_id, order["id"])
-        waits += 1
-    return order
-
-
 @dataclass(frozen=True)
 class PartnerShare:
     """What our item asks of the partner: an OVC and operator UNI at its site (add), new rates for its
@@ -129,21 +69,67 @@ class PartnerShare:
         )
 
 
-@DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=1.0, should_retry=retryable)
-def place_partner_order(order_id: str, item_id: str, partner_id: str, share: PartnerShare) -> Document:
-    db = runtime.current().db
-    with db.read() as session:
-        partner = PARTNERS.get(session, partner_id)
-    external_id = workflow_id(order_id, item_id)
+def order_once(partner: Document, external_id: str, share: PartnerShare) -> Document:
+    """The partner order of ``share`` keyed by ``external_id``: the one a crashed run of the step placed
+    already, or a new one — so a retried step never orders twice."""
     client = sonata(partner)
     try:
         placed = client.order_by_external_id(external_id)
         if placed is None:
             provider = runtime.current().settings.name
-            body = order_body(share.items(partner), external_id, provider, None, share.due)
-            placed = client.create_order(body)
+            placed = client.create_order(
+                order_body(share.items(partner), external_id, provider, None, share.due)
+            )
+        return placed
     finally:
         client.close()
+
+
+def workflow_id(order_id: str, item_id: str) -> str:
+    return f"partnerOrder:{order_id}:{item_id}"
+
+
+def start_partner_order(
+    order_id: str,
+    item_id: str,
+    partner_id: str,
+    site_id: str,
+    cir_mbps: float,
+    eir_mbps: float,
+    due: str,
+    action: str = "add",
+    product_ids: dict[str, str] | None = None,
+) -> WorkflowHandle[Document]:
+    """Start (at most once per item) the partner order of our item; a child workflow when called from
+    the customer's order fulfilment. ``action`` ``modify`` or ``delete`` changes the partner's products
+    ``product_ids`` (partner order item → product, see ``offnet_order.share_requests``)."""
+    share = PartnerShare(site_id, cir_mbps, eir_mbps, due, action, product_ids or {})
+    with SetWorkflowID(workflow_id(order_id, item_id)):
+        return DBOS.start_workflow(order_partner_share, order_id, item_id, partner_id, share)
+
+
+@DBOS.workflow()
+def order_partner_share(order_id: str, item_id: str, partner_id: str, share: PartnerShare) -> Document:
+    """Place the partner order and wait for it to end; returns our link with the partner's final state."""
+    try:
+        order = place_partner_order(order_id, item_id, partner_id, share)
+    except Exception as exc:  # refused, or the partner unreachable after every retry
+        log.warning("order %s item %s: partner order not placed: %s", order_id, item_id, exc)
+        return {"state": "failed", "reason": f"the partner order could not be placed: {exc}"}
+    waits = 0
+    while order["state"] not in FINAL_STATES and waits < MAX_WAITS:
+        DBOS.recv(WAKE_TOPIC, timeout_seconds=WAIT_S)
+        order = read_partner_order(partner_id, order["id"])
+        waits += 1
+    return order
+
+
+@DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=1.0, should_retry=retryable)
+def place_partner_order(order_id: str, item_id: str, partner_id: str, share: PartnerShare) -> Document:
+    db = runtime.current().db
+    with db.read() as session:
+        partner = PARTNERS.get(session, partner_id)
+    placed = order_once(partner, workflow_id(order_id, item_id), share)
     link = _link(placed, partner_id, order_id, item_id)
     with db.session() as session:
         if PARTNER_ORDERS.find(session, link["id"]) is None:
