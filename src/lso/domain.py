@@ -15,6 +15,8 @@ import httpx
 import uvicorn
 from anyio import to_thread
 from dbos import DBOS, DBOSConfig
+from dbos._dbos import _get_dbos_instance
+from dbos._sys_db import _dbos_null_topic
 from fastapi import FastAPI
 from prometheus_client import make_asgi_app
 from sqlalchemy import create_engine, event
@@ -55,6 +57,30 @@ def _dbos_sqlite_engine(url: str) -> Engine:
             dbapi_connection.execute(f"PRAGMA {pragma}")
 
     return engine
+
+
+def wake_local_receivers(sys_db: Any) -> None:
+    """Wake a workflow waiting in ``DBOS.recv`` as soon as a message for it commits.
+
+    On PostgreSQL a trigger and LISTEN/NOTIFY do this; on SQLite DBOS only polls, one query per waiting
+    workflow per poll, so every active service's SLS loop and every order waiting on another entity cost a
+    query many times a second. Here sender and receiver share the process (an embedded domain has its own
+    system database), so the waiter's event is set directly after the send; the poll stays as a fallback.
+    This reaches into DBOS's system database (``send_bulk``, ``_waiter``, ``notifications_map``), the
+    narrowest place that sees every send: ``DBOS.send`` inside and outside workflows ends there.
+    """
+    send_bulk = sys_db.send_bulk
+
+    def send_and_wake(messages: list[Any], **kwargs: Any) -> None:
+        send_bulk(messages, **kwargs)
+        for message in messages:
+            topic = message.topic if message.topic is not None else _dbos_null_topic
+            key, _ = sys_db._waiter(message.destination_id, topic)
+            waiting = sys_db.notifications_map.get(key)
+            if waiting is not None:
+                waiting.set()
+
+    sys_db.send_bulk = send_and_wake
 
 
 class Domain:
@@ -124,15 +150,17 @@ class Domain:
             "system_database_url": self.settings.dbos_database_url,
             "application_version": __version__,
             "console_log_level": "WARNING",
-            # Durable waits (recv) on SQLite poll for messages; keep the poll short so a notification
-            # from another entity resumes the waiting workflow promptly.
-            "notification_listener_polling_interval_sec": 0.05,
+            # Durable waits (recv) on SQLite poll for messages only as a fallback: a send wakes its
+            # receiver at once (wake_local_receivers).
+            "notification_listener_polling_interval_sec": 1.0,
             "system_database_engine": _dbos_sqlite_engine(self.settings.dbos_database_url)
             if self.settings.is_sqlite
             else None,
         }
         DBOS(config=config)
         DBOS.launch()  # recovers the workflows a previous process left unfinished
+        if self.settings.is_sqlite:
+            wake_local_receivers(_get_dbos_instance()._sys_db)
         notifications.redeliver_pending()
         for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
             entity.recover(ctx)
