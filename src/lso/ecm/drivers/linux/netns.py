@@ -265,7 +265,8 @@ class Kernel:
             self._until_free(lambda: self.set_name(ns, ready.uplink, ifname, master=master, group=group))
         try:
             nl.addr_add(HOST_IFINDEX, address, prefixlen)
-            nl.link_set(HOST_IFINDEX, up=True)
+            if ready is None:  # a ready host's end is up already
+                nl.link_set(HOST_IFINDEX, up=True)
         finally:
             nl.close()
 
