@@ -179,9 +179,18 @@ class PrestoClient:
             body["end-point"] = _end_point(EndPoint(sip), bandwidth)
         return _service(self._call("update-connectivity-service", body)["service"])
 
-    def allocate_sip(self, site_id: str, allocation_key: str, port_speed_mbps: int) -> ServiceInterfacePoint:
-        """Reserve a free UNI port at ``site_id``; the same ``allocation_key`` always gets the same SIP."""
-        body = {"site-id": site_id, "allocation-key": allocation_key, "port-speed": port_speed_mbps}
+    def allocate_sip(
+        self, site_id: str, allocation_key: str, port_speed_mbps: int, s_vlan_id: int | None = None
+    ) -> ServiceInterfacePoint:
+        """Reserve a free UNI port at ``site_id`` (at an ENNI: a free S-VLAN, or exactly ``s_vlan_id``);
+        the same ``allocation_key`` always gets the same SIP."""
+        body: dict[str, Any] = {
+            "site-id": site_id,
+            "allocation-key": allocation_key,
+            "port-speed": port_speed_mbps,
+        }
+        if s_vlan_id is not None:
+            body["s-vlan-id"] = s_vlan_id
         return _sip(self._call("lso-allocate-service-interface-point", body)["sip"])
 
     def release_sip(self, allocation_key: str) -> None:
