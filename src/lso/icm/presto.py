@@ -33,6 +33,9 @@ class AllocateSipInput(BaseModel):
     site_id: str = Field(alias="site-id", min_length=1)
     allocation_key: str = Field(alias="allocation-key", min_length=1, max_length=256)
     port_speed: int = Field(alias="port-speed", gt=0, description="Mbit/s")
+    s_vlan_id: int | None = Field(
+        default=None, alias="s-vlan-id", ge=1, le=4094, description="at an ENNI: exactly this S-VLAN"
+    )
 
 
 class ReleaseSipInput(BaseModel):
@@ -136,7 +139,9 @@ def _extension_routes(db: Database, services: ConnectivityServices, adagio: Adag
     def allocate_sip(_caller: InternalDep, payload: Payload = None) -> MefResponse:
         request = parse_model(AllocateSipInput, _input(payload), "/input")
         with db.session(serialize=resources.LOCK) as session:
-            sip = resources.allocate_sip(session, request.site_id, request.allocation_key, request.port_speed)
+            sip = resources.allocate_sip(
+                session, request.site_id, request.allocation_key, request.port_speed, request.s_vlan_id
+            )
             return _output({"sip": tapi.sip(sip)})
 
     @router.post("/lso-release-service-interface-point/")

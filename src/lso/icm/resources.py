@@ -19,15 +19,27 @@ FIRST_VNI = 5001
 USED, FREE = "used", "free"
 
 
-def allocate_sip(session: Session, site_id: str, allocation_key: str, speed_mbps: int) -> Document:
-    """A free UNI at ``site_id`` of at least ``speed_mbps``; the same key always answers the same SIP."""
+def allocate_sip(
+    session: Session, site_id: str, allocation_key: str, speed_mbps: int, s_vlan_id: int | None = None
+) -> Document:
+    """A free UNI at ``site_id`` of at least ``speed_mbps`` — or, at an ENNI with ``s_vlan_id``, exactly
+    that S-VLAN's SIP (both sides of the ENNI map the OVC to the S-VLAN their buyer stated); the same key
+    always answers the same SIP."""
     held = SIPS.by_external_id(session, allocation_key)
     if held is not None and held["state"] in (RESERVED, IN_USE):
         if held["siteId"] != site_id:
             raise MefError(
                 409, f"allocation key {allocation_key} holds a SIP at {held['siteId']}", code="conflict"
             )
+        if s_vlan_id is not None and held.get("sVlanId") != s_vlan_id:
+            raise MefError(
+                409,
+                f"allocation key {allocation_key} holds S-VLAN {held.get('sVlanId')} at {site_id}",
+                code="conflict",
+            )
         return held
+    if s_vlan_id is not None:
+        return _allocate_s_vlan(session, site_id, allocation_key, s_vlan_id)
     available = SIPS.children(session, site_id, state=AVAILABLE)
     free = sorted((s for s in available if s["speedMbps"] >= speed_mbps), key=_port_order)
     if not free and not SIPS.children(session, site_id):
@@ -35,6 +47,24 @@ def allocate_sip(session: Session, site_id: str, allocation_key: str, speed_mbps
     if not free:
         raise MefError(409, f"no free {speed_mbps} Mbit/s UNI port at {site_id}", code="conflict")
     return SIPS.put(session, {**free[0], "state": RESERVED, "externalId": allocation_key})
+
+
+def _allocate_s_vlan(session: Session, enni_id: str, allocation_key: str, s_vlan_id: int) -> Document:
+    """Reserve the SIP of ``s_vlan_id`` at ENNI ``enni_id``, or say why it cannot be had (409)."""
+    at_enni = SIPS.children(session, enni_id)
+    if not at_enni:
+        raise MefError(404, f"ENNI {enni_id} is not known")
+    sip = next((s for s in at_enni if s.get("sVlanId") == s_vlan_id), None)
+    if sip is None:
+        vlans = [int(s["sVlanId"]) for s in at_enni if s.get("sVlanId") is not None]
+        span = f"{min(vlans)}-{max(vlans)}" if vlans else "none"
+        raise MefError(
+            409, f"S-VLAN {s_vlan_id} is outside the range of ENNI {enni_id} ({span})", code="conflict"
+        )
+    if sip["state"] != AVAILABLE:
+        user = f"connectivity service {sip['serviceId']}" if sip.get("serviceId") else sip["externalId"]
+        raise MefError(409, f"S-VLAN {s_vlan_id} at ENNI {enni_id} is taken by {user}", code="conflict")
+    return SIPS.put(session, {**sip, "state": RESERVED, "externalId": allocation_key})
 
 
 def release_sip(session: Session, allocation_key: str) -> None:
