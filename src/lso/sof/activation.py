@@ -287,11 +287,11 @@ def allocate_sip(order_id: str, uni: UniComponent) -> str:
 
 @remote_step("sof.allocate_enni_sip")
 def allocate_enni_sip(order_id: str, evc: EvcComponent, enni: str) -> str:
-    """A free S-VLAN ID on the ENNI for the OVC's end there, recorded on the OVC's service."""
+    """The S-VLAN ID the order names for the OVC's end on the ENNI (else a free one), recorded on the
+    OVC's service; ICM's refusal of a named one (taken, out of range) fails the item with its reason."""
     with refusals_fail(evc.item_id):
-        sip = presto().allocate_sip(
-            enni, allocation_key(order_id, enni_end(evc.item_id, enni)), max(1, round(evc.cir_mbps))
-        )
+        key = allocation_key(order_id, enni_end(evc.item_id, enni))
+        sip = presto().allocate_sip(enni, key, max(1, round(evc.cir_mbps)), evc.s_vlan_id)
     with runtime.current().db.session() as session:
         service = records.SERVICES.get(session, service_id(order_id, evc.item_id))
         records.characteristic(service, "enniServiceInterfacePoint", sip.uuid)

@@ -82,6 +82,27 @@ class SubscriberUniConfiguration(_Mef):
         return int(value * 1000) if match.group(2) else int(value)
 
 
+class VlanIdListing(_Mef):
+    type: Literal["LIST"] = "LIST"
+    vlanIdList: list[int] = Field(min_length=1, max_length=1)
+
+
+class OvcEndPointMapFormE(_Mef):
+    sVlanIdList: VlanIdListing
+
+
+class OvcEndPointMap(_Mef):
+    """MEF 101 ``carrierEthernetOvcEndPoint.yaml`` OvcEndPointMap, form E: the S-VLAN ID an end of the
+    EVC at an ENNI is mapped to (MEF 26.2 §16.5), which both networks of the ENNI must agree on."""
+
+    ovcEndPointMapForm: Literal["FORM_E"]
+    ovcEndPointMapFormE: list[OvcEndPointMapFormE] = Field(min_length=1, max_length=1)
+
+    @property
+    def s_vlan_id(self) -> int:
+        return self.ovcEndPointMapFormE[0].sVlanIdList.vlanIdList[0]
+
+
 class EvcConfiguration(_Mef):
     type: Literal["urn:mef:lso:spec:service:carrier-ethernet-evc:v1.0.0:all"] = Field(alias="@type")
     identifier: str | None = Field(default=None, min_length=1, max_length=45)
@@ -89,6 +110,8 @@ class EvcConfiguration(_Mef):
     maximumFrameSize: int = Field(default=1522, ge=1522, le=16000)
     listOfCosNames: list[str] | None = None
     ingressBwp: IngressBwpFlow
+    ovcEndPointMap: OvcEndPointMap | None = None
+    """At the ENNI end (an OVC): the S-VLAN the buyer stated; unstated, ICM picks a free one."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,8 @@ class EvcComponent:
     uni_items: tuple[str, ...] = ()
     uni_services: tuple[str, ...] = ()
     ennis: tuple[str, ...] = ()
+    s_vlan_id: int | None = None
+    """The S-VLAN of the end at the ENNI when the order names it (``ovcEndPointMap``)."""
 
 
 @dataclass
@@ -228,6 +253,7 @@ def _evc(item: dict[str, Any], path: str) -> EvcComponent:
         maximum_frame_size=config.maximumFrameSize,
         uni_items=item_refs,
         uni_services=service_refs,
+        s_vlan_id=config.ovcEndPointMap.s_vlan_id if config.ovcEndPointMap else None,
     )
 
 
