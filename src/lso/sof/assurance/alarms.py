@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from lso.mef import runtime
 from lso.mef.dates import iso, now_iso, parse
+from lso.mef.errors import MefError
 from lso.mef.notifications import NotificationApi, publish
 from lso.mef.statemachine import StateMachine
 from lso.mef.store import Document, Store
@@ -24,8 +25,8 @@ from lso.sof.assurance.access import IRPS, audience
 from lso.sof.assurance.measurements import connectivity_service
 
 ALARMS = Store("sof.alarm", "alarm")
-# Kylie alarmManagement v3 offers buyers no acknowledge operation: SOF clears alarms as ICM does, and
-# ``acknowledged`` stays in the table for the operator tools that will acknowledge alarms.
+# Kylie alarmManagement v3 offers buyers no acknowledge operation: the provider's operator acknowledges
+# (:func:`acknowledge`, the admin API), SOF clears alarms as ICM does.
 ALARM_STATES = StateMachine(
     "alarm", {"unAcknowledged": ["acknowledged", "cleared"], "acknowledged": ["cleared"]}
 )
@@ -104,6 +105,50 @@ def _upsert(session: Session, raised: Document, party: str, services: list[Docum
         ALARMS.put(session, current)
         return _publish(session, party, "alarmStateChangeEvent", current, f"{alarm_id}:cleared")
     return []
+
+
+def acknowledge(alarm_id: str, operator: str, system: str) -> tuple[Document, list[str]]:
+    """The operator has taken note of the alarm: it and its copies for the other parties (one ICM alarm)
+    move to ``acknowledged``; returns the alarm and the deliveries to dispatch.
+
+    Kylie's Alarm has no ack fields: who acknowledged, from where and when is a ``comment`` (its
+    userIdentifier/systemIdentifier/time). Acknowledging again changes and announces nothing; a cleared
+    alarm has nothing left to acknowledge (409).
+    """
+    ids: list[str] = []
+    with runtime.current().db.session(serialize=ALARMS.kind) as session:  # not interleaved with a clear
+        alarm = ALARMS.get(session, alarm_id)
+        if alarm["state"] == "cleared":
+            raise MefError(409, f"alarm {alarm_id} is cleared: nothing to acknowledge", code="conflict")
+        copies, _ = ALARMS.list(
+            session,
+            party=None,
+            filters={"externalAlarmId": alarm["externalAlarmId"]},
+            offset=0,
+            limit=100_000,
+        )
+        for copy in copies:
+            if copy["state"] == "unAcknowledged":
+                ids += _acknowledge(session, copy, operator, system)
+        return ALARMS.get(session, alarm_id), ids
+
+
+def _acknowledge(session: Session, alarm: Document, operator: str, system: str) -> list[str]:
+    now = now_iso()
+    ALARM_STATES.move(alarm, "acknowledged", history=None)
+    alarm["alarmChangedTime"] = now
+    note = {
+        "description": "acknowledged",
+        "userIdentifier": operator,
+        "systemIdentifier": system,
+        "time": now,
+    }
+    alarm.setdefault("comment", []).append(note)
+    ALARMS.put(session, alarm)
+    party = ALARMS.party_of(session, alarm["id"])
+    assert party is not None, "every alarm is stored with the party it is for (_upsert)"
+    # Kylie's alarmAcknowledgeEvent operation is the listener of alarmStateChangeEvent.
+    return _publish(session, party, "alarmStateChangeEvent", alarm, f"{alarm['id']}:acknowledged")
 
 
 def _alarm(alarm_id: str, raised: Document, services: list[Document]) -> Document:
