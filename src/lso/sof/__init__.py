@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from lso.entity import Entity, EntityContext
 from lso.sof import activation, change, interlude_client
-from lso.sof.assurance import icm_events, mounts, sls
+from lso.sof.assurance import alarm_admin, icm_events, mounts, sls
 from lso.sof.legato import service_feasibility, service_function_testing, service_inventory, service_ordering
 from lso.sof.presto_client import PrestoClient
 
@@ -16,6 +16,7 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
         service_function_testing.router(),
         service_feasibility.router(lambda: PrestoClient(ctx.client())),
         *mounts.routers(),
+        alarm_admin.router(),
         icm_events.router(),
         interlude_client.listener(),
     ]
