@@ -7,13 +7,14 @@ from typing import Annotated
 
 import typer
 
-from lso import partner_cli, sim_cli
+from lso import alarm_cli, partner_cli, sim_cli
 from lso.domain import Domain
 from lso.settings import Settings
 
 app = typer.Typer(help="lso — MEF LSO lifecycle service orchestration", no_args_is_help=True)
 app.add_typer(partner_cli.app, name="partner")
 app.add_typer(sim_cli.app, name="sim")
+app.add_typer(alarm_cli.app, name="alarm")
 
 
 @app.callback()
