@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lso.sof.assurance.partner import ShareValues, combined, compose, share_values
+from lso.sof.assurance.partner import ShareValues, combined, compose, latest_items, share_values
 
 
 def item(
@@ -98,3 +98,29 @@ def test_only_what_the_concatenation_misses_is_a_breach_of_the_partners_share() 
     backwards = compose(ours, {("H", False): PARTNER}, "Z")
     assert [(b["metric"], b["aEnd"], b["zEnd"]) for b in backwards] == [("oneWayMeanFrameDelay", "Z", "A")]
     assert compose(ours, {}, "Z") == []
+
+
+def report(*ends: tuple[str, Any]) -> Any:
+    """A partner report: one content item per (measurementEndDate, result) given."""
+    return {
+        "reportContent": [
+            {
+                "reportContentItem": [
+                    {"measurementTime": {"measurementEndDate": end}, "measurementData": [data]}
+                    for end, data in ends
+                ]
+            }
+        ]
+    }
+
+
+def test_the_partners_latest_span_stands_for_the_window_up_to_a_bounded_lag() -> None:
+    t = 1_800_000_000  # 2027-01-15T08:00:00Z
+    reports = [
+        report(("2027-01-15T08:00:01Z", "a"), ("2027-01-15T08:00:02Z", "b")),
+        report(("2027-01-15T08:00:03Z", "c"), ("2027-01-15T08:00:04Z", "d")),
+    ]
+    assert latest_items(reports, 3, t - 10, t + 10) == ["b", "c", "d"]  # ending in (4 - 3, 4]
+    assert latest_items(reports, 2, t - 10, t + 3) == ["b", "c"]  # nothing after ``newest``
+    assert latest_items(reports, 3, t + 5, t + 10) == []  # its latest is older than allowed
+    assert latest_items([], 3, t - 10, t + 10) == []

@@ -24,6 +24,7 @@ from lso.db import Database
 from lso.mef.store import Store
 from lso.settings import Settings
 from lso.sof.assurance.degradation import DEGRADATIONS
+from lso.sof.assurance.partner import SHARES
 from lso.sof.assurance.sls import ASSESSMENTS
 from tests.bus.test_order_bodies import INVENTORY as PRODUCTS
 from tests.bus.test_order_bodies import ORDERING as PRODUCT_ORDERING
@@ -32,8 +33,9 @@ from tests.sof.assurance.assurance import INTERLUDE_PM
 from tests.sof.assurance.sls_orders import epl_product_order_with_sls
 from tests.sof.assurance.test_sls_customer import CIM, completed
 from tests.sof.assurance.test_sls_remediation import degradation_in, impair, links
-from tests.sof.orders import INVENTORY
+from tests.sof.orders import INVENTORY, delete_item
 from tests.sof.test_activation import characteristic
+from tests.sof.test_change import order_changes
 from tests.sof.test_interlude import INTERLUDE_TESTING, LYON_PART_DIEU, _onboard_over_interlude, buyer
 from tests.twodomains import PartnerDomain, partner_domain
 
@@ -134,12 +136,17 @@ def test_an_impairment_in_the_partner_network_is_the_partners_trouble(
     )
     assert incidents[0]["relatedEntity"][0]["id"] == epl
     # Once the partner's network is repaired, the concatenation meets the SLS and the degradation ends.
-    resolved = wait_until(lambda: degradation_in(bus, evc["id"], "resolved"), timeout=60)
+    resolved = wait_until(lambda: degradation_in(bus, evc["id"], "resolved"), timeout=90)
     assert resolved["id"] == manual["id"]
 
 
 def test_an_impairment_on_our_segment_of_an_off_net_epl_is_rerouted(
-    acme: httpx.Client, bus: httpx.Client, partner: PartnerDomain, domain: Settings, impair: Any
+    acme: httpx.Client,
+    bus: httpx.Client,
+    buyer: httpx.Client,
+    partner: PartnerDomain,
+    domain: Settings,
+    impair: Any,
 ) -> None:
     _, evc = off_net_epl(acme, bus, partner, domain)
     path = characteristic(evc, "path")
@@ -151,3 +158,11 @@ def test_an_impairment_on_our_segment_of_an_off_net_epl_is_rerouted(
     resolved = wait_until(lambda: degradation_in(bus, evc["id"], "resolved"), timeout=90)
     assert "segment" not in resolved["breach"][0] and "partnerTrouble" not in resolved
     assert first not in links(characteristic(bus.get(f"{INVENTORY}/service/{evc['id']}").json(), "path"))
+
+    # The EPL ends: SOF cancels its job on the partner's INTERLUDE.
+    assert order_changes(bus, delete_item("d-evc", evc["id"]))["state"] == "completed"
+    job_of = {"buyerJobId": f"sls:{evc['id']}"}
+    wait_until(
+        lambda: buyer.get(f"{INTERLUDE_PM}/performanceJob", params=job_of).json()[0]["state"] == "cancelled"
+    )
+    assert (_stored(domain.database_url, SHARES, evc["id"]) or {}).get("cancelled")

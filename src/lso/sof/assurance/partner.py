@@ -44,6 +44,8 @@ SHARES = Store("sof.partnerShareAssurance", "partnerShareAssurance")
 """Per off-net EVC (same id): the partner, its OVC and UNI services, our job on its INTERLUDE PM."""
 PERFORMANCE = "/mefApi/interlude/performanceMonitoring/v5"
 TEST_WAIT_S = 1.0
+MAX_LAG_PERIODS = 5
+"""How many assessment periods the partner's latest report may trail our detection window."""
 MAX_TEST_WAITS = 600
 _SSC = {"@type": "urn:lso:performance:carrier-ethernet-frame-performance-configuration"}
 _INTERLUDE_STEP: dict[str, Any] = {
@@ -291,34 +293,44 @@ def sls_name(service: Document, end: str, start: int, stop: int) -> str:
     return renamed.get(end, end)
 
 
+def latest_items(reports: list[Document], span: float, oldest: float, newest: float) -> list[Document]:
+    """The result items of the partner's latest ``span`` seconds of reports that end by ``newest`` —
+    none when even its latest ends before ``oldest``. A partner reports a period after measuring it, and
+    later when busy, so its latest span stands for our detection window, up to a bounded lag."""
+    timed = [
+        (parse(item["measurementTime"]["measurementEndDate"]).timestamp(), item)
+        for report in reports
+        for content in report.get("reportContent") or []
+        for item in content.get("reportContentItem") or []
+    ]
+    last = max((end for end, _ in timed if end <= newest), default=None)
+    if last is None or last < oldest:
+        return []
+    return [
+        data for end, item in timed if last - span < end <= last for data in item.get("measurementData") or []
+    ]
+
+
 def partner_breaches(service: Document, window: tuple[int, int], results: list[Document]) -> Document:
     """The partner's share over the detection window and the breaches of the concatenation: ``{"share":
     what was learned for the record, "breach": [...]}``. A partner that cannot answer leaves the
     end-to-end verdict to our segment (noted), never a breach."""
+    start, stop = window
+    period = max(1, round(runtime.current().settings.sls_period_s))
+    oldest = stop - MAX_LAG_PERIODS * period
     try:
         share = monitored(service)
         if share is None:
             return {"breach": []}
-        start, stop = window
-        reach_back = max(1, round(runtime.current().settings.sls_period_s))
         client = _client(share["partnerId"])
         try:
-            reports = client.performance_reports(share["performanceJobId"], start - 2 * reach_back)
+            reports = client.performance_reports(share["performanceJobId"], oldest - (stop - start))
         finally:
             client.close()
     except (InterludeError, httpx.HTTPError) as exc:
         log.warning("partner share of %s not assessed: %s", service["id"], exc)
         return {"breach": [], "share": {"verdict": "error", "error": str(exc)[:300]}}
-    items = [
-        data
-        for report in reports
-        for content in report.get("reportContent") or []
-        for item in content.get("reportContentItem") or []
-        if start - reach_back
-        <= parse(item["measurementTime"]["measurementEndDate"]).timestamp()
-        <= stop + reach_back
-        for data in item.get("measurementData") or []
-    ]
+    items = latest_items(reports, stop - start, oldest, stop + period)
     by_direction: dict[tuple[str, bool], list[Document]] = {}
     for data in items:
         outbound = data["fromEndPoint"] == share["enniEnd"]  # from the ENNI towards the partner's UNI
