@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
+from lso.mef.client import MefApiClient, MefApiError
 
 ORDERING = "/mefApi/legato/serviceOrderingManagement/v6"
 INVENTORY = "/mefApi/legato/serviceInventory/v7"
@@ -20,32 +20,28 @@ ORDERING_LISTENER = "/mefApi/legato/serviceOrderingNotification/v6/listener"
 """Where SOF POSTs service order events under the callback BUS registers: ``<callback><this>/<eventType>``."""
 
 
-class LegatoError(Exception):
+class LegatoError(MefApiError):
     """SOF refused a LEGATO request; ``body`` is the MEF error body it answered."""
 
-    def __init__(self, status: int, body: Any) -> None:
-        super().__init__(f"LEGATO answered {status}: {body}")
-        self.status = status
-        self.body = body
+    api = "LEGATO"
 
 
-class LegatoClient:
+class LegatoClient(MefApiClient):
     """LEGATO as BUS sees it; ``http`` is authenticated as BUS (``EntityContext.client()``)."""
 
-    def __init__(self, http: httpx.Client) -> None:
-        self.http = http
+    error = LegatoError
 
     def create_service_order(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a service order (body per docs/legato.md) or, for a known ``externalId``, get it back."""
-        return self._answer(self.http.post(f"{ORDERING}/serviceOrder", json=body))
+        return dict(self._json("POST", f"{ORDERING}/serviceOrder", json=body))
 
     def get_service_order(self, order_id: str) -> dict[str, Any]:
-        return self._answer(self.http.get(f"{ORDERING}/serviceOrder/{order_id}"))
+        return self._get(f"{ORDERING}/serviceOrder/{order_id}")
 
     def find_service_order(self, external_id: str) -> dict[str, Any] | None:
         """The service order created for ``external_id`` (a product order id), if any."""
-        found = self._answer(self.http.get(f"{ORDERING}/serviceOrder", params={"externalId": external_id}))
-        return found[0] if found else None
+        found = self._json("GET", f"{ORDERING}/serviceOrder", params={"externalId": external_id})
+        return dict(found[0]) if found else None
 
     def register_hub(self, callback_base_url: str, query: str | None = None) -> dict[str, Any]:
         """Subscribe ``callback_base_url`` to service order events (all of them when ``query`` is None).
@@ -55,7 +51,7 @@ class LegatoClient:
         body: dict[str, Any] = {"callback": callback_base_url}
         if query:
             body["query"] = query
-        return self._answer(self.http.post(f"{ORDERING}/hub", json=body))
+        return dict(self._json("POST", f"{ORDERING}/hub", json=body))
 
     def check_feasibility(
         self, site_ids: list[str], cir_mbps: float, eir_mbps: float = 0.0
@@ -65,33 +61,17 @@ class LegatoClient:
             "place": [{"@type": "GeographicSiteRef", "id": site} for site in site_ids],
             "bandwidth": {"irValue": cir_mbps + eir_mbps, "irUnits": "MBPS"},
         }
-        return self._answer(self.http.post(f"{FEASIBILITY}/feasibilityCheck", json=body))
+        return dict(self._json("POST", f"{FEASIBILITY}/feasibilityCheck", json=body))
 
     def get_service(self, service_id: str) -> dict[str, Any]:
-        return self._answer(self.http.get(f"{INVENTORY}/service/{service_id}"))
+        return self._get(f"{INVENTORY}/service/{service_id}")
 
     def get_test_job(self, test_job_id: str) -> dict[str, Any]:
-        return self._answer(self.http.get(f"{TESTING}/testJob/{test_job_id}"))
+        return self._get(f"{TESTING}/testJob/{test_job_id}")
 
     def find_services(self, external_id: str) -> list[dict[str, Any]]:
         """The services in SOF's inventory made for the service order of ``external_id``."""
-        found: list[dict[str, Any]] = self._answer(
-            self.http.get(f"{INVENTORY}/service", params={"externalId": external_id})
-        )
-        return found
+        return self._list(f"{INVENTORY}/service", {"externalId": external_id})
 
     def list_test_results(self, test_job_id: str) -> list[dict[str, Any]]:
-        results: list[dict[str, Any]] = self._answer(
-            self.http.get(f"{TESTING}/testResult", params={"testJobId": test_job_id})
-        )
-        return results
-
-    @staticmethod
-    def _answer(response: httpx.Response) -> Any:
-        if response.status_code >= 300:
-            try:
-                body: Any = response.json()
-            except ValueError:
-                body = response.text
-            raise LegatoError(response.status_code, body)
-        return response.json()
+        return self._list(f"{TESTING}/testResult", {"testJobId": test_job_id})

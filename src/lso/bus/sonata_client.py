@@ -7,13 +7,12 @@ one set of credentials acts for several buyers or sellers, which a partner regis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
+from lso.mef.client import MefApiClient, MefApiError, authenticated
 from lso.mef.store import Document
-from lso.security.client import ClientCredentials
 
 CATALOG = "/mefApi/sonata/productCatalog/v4"
 SITES = "/mefApi/sonata/geographicSiteManagement/v8"
@@ -22,28 +21,20 @@ QUOTE = "/mefApi/sonata/quoteManagement/v10"
 ORDERING = "/mefApi/sonata/productOrderingManagement/v11"
 INVENTORY = "/mefApi/sonata/productInventory/v8"
 
-PAGE = 100
 
-
-class SonataError(Exception):
+class SonataError(MefApiError):
     """The partner answered with an error (or not at all: ``status`` 0)."""
 
-    def __init__(self, status: int, body: Any) -> None:
-        super().__init__(f"SONATA seller answered {status}: {body}")
-        self.status = status
-        self.body = body
-
-    @property
-    def retryable(self) -> bool:
-        """Worth another attempt later: the partner is down, overloaded or failed on its side."""
-        return self.status == 0 or self.status == 429 or self.status >= 500
+    api = "SONATA seller"
 
 
-class SonataClient:
+class SonataClient(MefApiClient):
     """One partner's SONATA seller APIs, authenticated with the credentials the partner issued to us."""
 
+    error = SonataError
+
     def __init__(self, http: httpx.Client, buyer_id: str | None = None, seller_id: str | None = None) -> None:
-        self.http = http
+        super().__init__(http)
         self._party = {k: v for k, v in (("buyerId", buyer_id), ("sellerId", seller_id)) if v}
 
     @classmethod
@@ -51,22 +42,19 @@ class SonataClient:
         cls, base_url: str, client_id: str, client_secret: str, token_url: str | None = None
     ) -> SonataClient:
         """A client of the seller at ``base_url`` that buys OAuth2 client-credentials tokens from it."""
-        auth = ClientCredentials(token_url or f"{base_url}/oauth2/token", client_id, client_secret)
-        return cls(httpx.Client(base_url=base_url, auth=auth, timeout=30))
-
-    def close(self) -> None:
-        self.http.close()
+        return cls(authenticated(base_url, client_id, client_secret, token_url=token_url))
 
     # -- productCatalog (§10.1: what the partner sells, on what terms) --
 
     def product_offerings(self) -> list[Document]:
         """Every offering in full (the list answers the ``_Find`` summary only)."""
         return [
-            self._get(f"{CATALOG}/productOffering/{o['id']}") for o in self._all(f"{CATALOG}/productOffering")
+            self._get(f"{CATALOG}/productOffering/{o['id']}")
+            for o in self._list(f"{CATALOG}/productOffering")
         ]
 
     def product_specifications(self) -> list[Document]:
-        summaries = self._all(f"{CATALOG}/productSpecification")
+        summaries = self._list(f"{CATALOG}/productSpecification")
         return [self._get(f"{CATALOG}/productSpecification/{s['id']}") for s in summaries]
 
     def product_offering(self, offering_id: str) -> Document:
@@ -122,7 +110,7 @@ class SonataClient:
         """Per item of our order ``order_id``, the id of the partner product it created: the seller names
         no product on an ``add`` item (Kylie), its inventory filtered by ``productOrderId`` does."""
         found = {}
-        for summary in self._all_of(f"{INVENTORY}/product", {"productOrderId": order_id}):
+        for summary in self._list(f"{INVENTORY}/product", {"productOrderId": order_id}):
             product = self._get(f"{INVENTORY}/product/{summary['id']}")
             for ref in product.get("productOrderItem") or []:
                 if ref.get("productOrderId") == order_id:
@@ -131,35 +119,12 @@ class SonataClient:
 
     # -- plumbing --
 
-    def _all(self, path: str) -> Iterator[Document]:
-        return self._all_of(path, {})
-
-    def _all_of(self, path: str, filters: dict[str, str]) -> Iterator[Document]:
-        offset = 0
-        while True:
-            response = self._send("GET", path, params={**filters, "offset": offset, "limit": PAGE})
-            page = response.json()
-            yield from page
-            offset += len(page)
-            total = int(response.headers.get("X-Total-Count", offset))
-            if not page or offset >= total:
-                return
-
-    def _get(self, path: str) -> Document:
-        return dict(self._send("GET", path).json())
-
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Every request names our party (when set); a partner out of reach is a :class:`SonataError`."""
         params = {**kwargs.pop("params", {}), **self._party}
         try:
-            response = self.http.request(method, path, params=params, **kwargs)
+            return super()._send(method, path, params=params, **kwargs)
         except httpx.HTTPStatusError as exc:  # the token endpoint refused our credentials
             raise SonataError(exc.response.status_code, "the partner refused our client credentials") from exc
         except httpx.HTTPError as exc:
             raise SonataError(0, str(exc)) from exc
-        if response.status_code >= 300:
-            try:
-                body: Any = response.json()
-            except ValueError:
-                body = response.text
-            raise SonataError(response.status_code, body)
-        return response

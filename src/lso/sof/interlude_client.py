@@ -19,15 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-import httpx
 from dbos import DBOS
 from fastapi import APIRouter
 
 from lso.mef import runtime
+from lso.mef.client import MefApiClient, MefApiError, authenticated
 from lso.mef.dates import later
 from lso.mef.notifications import NotificationApi, listener_router
 from lso.mef.store import Document, Store
-from lso.security.client import ClientCredentials
 
 SHARE_KEY = "partnerShare"
 ACCESS = Store("sof.partnerAccess", "partnerAccess")
@@ -51,16 +50,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class InterludeError(Exception):
-    """The partner answered with an error; 5xx and transport errors are worth retrying, a 4xx is not."""
+class InterludeError(MefApiError):
+    """The partner answered with an error; 5xx, 429 and transport errors are worth retrying, a 4xx
+    is not."""
 
-    def __init__(self, status: int, body: str) -> None:
-        super().__init__(f"INTERLUDE {status}: {body[:300]}")
-        self.status = status
-
-    @property
-    def retryable(self) -> bool:
-        return self.status >= 500
+    api = "INTERLUDE"
 
 
 def retryable(exc: BaseException) -> bool:
@@ -122,42 +116,36 @@ def share_of(order: Document, item_id: str) -> Document | None:
     return share if isinstance(share, dict) else None
 
 
-class InterludeClient:
+class InterludeClient(MefApiClient):
     """Kylie INTERLUDE serviceOrdering, serviceInventory and serviceFunctionTesting of one partner."""
 
-    def __init__(self, access: Document) -> None:
-        url = str(access["interludeUrl"]).rstrip("/")
-        auth = ClientCredentials(f"{url}/oauth2/token", access["clientId"], access["clientSecret"])
-        self._http = httpx.Client(base_url=url, auth=auth, timeout=30)
+    error = InterludeError
 
-    def close(self) -> None:
-        self._http.close()
+    def __init__(self, access: Document) -> None:
+        """The client of the partner whose INTERLUDE URL and credentials ``access`` holds."""
+        super().__init__(
+            authenticated(str(access["interludeUrl"]), access["clientId"], access["clientSecret"])
+        )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            raise InterludeError(response.status_code, response.text)
-        return response.json()
+        """The JSON answer of any INTERLUDE operation (:mod:`lso.sof.assurance.partner` builds on it)."""
+        return self._json(method, path, **kwargs)
 
     def order_by_external_id(self, external_id: str) -> Document | None:
-        found = self._call("GET", f"{ORDERING}/serviceOrder", params={"externalId": external_id})
+        found = self._list(f"{ORDERING}/serviceOrder", {"externalId": external_id})
         return found[0] if found else None
 
     def create_order(self, body: Document) -> Document:
-        created: Document = self._call("POST", f"{ORDERING}/serviceOrder", json=body)
-        return created
+        return dict(self._json("POST", f"{ORDERING}/serviceOrder", json=body))
 
     def get_order(self, order_id: str) -> Document:
-        order: Document = self._call("GET", f"{ORDERING}/serviceOrder/{order_id}")
-        return order
+        return self._get(f"{ORDERING}/serviceOrder/{order_id}")
 
     def register_hub(self, callback: str) -> Document:
-        hub: Document = self._call("POST", f"{ORDERING}/hub", json={"callback": callback})
-        return hub
+        return dict(self._json("POST", f"{ORDERING}/hub", json={"callback": callback}))
 
     def services_of(self, external_id: str) -> list[Document]:
-        found: list[Document] = self._call("GET", f"{INVENTORY}/service", params={"externalId": external_id})
-        return found
+        return self._list(f"{INVENTORY}/service", {"externalId": external_id})
 
     def share_services(self, link: Document) -> dict[str, Document]:
         """The partner's services its order ``link`` made, by the item that made them (uni, ovc)."""
@@ -169,20 +157,16 @@ class InterludeClient:
         }
 
     def test_jobs(self, name: str) -> list[Document]:
-        found: list[Document] = self._call("GET", f"{TESTING}/testJob", params={"name": name})
-        return found
+        return self._list(f"{TESTING}/testJob", {"name": name})
 
     def create_test_job(self, body: Document) -> Document:
-        created: Document = self._call("POST", f"{TESTING}/testJob", json=body)
-        return created
+        return dict(self._json("POST", f"{TESTING}/testJob", json=body))
 
     def test_job(self, job_id: str) -> Document:
-        job: Document = self._call("GET", f"{TESTING}/testJob/{job_id}")
-        return job
+        return self._get(f"{TESTING}/testJob/{job_id}")
 
     def test_results(self, job_id: str) -> list[Document]:
-        found: list[Document] = self._call("GET", f"{TESTING}/testResult", params={"testJobId": job_id})
-        return found
+        return self._list(f"{TESTING}/testResult", {"testJobId": job_id})
 
 
 def partner_client(partner_id: str) -> InterludeClient:

@@ -12,26 +12,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+from lso.mef.client import MefApiClient, MefApiError
 
 MBPS = 1_000_000
+RPC = "/restconf/operations"
 
 
-class PrestoError(Exception):
+class PrestoError(MefApiError):
     """ICM refused an RPC; carries the HTTP status and the MEF error body it answered."""
 
-    def __init__(self, rpc: str, status: int, body: Any) -> None:
-        self.rpc = rpc
-        self.status = status
-        self.body = body
-        first = body[0] if isinstance(body, list) and body else body
-        self.code = str(first.get("code", "")) if isinstance(first, dict) else ""
-        self.reason = str(first.get("message", first.get("reason", ""))) if isinstance(first, dict) else ""
-        super().__init__(f"PRESTO {rpc} failed ({status} {self.code}): {self.reason or body!r}")
+    api = "PRESTO"
 
     @property
-    def not_found(self) -> bool:
-        return self.status == 404
+    def rpc(self) -> str:
+        return self.operation
+
+    @property
+    def reason(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -120,11 +118,10 @@ class ActivationTestResult:
     raw: dict[str, Any] = field(repr=False, compare=False)
 
 
-class PrestoClient:
+class PrestoClient(MefApiClient):
     """One method per PRESTO RPC that SOF uses; each raises :class:`PrestoError` when ICM refuses."""
 
-    def __init__(self, http: httpx.Client) -> None:
-        self.http = http
+    error = PrestoError
 
     def create_connectivity_service(
         self,
@@ -260,24 +257,13 @@ class PrestoClient:
     def register_notification_hub(self, callback: str, query: str | None = None) -> dict[str, Any]:
         """Subscribe ``callback`` to ICM's alarm and reroute events (the ``lso-notifications`` hub)."""
         body = {"callback": callback, "query": query}
-        response = self.http.post("/restconf/operations/lso-notifications/hub", json=body)
-        if response.status_code >= 400:
-            raise PrestoError("lso-notifications/hub", response.status_code, response.text)
-        hub: dict[str, Any] = response.json()
+        hub: dict[str, Any] = self._json("POST", f"{RPC}/lso-notifications/hub", json=body)
         return hub
 
     def _call(self, rpc: str, body: dict[str, Any] | None) -> dict[str, Any]:
         payload = {} if body is None else {"input": body}
-        response = self.http.post(f"/restconf/operations/{rpc}/", json=payload)
-        if response.status_code >= 400:
-            try:
-                error: Any = response.json()
-            except ValueError:
-                error = response.text
-            raise PrestoError(rpc, response.status_code, error)
-        if not response.content:
-            return {}
-        output: dict[str, Any] = response.json().get("output", {})
+        answer = self._json("POST", f"{RPC}/{rpc}/", json=payload, operation=rpc)
+        output: dict[str, Any] = answer.get("output", {}) if answer else {}
         return output
 
 
