@@ -1,4 +1,5 @@
-"""The sim's MEF 35.1 measurement intervals: reproducible, and right for an injected delay and loss."""
+"""The sim's MEF 35.1 measurement intervals: reproducible, right for an injected delay and loss, and with
+the IFDV pairs straddling an interval's start reported apart, as SOF splits them."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 
 from lso.ecm import oam
 from lso.ecm.oam import PROBES_PER_S, PathModel
+from lso.sof.assurance import series
 
 PROFILE: dict[str, Any] = {
     "cosName": "H",
@@ -80,3 +82,52 @@ def test_high_loss_follows_c_per_delta_t() -> None:
     down = PathModel(CLEAN.elements, CLEAN.distance_km, 0.0, 1.0)
     (record,) = oam.intervals(down, "s", PROFILE, [0])
     assert record["delivered"] == 0 and record["high_loss"] == [1] * 10 and sum(record["fd_bins"]) == 0
+
+
+def test_pairs_straddling_an_interval_start_are_reported_apart() -> None:
+    """Δτ = 1 s: the first second of frames of an interval pairs with the previous interval's last —
+    reported as straddling pairs, the same whether or not the previous interval was read with it."""
+    clean = oam.intervals(CLEAN, "s", PROFILE, [0, 10, 20])
+    for record in clean:
+        assert sum(record["ifdv_straddling_bins"]) == PROBES_PER_S  # one pair per frame of the Δτ
+        assert sum(record["ifdv_bins"]) == (PROFILE["intervalS"] - 1) * PROBES_PER_S
+        assert 0 < record["ifdv_straddling_max_us"] <= 12
+    assert oam.intervals(CLEAN, "s", PROFILE, [20]) == clean[2:]
+    # Δτ longer than the interval: every pair straddles, reaching back two intervals.
+    long_tau = {**PROFILE, "intervalS": 1, "ifdvDeltaTauUs": 1_500_000}
+    (record,) = oam.intervals(CLEAN, "s", long_tau, [5])
+    assert (sum(record["ifdv_bins"]), sum(record["ifdv_straddling_bins"])) == (0, PROBES_PER_S)
+
+
+def test_the_record_splits_pairs_as_sof_does() -> None:
+    """ECM's record of an interval and the frames before it bins exactly the pairs that SOF's
+    ``series.interval_delay_variations`` finds inside it and straddling its start (lost frames pair
+    with nothing)."""
+    generator = np.random.default_rng(7)
+    gap = PROFILE["ifdvDeltaTauUs"] * PROBES_PER_S // 1_000_000
+    frames = PROFILE["intervalS"] * PROBES_PER_S
+    delays = generator.integers(1_000, 7_000, gap + frames)
+    lost = generator.random(gap + frames) < 0.2
+    record = oam.interval_record(
+        PROFILE, 10, PROBES_PER_S, delays[gap:], lost[gap:], (delays[:gap], lost[:gap])
+    )
+
+    sent_us = (np.arange(gap + frames) + (10 * PROBES_PER_S - gap)) * (1_000_000 // PROBES_PER_S)
+    inside, straddling = series.interval_delay_variations(
+        sent_us[~lost], delays[~lost], PROFILE["ifdvDeltaTauUs"], 10_000_000
+    )
+    expected = series.summarize(
+        series.MeasurementProfile(10, 1, 0.1, (0, 1), tuple(PROFILE["ifdvBinsUs"])),
+        10,
+        0,
+        0,
+        [],
+        inside,
+        [False] * 10,
+        straddling,
+    )
+    assert 0 < len(straddling) < gap and len(inside) < frames - gap
+    for name in ("ifdv_bins", "ifdv_max_us", "ifdv_straddling_bins", "ifdv_straddling_max_us"):
+        assert np.array_equal(np.asarray(record[name]), expected[name][0]), name
+    without = oam.interval_record(PROFILE, 10, PROBES_PER_S, delays[gap:], lost[gap:])
+    assert without["ifdv_bins"] == record["ifdv_bins"] and sum(without["ifdv_straddling_bins"]) == 0

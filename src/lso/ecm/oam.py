@@ -89,33 +89,74 @@ def intervals(path: PathModel, seed: str, profile: dict[str, Any], starts: Itera
     """The interval records of a PM session over ``path`` for the intervals beginning at ``starts``.
 
     ``profile`` is the session's ADAGIO measurement profile (``intervalS``, ``deltaTS``, ``thresholdC``,
-    ``fdBinsUs``, ``ifdvBinsUs``, ``ifdvDeltaTauUs``)."""
-    frames = int(profile["intervalS"]) * PROBES_PER_S
+    ``fdBinsUs``, ``ifdvBinsUs``, ``ifdvDeltaTauUs``). The probes run on without a break, so the frames of
+    the Δτ before each interval (drawn again from the earlier intervals' seeds when not just drawn) pair
+    with its first frames: the pairs straddling its start."""
+    step = int(profile["intervalS"])
+    frames = step * PROBES_PER_S
+    gap = pair_gap(profile, PROBES_PER_S)
+    back = -(-gap // frames)  # the intervals whose frames the straddling pairs reach back to
     jitter_us = JITTER_US_PER_ELEMENT * len(path.elements) + path.extra_delay_ms * 100
+    drawn: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def probes(start: int) -> tuple[np.ndarray, np.ndarray]:
+        """The delays and losses of the interval's frames, seeded by the session and its start."""
+        if start not in drawn:
+            digest = hashlib.sha256(f"{seed}@{start}".encode()).digest()
+            generator = np.random.default_rng(int.from_bytes(digest[:8], "little"))
+            delays = np.maximum(1, np.rint(path.base_delay_us + generator.uniform(0, jitter_us, frames)))
+            drawn[start] = (delays.astype(np.int64), generator.random(frames) < path.loss_ratio)
+        return drawn[start]
+
     records = []
     for start in starts:
-        digest = hashlib.sha256(f"{seed}@{start}".encode()).digest()
-        generator = np.random.default_rng(int.from_bytes(digest[:8], "little"))
-        delays = np.maximum(1, np.rint(path.base_delay_us + generator.uniform(0, jitter_us, frames)))
-        lost = generator.random(frames) < path.loss_ratio
-        records.append(interval_record(profile, start, PROBES_PER_S, delays.astype(np.int64), lost))
+        earlier = [probes(start - k * step) for k in range(back, 0, -1)]
+        before = (
+            np.concatenate([delays for delays, _ in earlier])[-gap:],
+            np.concatenate([lost for _, lost in earlier])[-gap:],
+        )
+        delays, lost = probes(start)
+        records.append(interval_record(profile, start, PROBES_PER_S, delays, lost, before))
+        for old in [s for s in drawn if s <= start - back * step]:  # only the Δτ before the next start
+            del drawn[old]
     return records
 
 
+def pair_gap(profile: dict[str, Any], frames_per_s: int) -> int:
+    """Δτ in frames: an IFDV pair is a frame and the one this many frames later."""
+    return int(profile["ifdvDeltaTauUs"]) * frames_per_s // 1_000_000
+
+
 def interval_record(
-    profile: dict[str, Any], start: int, frames_per_s: int, delays_us: np.ndarray, lost: np.ndarray
+    profile: dict[str, Any],
+    start: int,
+    frames_per_s: int,
+    delays_us: np.ndarray,
+    lost: np.ndarray,
+    before: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Document:
     """The record of one measurement interval from its delay measurement frames, in sending order and
-    ``1 / frames_per_s`` apart: each frame's one-way delay (µs; ignored where ``lost``).
+    ``1 / frames_per_s`` apart: each frame's one-way delay (µs; ignored where ``lost``). ``before`` is
+    the delays and losses of the frames sent in the Δτ just before the interval (None when they were not
+    sent): their pairs with its first frames straddle its start and are reported apart
+    (``ifdv_straddling_*``), since SOF counts them only when it counts the previous interval too.
 
     Shared by the model (``intervals``) and the linux driver's real probes, so both report alike."""
     interval_s, delta_t_s = int(profile["intervalS"]), int(profile["deltaTS"])
+    gap = pair_gap(profile, frames_per_s)
     frames = len(lost)
-    pair_gap = int(profile["ifdvDeltaTauUs"]) * frames_per_s // 1_000_000
     loss_per_delta_t = lost.reshape(interval_s // delta_t_s, -1).mean(axis=1)
     delivered = delays_us[~lost]
-    both = ~lost[:-pair_gap] & ~lost[pair_gap:] if 0 < pair_gap < frames else np.zeros(0, dtype=bool)
-    variations = np.abs(delays_us[pair_gap:][both] - delays_us[:-pair_gap][both])
+    lead = 0 if before is None else len(before[1])
+    if before is not None:
+        delays_us, lost = np.concatenate([before[0], delays_us]), np.concatenate([before[1], lost])
+    # Pair (e, e + gap) whose later frame is the interval's: e ≥ lead − gap; straddling while e < lead.
+    earliest = max(0, lead - gap)
+    earlier = np.arange(earliest, max(earliest, len(lost) - gap)) if gap > 0 else np.zeros(0, dtype=np.int64)
+    both = ~lost[earlier] & ~lost[earlier + gap]
+    variations = np.abs(delays_us[earlier + gap] - delays_us[earlier])
+    ifdv_bins_us = np.asarray(profile["ifdvBinsUs"], dtype=np.int64)
+    inside, straddling = variations[both & (earlier >= lead)], variations[both & (earlier < lead)]
     return {
         "start": start,
         "offered": frames,
@@ -124,8 +165,10 @@ def interval_record(
         "fd_min_us": int(delivered.min()) if delivered.size else 0,
         "fd_max_us": int(delivered.max(initial=0)),
         "fd_bins": _bins(delivered, np.asarray(profile["fdBinsUs"], dtype=np.int64)),
-        "ifdv_max_us": int(variations.max(initial=0)),
-        "ifdv_bins": _bins(variations, np.asarray(profile["ifdvBinsUs"], dtype=np.int64)),
+        "ifdv_max_us": int(inside.max(initial=0)),
+        "ifdv_bins": _bins(inside, ifdv_bins_us),
+        "ifdv_straddling_max_us": int(straddling.max(initial=0)),
+        "ifdv_straddling_bins": _bins(straddling, ifdv_bins_us),
         "high_loss": [int(ratio > float(profile["thresholdC"])) for ratio in loss_per_delta_t],
     }
 

@@ -116,13 +116,25 @@ def _wire(cos_name: str, profile: MeasurementProfile) -> Document:
     }
 
 
+_COUNTERS = (
+    "start",
+    "offered",
+    "delivered",
+    "fd_sum_us",
+    "fd_min_us",
+    "fd_max_us",
+    "ifdv_max_us",
+    "ifdv_straddling_max_us",
+)
+
+
 def record_of(profile: MeasurementProfile, interval: Document) -> np.ndarray:
     """One interval record as ICM reports it (the fields of ``series.interval_dtype``) → a record."""
     record = series.empty(profile, 1)
-    for name in ("start", "offered", "delivered", "fd_sum_us", "fd_min_us", "fd_max_us", "ifdv_max_us"):
+    for name in _COUNTERS:
         record[name] = int(interval[name])
-    record["fd_bins"][0] = interval["fd_bins"]
-    record["ifdv_bins"][0] = interval["ifdv_bins"]
+    for name in ("fd_bins", "ifdv_bins", "ifdv_straddling_bins"):
+        record[name][0] = interval[name]
     packed = np.packbits(np.asarray(interval["high_loss"], dtype=bool), bitorder="little")
     record["high_loss"][0, : len(packed)] = packed
     return record

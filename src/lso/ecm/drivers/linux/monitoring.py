@@ -9,7 +9,8 @@ frame's delay is a true one-way delay, whatever Python was doing when it sent or
 Frames are scheduled on the wall clock: frame ``k`` of a stream is due at ``k × period`` since the epoch,
 so a wall-clock-aligned interval [S, S + L) is exactly frames ``S × rate`` to ``(S + L) × rate`` and each
 Δt of it has the same number of frames — the interval is reduced to its record by the same code as the
-``sim`` model's (``oam.interval_record``: delay and IFDV bins per the profile, counts, H(Δt) flags).
+``sim`` model's (``oam.interval_record``: delay and IFDV bins per the profile, counts, H(Δt) flags),
+given the frames of the Δτ before it when they were sent, for the IFDV pairs straddling its start.
 
 One thread serves every stream of the domain (the frames of all streams fall due together, so it wakes at
 most ``1 / period`` times a second), sleeping between due times; it reads arrivals and transmit
@@ -82,7 +83,9 @@ class _Stream:
         self.rate = frames_per_s(profiles)
         self.period_ns = _NS // self.rate
         longest = max(int(p["intervalS"]) for p in profiles)
-        self.capacity = math.ceil(longest + DRAIN_S + MAX_LATE_S + 2) * self.rate
+        # The ring holds an interval until it closes, and the Δτ before it (its straddling IFDV pairs).
+        tau_s = max(int(p["ifdvDeltaTauUs"]) for p in profiles) / 1_000_000
+        self.capacity = math.ceil(longest + tau_s + DRAIN_S + MAX_LATE_S + 2) * self.rate
         self.departed = np.zeros(self.capacity, dtype=np.int64)
         self.arrived = np.zeros(self.capacity, dtype=np.int64)
         self.padding = probe.padding_for(a, FRAME_BYTES)
@@ -167,11 +170,9 @@ class _Stream:
                 first, last = start * self.rate, (start + length) * self.rate
                 if not self._measured(first, last):
                     continue
-                slots = np.arange(first, last) % self.capacity
-                arrived, departed = self.arrived[slots], self.departed[slots]
-                lost = arrived == 0
-                delays_us = np.maximum(0, (arrived - departed) // 1000)
-                record = oam.interval_record(profile, start, self.rate, delays_us, lost)
+                lead = first - oam.pair_gap(profile, self.rate)
+                before = self._frames(lead, first) if self._measured(lead, first) else None
+                record = oam.interval_record(profile, start, self.rate, *self._frames(first, last), before)
                 self.closed[cos].append({"cosName": cos, **record})
         # Keys of frames whose timestamp never came (dropped by the host) would pile up, and old gaps.
         oldest = self.next_seq - self.capacity
@@ -179,10 +180,18 @@ class _Stream:
             del self.key_of[key]
         self.gaps = [gap for gap in self.gaps if gap[1] > oldest]
 
+    def _frames(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """The one-way delays (µs) of frames ``first`` to ``last`` (exclusive), and which were lost."""
+        slots = np.arange(first, last) % self.capacity
+        arrived, departed = self.arrived[slots], self.departed[slots]
+        return np.maximum(0, (arrived - departed) // 1000), arrived == 0
+
     def _measured(self, first: int, last: int) -> bool:
-        """Whether every frame ``first`` to ``last`` (exclusive) was sent, on time, by this stream."""
+        """Whether every frame ``first`` to ``last`` (exclusive) was sent, on time, by this stream (and
+        is still held)."""
         return (
             first * self.period_ns >= self.valid_from_ns
+            and self._holds(first)
             and last <= self.next_seq
             and not any(a < last and first < b for a, b in self.gaps)
         )
