@@ -361,8 +361,14 @@ def run_activation_test(order_id: str, evc: EvcComponent) -> bool:
 
 @remote_step("sof.start_performance_monitoring")
 def start_performance_monitoring(order_id: str, evc: EvcComponent) -> None:
+    """Open the PM sessions measuring by the SLS's profiles, so the service is measured from now on."""
+    from lso.sof.assurance import measurements  # here, not at the top: it builds on this module
+
+    with runtime.current().db.read() as session:
+        service = records.SERVICES.get(session, service_id(order_id, evc.item_id))
+    profiles = measurements.wire(measurements.profiles_of(service)) or None
     with refusals_fail(evc.item_id):
-        presto().start_performance_monitoring(connectivity_service_uuid(order_id, evc.item_id))
+        presto().start_performance_monitoring(connectivity_service_uuid(order_id, evc.item_id), profiles)
 
 
 @remote_step("sof.delete_connectivity_service")

@@ -103,17 +103,21 @@ def profiles_of(service: Document) -> dict[str, MeasurementProfile]:
     return found
 
 
-def _wire(cos_name: str, profile: MeasurementProfile) -> Document:
-    """A profile as ADAGIO's PM session takes it."""
-    return {
-        "cosName": cos_name,
-        "intervalS": profile.interval_s,
-        "deltaTS": profile.delta_t_s,
-        "thresholdC": profile.threshold_c,
-        "fdBinsUs": list(profile.fd_bins_us),
-        "ifdvBinsUs": list(profile.ifdv_bins_us),
-        "ifdvDeltaTauUs": profile.ifdv_delta_tau_us,
-    }
+def wire(profiles: dict[str, MeasurementProfile]) -> list[Document]:
+    """Profiles per CoS Name as PRESTO ``lso-start-performance-monitoring`` and ADAGIO's PM sessions take
+    them (sent at activation, so the service is measured by them from then on, and by :func:`collect`)."""
+    return [
+        {
+            "cosName": cos_name,
+            "intervalS": profile.interval_s,
+            "deltaTS": profile.delta_t_s,
+            "thresholdC": profile.threshold_c,
+            "fdBinsUs": list(profile.fd_bins_us),
+            "ifdvBinsUs": list(profile.ifdv_bins_us),
+            "ifdvDeltaTauUs": profile.ifdv_delta_tau_us,
+        }
+        for cos_name, profile in profiles.items()
+    ]
 
 
 _COUNTERS = (
@@ -159,7 +163,7 @@ def collect(service: Document, now: float) -> int:
         )
     # From the end of the series that is furthest behind: a later part replaces a record fetched twice.
     since = min((int(s.records["start"][-1]) + s.profile.interval_s for s in known), default=None)
-    measured = _measured(uuid, [_wire(cos_name, profile) for cos_name, profile in profiles.items()], since)
+    measured = _measured(uuid, wire(profiles), since)
     batches: dict[str, list[tuple[SeriesKey, np.ndarray]]] = {}
     for pair in measured:
         for interval in pair["interval"]:
@@ -175,15 +179,15 @@ def collect(service: Document, now: float) -> int:
     return written
 
 
-def _measured(uuid: str, wire: list[Document], since: int | None) -> list[Document]:
-    """The sessions' intervals since ``since``, once the sessions measure by ``wire``: the profiles are
-    given to them only when they measure by others (or none: opened at activation, or the SLS changed);
-    otherwise a fetch carries nothing but ``since``."""
+def _measured(uuid: str, profiles: list[Document], since: int | None) -> list[Document]:
+    """The sessions' intervals since ``since``, once the sessions measure by ``profiles``: they are given
+    to the sessions only when these measure by others (or none: opened before activation sent them, or
+    the SLS changed); otherwise a fetch carries nothing but ``since``."""
     presto = activation.presto()
     measured = presto.get_performance_measurements(uuid, since)
-    if all(pair.get("profile") == wire for pair in measured):
+    if all(pair.get("profile") == profiles for pair in measured):
         return measured
-    presto.start_performance_monitoring(uuid, wire)
+    presto.start_performance_monitoring(uuid, profiles)
     return presto.get_performance_measurements(uuid, since)
 
 
