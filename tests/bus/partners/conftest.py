@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 
 from lso.settings import Settings
+from tests.bus.partners.test_offnet_preorder import PARIS_BERCY
+from tests.bus.partners.test_partner_order import onboarded
+from tests.bus.test_order_bodies import INVENTORY, ORDERING, epl_order
+from tests.bus.test_order_change import product
+from tests.bus.test_order_fulfilment import _final
 from tests.conftest import require
 from tests.twodomains import PARTNER_BUYER, PartnerDomain, admin_client, partner_domain
 
@@ -40,3 +46,15 @@ def sonata_partner(partner: PartnerDomain) -> PartnerDomain:
 def admin(domain: Settings) -> Iterator[httpx.Client]:
     with admin_client(domain) as client:
         yield client
+
+
+@pytest.fixture
+def off_net_epl(acme: httpx.Client, admin: httpx.Client, sonata_partner: PartnerDomain) -> dict[str, Any]:
+    """A completed off-net EPL (London Docklands to the partner's Paris Bercy): our products by item."""
+    onboarded(admin, sonata_partner)
+    body = epl_order("site-ldn-docklands", "site-ldn-city", 30)
+    body["productOrderItem"][1]["product"]["place"][0]["place"] = PARIS_BERCY
+    order = _final(acme, acme.post(f"{ORDERING}/productOrder", json=body).json()["id"])
+    assert order["state"] == "completed", order
+    listed = acme.get(f"{INVENTORY}/product", params={"productOrderId": order["id"]}).json()
+    return {p["productOrderItem"][0]["productOrderItemId"]: product(acme, p["id"]) for p in listed}

@@ -52,8 +52,10 @@ SITE_QUERY = {
 ORDER_EVENTS = "eventType=productOrderStateChangeEvent"
 
 
-def items(relationship_key: str, phy: str = "1000BASE_LX", eir: float = 0) -> list[dict[str, Any]]:
-    return access_items(WHERE, 100, eir, relationship_key, phy)
+def items(
+    relationship_key: str, phy: str = "1000BASE_LX", eir: float = 0, s_vlan_id: int | None = None
+) -> list[dict[str, Any]]:
+    return access_items(WHERE, 100, eir, relationship_key, phy, s_vlan_id)
 
 
 def change(action: str) -> PartnerShare:
@@ -72,6 +74,10 @@ BODIES = [
         order_body(items("productOrderItemRelationship", "10GBASE_LR"), "o:1", "lso", "q", DUE),
     ),
     (f"{ORDERING}/productOrder", order_body(items("productOrderItemRelationship"), "o:2", "lso", None, DUE)),
+    (  # the S-VLAN agreed at the ENNI, stated in the OVC's ENNI End Point Map
+        f"{ORDERING}/productOrder",
+        order_body(items("productOrderItemRelationship", s_vlan_id=199), "o:5", "lso", None, DUE),
+    ),
     (f"{ORDERING}/productOrder", order_body(change("delete").items(WHERE.partner), "o:3", "lso", None, DUE)),
     (f"{ORDERING}/productOrder", order_body(change("modify").items(WHERE.partner), "o:4", "lso", None, DUE)),
     (f"{CATALOG}/hub", {"callback": "http://127.0.0.1:8080"}),

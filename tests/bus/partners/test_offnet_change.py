@@ -7,16 +7,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 
 from lso.bus.partners.offnet import OVC_ITEM, delete_items, order_body
 from lso.bus.partners.offnet_faults import restore_key
 from lso.bus.sonata_client import SonataClient
 from lso.footprint import named_footprint
 from lso.settings import Settings
-from tests.bus.partners.test_offnet_preorder import PARIS_BERCY
-from tests.bus.partners.test_partner_order import DUE, onboarded
-from tests.bus.test_order_bodies import INVENTORY, ORDERING, change_order, delete_item, epl_order, modify_item
+from tests.bus.partners.test_partner_order import DUE
+from tests.bus.test_order_bodies import ORDERING, change_order, delete_item, modify_item
 from tests.bus.test_order_change import LEGATO_INVENTORY, cir_of, product, uni_port_cirs
 from tests.bus.test_order_fulfilment import _final
 from tests.harness import internal_client, wait_until
@@ -25,18 +23,6 @@ from tests.twodomains import PARTNER_BUYER, PARTNER_FOOTPRINT, PartnerDomain
 
 SONATA_INVENTORY = "/mefApi/sonata/productInventory/v8"
 LEGATO_ORDERING = "/mefApi/legato/serviceOrderingManagement/v6"
-
-
-@pytest.fixture
-def off_net_epl(acme: httpx.Client, admin: httpx.Client, sonata_partner: PartnerDomain) -> dict[str, Any]:
-    """A completed off-net EPL (London Docklands to the partner's Paris Bercy): our products by item."""
-    onboarded(admin, sonata_partner)
-    body = epl_order("site-ldn-docklands", "site-ldn-city", 30)
-    body["productOrderItem"][1]["product"]["place"][0]["place"] = PARIS_BERCY
-    order = _final(acme, acme.post(f"{ORDERING}/productOrder", json=body).json()["id"])
-    assert order["state"] == "completed", order
-    listed = acme.get(f"{INVENTORY}/product", params={"productOrderId": order["id"]}).json()
-    return {p["productOrderItem"][0]["productOrderItemId"]: product(acme, p["id"]) for p in listed}
 
 
 def relied_on(our_product: dict[str, Any]) -> str:
@@ -152,15 +138,7 @@ def test_a_partner_refusing_the_modify_leaves_our_segment_as_it_was(
 ) -> None:
     evc = off_net_epl["evc"]
     ovc_id = relied_on(evc)
-    # The partner's OVC ends behind our back (its buyer account deletes it): the partner refuses a modify.
-    client = SonataClient.connect(sonata_partner.base_url, *PARTNER_BUYER)
-    try:
-        body = order_body(delete_items({OVC_ITEM: ovc_id}), f"behind-{ovc_id}", "test", None, DUE)
-        client.create_order(body)
-    finally:
-        client.close()
-    wait_until(lambda: partner_product(sonata_partner, ovc_id)["status"] == "terminated")
-
+    _ended_behind_our_back(sonata_partner, ovc_id)  # so the partner refuses a modify
     order = acme.post(f"{ORDERING}/productOrder", json=change_order(modify_item("more", evc["id"], 90)))
     assert order.status_code == 201, order.text
     done = _final(acme, order.json()["id"])
@@ -176,3 +154,45 @@ def test_a_partner_refusing_the_modify_leaves_our_segment_as_it_was(
     assert len(restores) == 1
     connectivity = _connectivity(_evc_service(bus, evc))
     wait_until(lambda: set(uni_port_cirs(icm, connectivity)) == {30_000_000})
+
+
+def test_a_partner_refusing_the_disconnect_leaves_our_epl_as_it_was(
+    acme: httpx.Client,
+    bus: httpx.Client,
+    icm: httpx.Client,
+    off_net_epl: dict[str, Any],
+    sonata_partner: PartnerDomain,
+) -> None:
+    """The partner's delete is placed before ours: refused, our segment is not touched."""
+    evc, uni_a, uni_z = off_net_epl["evc"], off_net_epl["uni-a"], off_net_epl["uni-z"]
+    service = _evc_service(bus, evc)
+    connectivity = _connectivity(service)
+    _ended_behind_our_back(sonata_partner, relied_on(evc))  # the partner cannot delete it again
+
+    items = [
+        delete_item("d-evc", evc["id"]),
+        delete_item("d-a", uni_a["id"]),
+        delete_item("d-z", uni_z["id"]),
+    ]
+    order = acme.post(f"{ORDERING}/productOrder", json=change_order(*items))
+    assert order.status_code == 201, order.text
+    done = _final(acme, order.json()["id"])
+    assert done["state"] == "failed", done
+    reason = done["productOrderItem"][0]["terminationError"][0]["value"]
+    assert "partner" in reason and "ours is left as it was" in reason, reason
+    assert {product(acme, p["id"])["status"] for p in (evc, uni_a)} == {"active"}
+    assert bus.get(f"{LEGATO_INVENTORY}/service/{service['id']}").json()["state"] == "active"
+    assert held_by_elements(icm, connectivity)  # our network still carries the EPL
+    deletes = bus.get(f"{LEGATO_ORDERING}/serviceOrder", params={"externalId": order.json()["id"]}).json()
+    assert deletes == []  # SOF was never asked
+
+
+def _ended_behind_our_back(partner: PartnerDomain, ovc_id: str) -> None:
+    """The partner's OVC ends without our order (its buyer account deletes it)."""
+    client = SonataClient.connect(partner.base_url, *PARTNER_BUYER)
+    try:
+        body = order_body(delete_items({OVC_ITEM: ovc_id}), f"behind-{ovc_id}", "test", None, DUE)
+        client.create_order(body)
+    finally:
+        client.close()
+    wait_until(lambda: partner_product(partner, ovc_id)["status"] == "terminated")

@@ -18,7 +18,7 @@ from dbos import DBOS, SetWorkflowID
 from lso.bus import context
 from lso.bus.legato_client import LegatoError
 from lso.bus.order import mapping
-from lso.bus.order.inventory import install_products, realizing_services, settle_changes
+from lso.bus.order.inventory import install_products, product_id, realizing_services, settle_changes
 from lso.bus.order.records import (
     ORDERS,
     PRODUCTS,
@@ -29,7 +29,7 @@ from lso.bus.order.records import (
     move_order,
     set_expected_completion,
 )
-from lso.bus.partners import interlude, offnet_faults, offnet_order
+from lso.bus.partners import enni_svlan, interlude, offnet_faults, offnet_order
 from lso.bus.partners.ordering import start_partner_order
 from lso.mef import runtime
 from lso.mef.dates import now_iso
@@ -80,12 +80,29 @@ def fulfil_product_order(order_id: str) -> str:
     dispatch(deliveries)
     if state != "acknowledged":
         return state
-    try:
-        register_legato_hub()
-        service_order = place_service_order(order_id)
-    except Exception as exc:  # SOF unreachable after every retry: the seller cannot fulfil the order
-        log.warning("product order %s: LEGATO service order not placed: %s", order_id, exc)
-        service_order = {"state": "failed", "reason": f"the service order could not be placed: {exc}"}
+    shares = partner_shares(order_id)  # the partner's part of an off-net EPL, ordered meanwhile
+    # Over SONATA BUS buys the share; over INTERLUDE SOF orders it with our segment (bus/partners/interlude).
+    sonata = [share for share in shares if not share.get("interlude")]
+    vlans = enni_svlan.agree_for_order(
+        order_id, sonata
+    )  # one S-VLAN at the ENNI for both networks, before either acts
+    # A disconnect asks the partner first: when it refuses, our segment is left as it was.
+    disconnects = {
+        share["item_id"]: start_partner_order(order_id, **_without_uni(share))
+        for share in sonata
+        if share["action"] == "delete"
+    }
+    links = {item_id: handle.get_result() for item_id, handle in disconnects.items()}
+    refusal = offnet_order.refused_disconnect(sonata, links)
+    if refusal is not None:
+        service_order = {"state": "failed", "reason": refusal}
+    else:
+        try:
+            register_legato_hub()
+            service_order = place_service_order(order_id, vlans)
+        except Exception as exc:  # SOF unreachable after every retry: the seller cannot fulfil the order
+            log.warning("product order %s: LEGATO service order not placed: %s", order_id, exc)
+            service_order = {"state": "failed", "reason": f"the service order could not be placed: {exc}"}
     # SOF validates the service order after acknowledging it: that is still validation of this order.
     service_order = await_service_order(service_order, {"acknowledged"})
     if service_order["state"] == "rejected":
@@ -93,12 +110,15 @@ def fulfil_product_order(order_id: str) -> str:
         dispatch(deliveries)
         return state
     dispatch(accept(order_id))
-    shares = partner_shares(order_id)  # the partner's part of an off-net EPL, ordered meanwhile
-    # Over SONATA BUS buys the share; over INTERLUDE SOF orders it with our segment (bus/partners/interlude).
-    sonata = [share for share in shares if not share.get("interlude")]
-    handles = {share["item_id"]: start_partner_order(order_id, **_without_uni(share)) for share in sonata}
+    handles = {
+        share["item_id"]: start_partner_order(
+            order_id, **_without_uni(share), s_vlan_id=vlans.get(share["item_id"])
+        )
+        for share in sonata
+        if share["item_id"] not in links
+    }
     service_order = await_service_order(service_order, FINAL_SERVICE_ORDER_STATES)
-    links = {item_id: handle.get_result() for item_id, handle in handles.items()}
+    links |= {item_id: handle.get_result() for item_id, handle in handles.items()}
     links |= interlude.outcomes(service_order, [share for share in shares if share.get("interlude")])
     links = offnet_faults.undo_lone_halves(order_id, service_order, shares, links)  # both parts or none
     service_order = offnet_order.with_partner_outcomes(service_order, shares, links)
@@ -127,7 +147,7 @@ def partner_shares(order_id: str) -> list[dict[str, Any]]:
 
 
 def _without_uni(share: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in share.items() if k not in {"uni_item_id", "interlude"}}
+    return {k: v for k, v in share.items() if k not in {"uni_item_id", "interlude", "enni_id"}}
 
 
 @DBOS.step()
@@ -153,6 +173,8 @@ def reject(order_id: str, service_order: dict[str, Any]) -> tuple[str, list[str]
         outcome = _item_outcomes(order, service_order)
         refused = {i: e for i, e in outcome.items() if e is not None and _has_own_reason(service_order, i)}
         deliveries = _reject_items(session, order, refused or outcome)
+        for item in order["productOrderItem"]:  # nothing was built: the S-VLANs agreed are free again
+            enni_svlan.release(session, product_id(order_id, item["id"]))
         ORDERS.put(session, order)
         return order["state"], deliveries
 
@@ -226,7 +248,7 @@ def register_legato_hub() -> None:
 
 
 @DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=0.5, backoff_rate=2.0)
-def place_service_order(order_id: str) -> dict[str, Any]:
+def place_service_order(order_id: str, vlans: dict[str, int]) -> dict[str, Any]:
     """POST the LEGATO service order (safe to repeat) and remember which product order it fulfils."""
     rt = runtime.current()
     with rt.db.read() as session:
@@ -234,7 +256,7 @@ def place_service_order(order_id: str) -> dict[str, Any]:
         plan = PLANS.get(session, order_id)
         customer = ORDERS.party_of(session, order_id)
         on_net = offnet_order.on_net(plan)  # SOF builds our part only (docs/partners.md)
-        body = mapping.service_order(order, on_net, realizing_services(session, plan), customer)
+        body = mapping.service_order(order, on_net, realizing_services(session, plan), customer, vlans)
         body = interlude.with_partner_shares(session, body, offnet_order.share_requests(order, plan))
     try:
         created = context.legato().create_service_order(body)
@@ -338,7 +360,11 @@ def finish(
             item = item_of(order, item_id)
             if error is not None:
                 item["terminationError"] = [error]
+                enni_svlan.release(session, product_id(order_id, item_id))  # its segment was not built
             deliveries += move_item(session, order, item, "completed" if error is None else "failed")
+        for step in plan["item"]:  # a disconnected EPL gives its S-VLAN at the ENNI back
+            if step["id"] in done and step.get("action") == "delete":
+                enni_svlan.release(session, step["productId"])
         state = "completed" if len(done) == len(outcome) else "partial" if done else "failed"
         deliveries += move_order(session, order, state)
         ORDERS.put(session, order)

@@ -9,7 +9,9 @@ add, a subscriber UNI product becomes a
 rates, related to its UNIs as the product is. Over SONATA, an operator UNI becomes the same UNI service
 (at the service layer a UNI is a UNI), and an Access E-Line OVC an EVC service whose ingress bandwidth
 profile is the one at its UNI End Point, related ``CONNECTS_TO_UNI`` to its UNI and ``CONNECTS_TO_ENNI``
-to the ENNI (the ENNI product's id is the network's name for it), where SOF allocates its S-VLAN.
+to the ENNI (the ENNI product's id is the network's name for it), where SOF allocates its S-VLAN: the
+one the buyer stated in ``enniEp.ovcEndPointMap`` (or, for our off-net EPL, the one BUS agreed with the
+partner), named on the EVC as MEF 101's OVC End Point Map form E (``ovcEndPointMap``).
 """
 
 from __future__ import annotations
@@ -32,12 +34,17 @@ DEFAULT_CBS_KBYTES = 64
 
 
 def service_order(
-    order: Document, plan: Document, services: dict[str, str], customer: str | None = None
+    order: Document,
+    plan: Document,
+    services: dict[str, str],
+    customer: str | None = None,
+    vlans: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """The LEGATO ``ServiceOrder_Create`` for ``order``; ``services`` maps inventory UNI products to the
     services that realise them. ``customer`` (the ordering party) is named as the contact of role
     ``customer`` whose ``organization`` is the party id: how SOF knows whose services it serves on ALLEGRO
-    (docs/assurance.md)."""
+    (docs/assurance.md). ``vlans``: EVC item id → the S-VLAN agreed for its end at an ENNI."""
+    vlans = vlans or {}
     items = {item["id"]: item for item in order["productOrderItem"]}
     completion = max(item["requestedCompletionDate"] for item in order["productOrderItem"])
     body: dict[str, Any] = {
@@ -46,7 +53,8 @@ def service_order(
         "requestedStartDate": order["orderDate"],
         "requestedCompletionDate": completion,
         "serviceOrderItem": [
-            _service_item(order["id"], items[step["id"]], step, services) for step in plan["item"]
+            _service_item(order["id"], items[step["id"]], step, services, vlans.get(step["id"]))
+            for step in plan["item"]
         ],
     }
     contacts = order.get("relatedContactInformation") or []
@@ -55,7 +63,9 @@ def service_order(
     return body
 
 
-def _service_item(order_id: str, item: Document, step: Document, services: dict[str, str]) -> dict[str, Any]:
+def _service_item(
+    order_id: str, item: Document, step: Document, services: dict[str, str], s_vlan_id: int | None
+) -> dict[str, Any]:
     action = step.get("action", "add")
     if action == "delete":
         return {"id": item["id"], "action": "delete", "service": {"id": services[step["productId"]]}}
@@ -81,7 +91,9 @@ def _service_item(order_id: str, item: Document, step: Document, services: dict[
             },
         }
     assert isinstance(configuration, EvcConfiguration | AccessElineOvcConfiguration)
-    service: dict[str, Any] = {"serviceConfiguration": _evc(configuration, f"EVC-{name}")}
+    if isinstance(configuration, AccessElineOvcConfiguration):
+        s_vlan_id = configuration.s_vlan_id()  # the buyer's, checked when its order was (order/svlan.py)
+    service: dict[str, Any] = {"serviceConfiguration": _evc(configuration, f"EVC-{name}", s_vlan_id)}
     related = [
         {"relationshipType": "CONNECTS_TO_UNI", "service": {"id": services[uni["productId"]]}}
         for uni in step["uni"]
@@ -123,7 +135,9 @@ def _uni(
 
 
 def _evc(
-    configuration: EvcConfiguration | AccessElineOvcConfiguration, identifier: str | None
+    configuration: EvcConfiguration | AccessElineOvcConfiguration,
+    identifier: str | None,
+    s_vlan_id: int | None = None,
 ) -> dict[str, Any]:
     flows = [profile.bwpFlow for profile in _ingress_profiles(configuration)]
     first = flows[0] if flows else None
@@ -155,6 +169,11 @@ def _evc(
     if configuration.carrierEthernetSls:  # MEF 101 names the product's SLS this way on the service
         sls = configuration.carrierEthernetSls[0].model_dump(mode="json", exclude_none=True)
         evc["carrierEthernetServiceLevelSpecification"] = sls
+    if s_vlan_id is not None:
+        evc["ovcEndPointMap"] = {
+            "ovcEndPointMapForm": "FORM_E",
+            "ovcEndPointMapFormE": [{"sVlanIdList": {"type": "LIST", "vlanIdList": [s_vlan_id]}}],
+        }
     if identifier is None:
         evc.pop("identifier")
     return evc

@@ -114,10 +114,16 @@ def _learned_site(partner: Document, place: dict[str, Any]) -> Document | None:
 
 
 def access_items(
-    where: PartnerSite, cir_mbps: float, eir_mbps: float, relationship_key: str, physical_link: str
+    where: PartnerSite,
+    cir_mbps: float,
+    eir_mbps: float,
+    relationship_key: str,
+    physical_link: str,
+    s_vlan_id: int | None = None,
 ) -> list[Document]:
     """The two items of every request to the partner: an operator UNI at its site and an Access E-Line
-    OVC from that UNI to the partner's side of the ENNI (a product of ours in its inventory)."""
+    OVC from that UNI to the partner's side of the ENNI (a product of ours in its inventory) — in an
+    order, mapped at the ENNI to the S-VLAN ``s_vlan_id`` we agreed (bus/partners/enni_svlan.py)."""
     uni = {
         "id": UNI_ITEM,
         "action": "add",
@@ -135,7 +141,7 @@ def access_items(
         "id": OVC_ITEM,
         "action": "add",
         "product": {
-            "productConfiguration": ovc_configuration(cir_mbps, eir_mbps),
+            "productConfiguration": ovc_configuration(cir_mbps, eir_mbps, s_vlan_id),
             "productRelationship": [
                 {"id": where.enni["partnerEnniId"], "relationshipType": "CONNECTS_TO_ENNI"}
             ],
@@ -145,9 +151,10 @@ def access_items(
     return [uni, ovc]
 
 
-def ovc_configuration(cir_mbps: float, eir_mbps: float) -> Document:
+def ovc_configuration(cir_mbps: float, eir_mbps: float, s_vlan_id: int | None = None) -> Document:
     """The Access E-Line OVC we buy: one class of service, the same bandwidth profile at both End Points
-    (what a modify changes, the rest staying as ordered)."""
+    (what a modify changes, the rest staying as ordered) and, when stated, the S-VLAN its ENNI End Point
+    is mapped to (``ovcEndPointMap`` form E, MEF 26.2 §16.5)."""
     flow = {
         "cir": {"irValue": cir_mbps, "irUnits": "MBPS"},
         "eir": {"irValue": eir_mbps, "irUnits": "MBPS"},
@@ -161,7 +168,9 @@ def ovc_configuration(cir_mbps: float, eir_mbps: float) -> Document:
         "@type": ACCESS_ELINE_OVC,
         "listOfClassOfServiceNames": [CLASS_OF_SERVICE],
         "uniEp": end_point,
-        "enniEp": end_point,
+        "enniEp": end_point
+        if s_vlan_id is None
+        else {**end_point, "ovcEndPointMap": {"mapType": "FORM_E", "ovcEndPointMapFormE": [s_vlan_id]}},
     }
 
 

@@ -97,6 +97,7 @@ def share_requests(order: Document, plan: Document) -> list[Document]:
             "due": items[step["id"]]["requestedCompletionDate"],
             "uni_item_id": partner.get("uniItemId"),
             "action": action,
+            "enni_id": (step.get("enni") or [None])[0],  # our side of the partner's ENNI
         }
         if action != "add":
             share |= _changed_partner_products(plan, partner, action)
@@ -161,6 +162,19 @@ def with_partner_outcomes(
             ours = {**ours, "state": "failed", "terminationError": error}
         items[share["item_id"]] = {**ours, "partner": _partner_ref(link, OVC_ITEM)}
     return {**service_order, "item": items}
+
+
+def refused_disconnect(shares: list[Document], links: dict[str, Document]) -> str | None:
+    """Why our part of a disconnect is not asked for: the partner did not delete its share (None: it did,
+    or ``links``, the partner orders ended so far, holds no disconnect)."""
+    refused = [
+        f"partner {share['partner_id']}: {links[share['item_id']].get('reason') or 'no reason given'}"
+        for share in shares
+        if share["item_id"] in links and links[share["item_id"]].get("state") != PARTNER_DONE
+    ]
+    if not refused:
+        return None
+    return f"the partner did not disconnect its part ({'; '.join(refused)}), so ours is left as it was"
 
 
 def _partner_ref(link: Document, partner_item: str) -> Document:

@@ -46,8 +46,9 @@ FINAL_STATES = {"completed", "failed", "partial", "rejected", "cancelled"}
 
 @dataclass(frozen=True)
 class PartnerShare:
-    """What our item asks of the partner: an OVC and operator UNI at its site (add), new rates for its
-    OVC (modify), or the end of its products (delete)."""
+    """What our item asks of the partner: an OVC and operator UNI at its site (add: on the S-VLAN
+    ``s_vlan_id`` at the ENNI when agreed), new rates for its OVC (modify), or the end of its products
+    (delete)."""
 
     site_id: str
     cir_mbps: float
@@ -55,6 +56,7 @@ class PartnerShare:
     due: str
     action: str
     product_ids: dict[str, str]
+    s_vlan_id: int | None = None
 
     def items(self, partner: Document) -> list[Document]:
         if self.action == "delete":
@@ -65,7 +67,7 @@ class PartnerShare:
             return [{"id": OVC_ITEM, "action": "modify", "product": product}]
         where = PartnerSite(partner, {"id": self.site_id})
         return access_items(
-            where, self.cir_mbps, self.eir_mbps, "productOrderItemRelationship", "1000BASE_LX"
+            where, self.cir_mbps, self.eir_mbps, "productOrderItemRelationship", "1000BASE_LX", self.s_vlan_id
         )
 
 
@@ -99,11 +101,13 @@ def start_partner_order(
     due: str,
     action: str = "add",
     product_ids: dict[str, str] | None = None,
+    s_vlan_id: int | None = None,
 ) -> WorkflowHandle[Document]:
     """Start (at most once per item) the partner order of our item; a child workflow when called from
     the customer's order fulfilment. ``action`` ``modify`` or ``delete`` changes the partner's products
-    ``product_ids`` (partner order item → product, see ``offnet_order.share_requests``)."""
-    share = PartnerShare(site_id, cir_mbps, eir_mbps, due, action, product_ids or {})
+    ``product_ids`` (partner order item → product, see ``offnet_order.share_requests``); an ``add``
+    states the S-VLAN agreed at the ENNI (``s_vlan_id``)."""
+    share = PartnerShare(site_id, cir_mbps, eir_mbps, due, action, product_ids or {}, s_vlan_id)
     with SetWorkflowID(workflow_id(order_id, item_id)):
         return DBOS.start_workflow(order_partner_share, order_id, item_id, partner_id, share)
 
