@@ -23,7 +23,6 @@ from lso.footprint import demo_footprint, named_footprint
 from tests.ecm.linux.conftest import leftovers, require_linux, uni
 from tests.harness import wait_until
 
-S_VLAN = 150
 PROVIDER_UNI = ServicePort(element="pe-ldn-1", port="uni-1")
 PARTNER_UNI = ServicePort(element="pe-par-2", port="uni-1")
 PROVIDER_ENNI = ServicePort(element="pe-ldn-2", port="enni-1")
@@ -65,9 +64,16 @@ def linux_domain(
         db.dispose()
 
 
-def segment(driver: LinuxDriver, service: str, vni: int, path: tuple[str, ...], uni_end: ServicePort) -> None:
-    """A service along ``path`` between ``uni_end`` and the OVC End Point (S-VLAN 150) at the ENNI."""
-    enni = uni("enni-1").model_copy(update={"sVlanId": S_VLAN})
+def segment(
+    driver: LinuxDriver,
+    service: str,
+    vni: int,
+    path: tuple[str, ...],
+    uni_end: ServicePort,
+    s_vlan: int = 150,
+) -> None:
+    """A service along ``path`` between ``uni_end`` and its OVC End Point (``s_vlan``) at the ENNI."""
+    enni = uni("enni-1").model_copy(update={"sVlanId": s_vlan})
     for i, element in enumerate(path):
         peers = [path[j] for j in (i - 1, i + 1) if 0 <= j < len(path)]
         ports = (
@@ -107,6 +113,17 @@ def test_an_off_net_service_carries_traffic_across_the_enni_veth(
             # The frames entered the partner's OVC End Point at the ENNI (its VXLAN), counted there.
             [counters] = partner.counters([CounterQuery(element="pe-par-1", serviceId="ovc-1")])
             assert counters["ingress"]["frames"] >= result.frames_received
+
+            # A second service on the same ENNI, S-VLAN 151: its End Points meet each other, and only.
+            second_a, second_z = (
+                ServicePort(element="pe-ldn-1", port="uni-2"),
+                ServicePort(element="pe-par-2", port="uni-2"),
+            )
+            segment(provider, "evc-2", 7002, PROVIDER_PATH, second_a, s_vlan=151)
+            segment(partner, "ovc-2", 9002, PARTNER_PATH, second_z, s_vlan=151)
+            second = provider.endpoint(second_a), partner.endpoint(second_z)
+            assert run_probe(*second, 2_000_000, 500, 0.3).loss_ratio == 0
+            assert run_probe(a, second[1], 1_000_000, 500, 0.2).frames_received == 0
 
             # The provider restarting finds the veth and keeps it: still one, still carrying the service.
             running.close()
