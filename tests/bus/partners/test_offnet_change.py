@@ -94,20 +94,21 @@ def test_a_disconnect_terminates_both_inventories_and_empties_both_networks(
     assert alone.status_code == 422, alone.text
     assert uni_z["id"] in alone.json()[0]["message"]
 
-    items = [
-        delete_item("d-evc", evc["id"]),
-        delete_item("d-a", uni_a["id"]),
-        delete_item("d-z", uni_z["id"]),
-    ]
-    order = acme.post(f"{ORDERING}/productOrder", json=change_order(*items))
-    assert order.status_code == 201, order.text
-    done = _final(acme, order.json()["id"])
+    done = _disconnected(acme, off_net_epl)
     assert done["state"] == "completed", done
     assert {product(acme, p["id"])["status"] for p in (evc, uni_a, uni_z)} == {"terminated"}
     assert {partner_product(sonata_partner, p)["status"] for p in theirs} == {"terminated"}
     assert bus.get(f"{LEGATO_INVENTORY}/service/{service['id']}").json()["state"] == "terminated"
     assert held_by_elements(icm, connectivity) == {}
     assert len(held_by_partner - configured_services(partner)) == 1  # the partner's OVC, and nothing else
+
+
+def _disconnected(acme: httpx.Client, off_net_epl: dict[str, Any]) -> dict[str, Any]:
+    """The final state of the order that disconnects the EPL with both its UNIs."""
+    items = [delete_item(f"d-{item}", off_net_epl[item]["id"]) for item in ("evc", "uni-a", "uni-z")]
+    order = acme.post(f"{ORDERING}/productOrder", json=change_order(*items))
+    assert order.status_code == 201, order.text
+    return _final(acme, order.json()["id"])
 
 
 def _evc_service(bus: httpx.Client, evc: dict[str, Any]) -> dict[str, Any]:
@@ -164,26 +165,19 @@ def test_a_partner_refusing_the_disconnect_leaves_our_epl_as_it_was(
     sonata_partner: PartnerDomain,
 ) -> None:
     """The partner's delete is placed before ours: refused, our segment is not touched."""
-    evc, uni_a, uni_z = off_net_epl["evc"], off_net_epl["uni-a"], off_net_epl["uni-z"]
+    evc, uni_a = off_net_epl["evc"], off_net_epl["uni-a"]
     service = _evc_service(bus, evc)
     connectivity = _connectivity(service)
     _ended_behind_our_back(sonata_partner, relied_on(evc))  # the partner cannot delete it again
 
-    items = [
-        delete_item("d-evc", evc["id"]),
-        delete_item("d-a", uni_a["id"]),
-        delete_item("d-z", uni_z["id"]),
-    ]
-    order = acme.post(f"{ORDERING}/productOrder", json=change_order(*items))
-    assert order.status_code == 201, order.text
-    done = _final(acme, order.json()["id"])
+    done = _disconnected(acme, off_net_epl)
     assert done["state"] == "failed", done
     reason = done["productOrderItem"][0]["terminationError"][0]["value"]
     assert "partner" in reason and "ours is left as it was" in reason, reason
     assert {product(acme, p["id"])["status"] for p in (evc, uni_a)} == {"active"}
     assert bus.get(f"{LEGATO_INVENTORY}/service/{service['id']}").json()["state"] == "active"
     assert held_by_elements(icm, connectivity)  # our network still carries the EPL
-    deletes = bus.get(f"{LEGATO_ORDERING}/serviceOrder", params={"externalId": order.json()["id"]}).json()
+    deletes = bus.get(f"{LEGATO_ORDERING}/serviceOrder", params={"externalId": done["id"]}).json()
     assert deletes == []  # SOF was never asked
 
 
