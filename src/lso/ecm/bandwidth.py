@@ -84,7 +84,9 @@ class TwoRateThreeColourMarker:
 
 @dataclass(frozen=True)
 class ColourCount:
-    """Frames and octets of each colour that a stream produced."""
+    """Frames and octets (Ethernet header included, FCS not) of each colour an ingress bandwidth profile
+    declared: computed by the model here, or counted by a real policer; ``approximate`` when that
+    policer's buckets are close to but not MEF's exact algorithm (the nftables fallback)."""
 
     green_frames: int = 0
     yellow_frames: int = 0
@@ -92,10 +94,22 @@ class ColourCount:
     green_octets: int = 0
     yellow_octets: int = 0
     red_octets: int = 0
+    approximate: bool = False
 
     @property
     def frames(self) -> int:
         return self.green_frames + self.yellow_frames + self.red_frames
+
+    def wire(self) -> dict[str, int]:
+        """The colour counters of an ADAGIO ``ingress`` counter record."""
+        return {
+            "greenFrames": self.green_frames,
+            "yellowFrames": self.yellow_frames,
+            "redFrames": self.red_frames,
+            "greenOctets": self.green_octets,
+            "yellowOctets": self.yellow_octets,
+            "redOctets": self.red_octets,
+        }
 
 
 def police_constant_rate(

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from lso.ecm.bandwidth import BandwidthProfile, Colour, TwoRateThreeColourMarker, police_period
+from lso.ecm.bandwidth import BandwidthProfile, Colour, ColourCount, TwoRateThreeColourMarker, police_period
 from lso.ecm.drivers import Acceptance, BandwidthProfileFlow
-from lso.ecm.drivers.linux.policer import BPF_FS, ColourCounters, Policer, clean, profile_entry, support
+from lso.ecm.drivers.linux.policer import BPF_FS, Policer, clean, profile_entry, support
 from lso.ecm.drivers.linux.probe import ProbeResult, run_probe
 from lso.ecm.drivers.linux.sat import activation_test
 from tests.conftest import require
@@ -41,21 +41,19 @@ def policer() -> Iterator[Policer]:
     clean(exact.prefix)
 
 
-def delta(after: ColourCounters, before: ColourCounters) -> ColourCounters:
-    return ColourCounters(
+def delta(after: ColourCount, before: ColourCount) -> ColourCount:
+    return ColourCount(
         green_frames=after.green_frames - before.green_frames,
-        green_bytes=after.green_bytes - before.green_bytes,
         yellow_frames=after.yellow_frames - before.yellow_frames,
-        yellow_bytes=after.yellow_bytes - before.yellow_bytes,
         red_frames=after.red_frames - before.red_frames,
-        red_bytes=after.red_bytes - before.red_bytes,
+        green_octets=after.green_octets - before.green_octets,
+        yellow_octets=after.yellow_octets - before.yellow_octets,
+        red_octets=after.red_octets - before.red_octets,
         approximate=after.approximate,
     )
 
 
-def measure(
-    policer: Policer, hosts: Hosts, rate_bps: int, seconds: float
-) -> tuple[ColourCounters, ProbeResult]:
+def measure(policer: Policer, hosts: Hosts, rate_bps: int, seconds: float) -> tuple[ColourCount, ProbeResult]:
     before = policer.counters(hosts.z.netns)[hosts.z_if]
     probe = run_probe(hosts.a, hosts.z, rate_bps, FRAME_BYTES, seconds)
     return delta(policer.counters(hosts.z.netns)[hosts.z_if], before), probe
@@ -120,7 +118,7 @@ def test_a_burst_is_coloured_exactly_as_the_model_colours_it(hosts: Hosts, polic
     assert counted.green_frames == expected.count(Colour.GREEN) == 10
     assert counted.yellow_frames == expected.count(Colour.YELLOW) == 5
     assert counted.red_frames == expected.count(Colour.RED) == 25
-    assert counted.green_bytes == 10 * FRAME_BYTES
+    assert counted.green_octets == 10 * FRAME_BYTES
     assert probe.frames_received == 15  # red is dropped, green and yellow pass
 
 
@@ -132,15 +130,15 @@ def test_twice_cir_plus_eir_yields_green_at_cir_and_yellow_at_eir(hosts: Hosts, 
 
     # What MEF 10.3 makes of this stream over the span the frames actually arrived in (burst included).
     model = police_period(BandwidthProfile(CIR, BURST, EIR, BURST), offered, FRAME_BYTES, probe.duration_s)
-    assert counted.green_bytes == pytest.approx(model.green_octets, rel=0.05)
-    assert counted.yellow_bytes == pytest.approx(model.yellow_octets, rel=0.05)
-    assert (counted.green_bytes - BURST) * 8 / probe.duration_s == pytest.approx(CIR, rel=0.05)
-    assert (counted.yellow_bytes - BURST) * 8 / probe.duration_s == pytest.approx(EIR, rel=0.05)
+    assert counted.green_octets == pytest.approx(model.green_octets, rel=0.05)
+    assert counted.yellow_octets == pytest.approx(model.yellow_octets, rel=0.05)
+    assert (counted.green_octets - BURST) * 8 / probe.duration_s == pytest.approx(CIR, rel=0.05)
+    assert (counted.yellow_octets - BURST) * 8 / probe.duration_s == pytest.approx(EIR, rel=0.05)
     assert not counted.approximate
     # The counters agree with the probe: what passed arrived, what was red was lost.
     assert counted.green_frames + counted.yellow_frames == probe.frames_received
     assert counted.red_frames == probe.frames_sent - probe.frames_received
-    assert counted.green_bytes + counted.yellow_bytes == probe.bytes_received
+    assert counted.green_octets + counted.yellow_octets == probe.bytes_received
 
 
 def test_a_live_cir_change_shows_in_the_next_measurement_and_counters_keep_counting(
@@ -155,8 +153,8 @@ def test_a_live_cir_change_shows_in_the_next_measurement_and_counters_keep_count
     assert policer.counters(hosts.z.netns)[hosts.z_if] == before_change  # not reset by the change
     second, probe = measure(policer, hosts, 2 * (2 * CIR + EIR), 2.0)
     # The buckets were kept too: at most one committed burst carries over into the new measurement.
-    assert second.green_bytes * 8 / probe.duration_s == pytest.approx(2 * CIR, rel=0.05)
-    assert first.green_bytes * 8 / 2.0 == pytest.approx(CIR, rel=0.05)
+    assert second.green_octets * 8 / probe.duration_s == pytest.approx(2 * CIR, rel=0.05)
+    assert first.green_octets * 8 / 2.0 == pytest.approx(CIR, rel=0.05)
     after = policer.counters(hosts.z.netns)[hosts.z_if]
     assert after.green_frames == before_change.green_frames + second.green_frames > before_change.green_frames
 
@@ -205,7 +203,7 @@ def test_activation_test_passes_through_a_policed_uni(hosts: Hosts, policer: Pol
         CIR,
         EIR,
         Acceptance(),
-        green=lambda: policer.counters(hosts.z.netns)[hosts.z_if].green_bytes,
+        green=lambda: policer.counters(hosts.z.netns)[hosts.z_if].green_octets,
     )
 
     steps = {step["step"]: step for step in result["configurationTest"]}

@@ -420,14 +420,7 @@ def _port_counters(config: Document, port: Document, now: str) -> Document:
         "port": port["port"],
         "periodStart": traffic["since"],
         "periodEnd": now,
-        "ingress": {
-            "greenFrames": count.green_frames,
-            "yellowFrames": count.yellow_frames,
-            "redFrames": count.red_frames,
-            "greenOctets": count.green_octets,
-            "yellowOctets": count.yellow_octets,
-            "redOctets": count.red_octets,
-        },
+        "ingress": count.wire(),
     }
 
 

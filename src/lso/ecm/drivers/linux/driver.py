@@ -22,13 +22,14 @@ from typing import Any
 
 from lso.db import Database
 from lso.ecm import alarms, drivers
+from lso.ecm.bandwidth import ColourCount
 from lso.ecm.drivers import BandwidthProfileFlow, Document, DriverError, ServicePort, sim
 from lso.ecm.drivers.linux import probe, sat
 from lso.ecm.drivers.linux.events import LinkMonitor
 from lso.ecm.drivers.linux.monitoring import PerformanceMonitor
 from lso.ecm.drivers.linux.netns import Kernel
 from lso.ecm.drivers.linux.plane import DataPlane, EnniPeer, Topology, ingress_ifname, is_enni, uni_ifname
-from lso.ecm.drivers.linux.policer import ColourCounters, Policer
+from lso.ecm.drivers.linux.policer import Policer
 from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
 
@@ -202,7 +203,7 @@ class LinuxDriver:
         """One statistics dump and one policer dump per element asked about, whatever the query count."""
         now = now_iso()
         result: list[Document] = []
-        readings: dict[str, tuple[dict[str, dict[str, int]], dict[str, ColourCounters]]] = {}
+        readings: dict[str, tuple[dict[str, dict[str, int]], dict[str, ColourCount]]] = {}
         for query in queries:
             for config in self.model.configurations(query.element):
                 if query.serviceId not in (None, config["serviceId"]):
@@ -326,9 +327,9 @@ class LinuxDriver:
         ns = self.plane.topology.element_ns(a.element)
         ifname = uni_ifname(a.port)
 
-        def green_bytes() -> int:
+        def green_octets() -> int:
             counters = self.policer.counters(ns).get(ifname)
-            return counters.green_bytes if counters else 0
+            return counters.green_octets if counters else 0
 
         if not self._test_set.acquire(timeout=TEST_SET_WAIT_S):
             raise DriverError(
@@ -341,7 +342,7 @@ class LinuxDriver:
                 request.cir,
                 request.eir,
                 request.acceptance,
-                green=None if is_enni(a.port) else green_bytes,
+                green=None if is_enni(a.port) else green_octets,
             )
         finally:
             self._test_set.release()
@@ -396,7 +397,7 @@ class LinuxDriver:
 
 
 def _uni_counters(
-    config: Document, port: str, stats: dict[str, int] | None, colours: ColourCounters | None, now: str
+    config: Document, port: str, stats: dict[str, int] | None, colours: ColourCount | None, now: str
 ) -> Document:
     """A UNI's counters: ingress (from the customer) by colour from the policer, egress from the veth.
 
@@ -404,7 +405,7 @@ def _uni_counters(
     customer; ``approximate`` says the colours come from the nftables fallback, not the exact policer.
     """
     stats = stats or {}
-    colours = colours or ColourCounters()
+    colours = colours or ColourCount()
     return {
         "element": config["element"],
         "serviceId": config["serviceId"],
@@ -412,12 +413,7 @@ def _uni_counters(
         "periodStart": config["configuredAt"],
         "periodEnd": now,
         "ingress": {
-            "greenFrames": colours.green_frames,
-            "yellowFrames": colours.yellow_frames,
-            "redFrames": colours.red_frames,
-            "greenOctets": colours.green_bytes,
-            "yellowOctets": colours.yellow_bytes,
-            "redOctets": colours.red_bytes,
+            **colours.wire(),
             "frames": stats.get("rx_packets", 0),
             "octets": stats.get("rx_bytes", 0),
         },

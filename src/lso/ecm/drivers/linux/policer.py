@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from lso.ecm.bandwidth import ColourCount
 from lso.ecm.drivers import BandwidthProfileFlow
 from lso.ecm.drivers.linux.probe import in_netns
 from lso.ecm.drivers.linux.rtnl import NetlinkError, Rtnl
@@ -57,23 +58,6 @@ _CHANGING = threading.Lock()
 class PolicerSupport:
     exact: bool
     reason: str
-
-
-@dataclass(frozen=True)
-class ColourCounters:
-    """Frames and bytes (Ethernet header included, FCS not) an ingress profile declared of each colour."""
-
-    green_frames: int = 0
-    green_bytes: int = 0
-    yellow_frames: int = 0
-    yellow_bytes: int = 0
-    red_frames: int = 0
-    red_bytes: int = 0
-    approximate: bool = False
-
-    @property
-    def frames(self) -> int:
-        return self.green_frames + self.yellow_frames + self.red_frames
 
 
 class PolicerError(RuntimeError):
@@ -157,7 +141,7 @@ class Policer:
             else:
                 _nft(netns, _nft_removal(self._table, ifname), check=False)
 
-    def counters(self, netns: str) -> dict[str, ColourCounters]:
+    def counters(self, netns: str) -> dict[str, ColourCount]:
         """The colour counters of every policed interface of ``netns``, by ifname: one pass over one map."""
         if not self.exact:
             return _nft_counters(netns, self._table)
@@ -324,7 +308,7 @@ def _mount_bpf_fs() -> None:
 
 @cache
 def _bpf_fields() -> tuple[str, ...]:
-    return tuple(f"{colour}_{unit}" for colour in _COLOUR_NAMES for unit in ("frames", "bytes"))
+    return tuple(f"{colour}_{unit}" for colour in _COLOUR_NAMES for unit in ("frames", "octets"))
 
 
 def _ifnames(netns: str) -> dict[int, str]:
@@ -440,7 +424,7 @@ def _nft_removal(table: str, ifname: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _nft_counters(netns: str, table: str) -> dict[str, ColourCounters]:
+def _nft_counters(netns: str, table: str) -> dict[str, ColourCount]:
     done = subprocess.run(
         _in_netns(netns, "nft", "-j", "list", "counters", "table", "netdev", table),
         capture_output=True,
@@ -456,18 +440,18 @@ def _nft_counters(netns: str, table: str) -> dict[str, ColourCounters]:
         ifname, colour = counter["name"].removeprefix("in_").rsplit("_", 1)
         fields = values.setdefault(ifname, {})
         fields[f"{colour}_frames"] = counter["packets"]
-        fields[f"{colour}_bytes"] = counter["bytes"]
+        fields[f"{colour}_octets"] = counter["bytes"]
     return {ifname: _colour_counters(fields, approximate=True) for ifname, fields in values.items()}
 
 
-def _colour_counters(values: dict[str, int], *, approximate: bool) -> ColourCounters:
-    """Counters from ``<colour>_frames``/``<colour>_bytes`` values (a colour never counted is 0)."""
-    return ColourCounters(
+def _colour_counters(values: dict[str, int], *, approximate: bool) -> ColourCount:
+    """Counters from ``<colour>_frames``/``<colour>_octets`` values (a colour never counted is 0)."""
+    return ColourCount(
         green_frames=values.get("green_frames", 0),
-        green_bytes=values.get("green_bytes", 0),
+        green_octets=values.get("green_octets", 0),
         yellow_frames=values.get("yellow_frames", 0),
-        yellow_bytes=values.get("yellow_bytes", 0),
+        yellow_octets=values.get("yellow_octets", 0),
         red_frames=values.get("red_frames", 0),
-        red_bytes=values.get("red_bytes", 0),
+        red_octets=values.get("red_octets", 0),
         approximate=approximate,
     )
