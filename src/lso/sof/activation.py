@@ -3,7 +3,8 @@
 validate → design (a SIP per UNI — and per ENNI end of an OVC: an S-VLAN there —, then the EVC as a
 PRESTO connectivity service) → service activation
 test → performance monitoring → services active, items and order completed. Any refusal (ICM, an element,
-a failed test) runs compensation so nothing stays configured, then fails the items with the reason.
+a failed test, a partner) runs compensation so nothing stays configured — here, nor at an INTERLUDE
+partner whose share of an off-net EVC had completed —, then fails the items with the reason.
 
 Every PRESTO call is keyed by a business key (allocation key ``<order>:<item>``, connectivity service
 uuid derived from the EVC item), so a step re-run after a crash finds what the first run made instead of
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from lso.entity import EntityContext
 from lso.mef import runtime
+from lso.mef.client import MefApiError
 from lso.mef.dates import now_iso
 from lso.mef.notifications import dispatch
 from lso.mef.store import Document
@@ -103,6 +105,7 @@ def activate_service_order(order_id: str) -> str:
         return "rejected"
     dispatch(begin(order_id, plan))
     item_id = ""  # the item being worked on, blamed if ICM stops answering
+    shared: list[str] = []  # the EVC items whose partner share completed: withdrawn if the order fails
     try:
         sips = dict(plan.existing_sips)
         for uni in plan.components.unis:
@@ -121,14 +124,16 @@ def activate_service_order(order_id: str) -> str:
             share, given = end_to_end.partner_share(order_id, evc.item_id)
             if share is not None:
                 end_to_end.activate_partner_share(order_id, evc.item_id, share, given)
+                shared.append(evc.item_id)
             start_performance_monitoring(order_id, evc)
     except ActivationError as exc:
-        compensate(order_id, plan)
-        dispatch(fail(order_id, exc.item_id, exc.reason))
+        withdrawn = compensate(order_id, plan, shared)
+        dispatch(fail(order_id, exc.item_id, exc.reason + withdrawn))
         return "failed"
     except DBOSMaxStepRetriesExceeded as exc:
-        compensate(order_id, plan)
-        dispatch(fail(order_id, item_id, f"ICM did not answer: {exc.errors[-1] if exc.errors else exc}"))
+        withdrawn = compensate(order_id, plan, shared)
+        reason = f"ICM did not answer: {exc.errors[-1] if exc.errors else exc}"
+        dispatch(fail(order_id, item_id, reason + withdrawn))
         return "failed"
     dispatch(complete(order_id))
     from lso.sof.assurance import sls  # here, not at the top: the assessment builds on this module's steps
@@ -137,14 +142,33 @@ def activate_service_order(order_id: str) -> str:
     return "completed"
 
 
-def compensate(order_id: str, plan: Plan) -> None:
-    """Undo the design in reverse: connectivity services first (they use the SIPs), then the SIPs."""
+def compensate(order_id: str, plan: Plan, shared: list[str]) -> str:
+    """Undo the design in reverse: the partner shares of the ``shared`` EVC items first (they hang off
+    our ENNI), then connectivity services (they use the SIPs), then the SIPs. What became of the partner
+    shares, to add to the failure's reason."""
+    withdrawn = "".join(f"; {withdraw_partner_share(order_id, item_id)}" for item_id in shared)
     for evc in plan.components.evcs:
         delete_connectivity_service(order_id, evc.item_id)
         for enni in evc.ennis:
             release_sip(order_id, enni_end(evc.item_id, enni))
     for uni in plan.components.unis:
         release_sip(order_id, uni.item_id)
+    return withdrawn
+
+
+def withdraw_partner_share(order_id: str, item_id: str) -> str:
+    """In the activation workflow: the partner's completed share of EVC item ``item_id`` withdrawn with
+    one INTERLUDE order (its ``externalId`` keyed by our order and item, so a re-run orders nothing
+    twice); what became of it. A partner silent after every retry leaves its share, and says so."""
+    from lso.sof import interlude_changes  # here, not at the top: it builds on this module's steps
+
+    try:
+        link = interlude_changes.share_link(service_id(order_id, item_id))
+        if link is None:
+            return f"item {item_id} has no partner share to withdraw"
+        return f"partner {link['partnerId']}: {interlude_changes.withdraw_share(order_id, item_id, link)}"
+    except (MefApiError, DBOSMaxStepRetriesExceeded) as exc:  # the partner refused, or stayed silent
+        return f"withdrawing the partner share of item {item_id} failed: {exc}"
 
 
 def presto() -> PrestoClient:
@@ -162,15 +186,23 @@ def _transient(error: BaseException) -> bool:
     return isinstance(error, httpx.HTTPError)
 
 
-def remote_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """A step that calls ICM: retried with backoff while the failure is transient."""
+def remote_step(
+    name: str,
+    *,
+    attempts: int = 5,
+    interval_s: float = 0.5,
+    should_retry: Callable[[BaseException], bool] = _transient,
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A step that calls another entity (ICM, by default) or a partner: retried with backoff, at most
+    ``attempts`` times, while ``should_retry`` finds the failure transient (the call must be safe to
+    repeat)."""
     return DBOS.step(
         name=name,
         retries_allowed=True,
-        max_attempts=5,
-        interval_seconds=0.5,
+        max_attempts=attempts,
+        interval_seconds=interval_s,
         backoff_rate=2.0,
-        should_retry=_transient,
+        should_retry=should_retry,
     )
 
 

@@ -27,6 +27,7 @@ from lso.mef.client import MefApiClient, MefApiError, authenticated
 from lso.mef.dates import later
 from lso.mef.notifications import NotificationApi, listener_router
 from lso.mef.store import Document, Store
+from lso.sof.activation import remote_step
 
 SHARE_KEY = "partnerShare"
 ACCESS = Store("sof.partnerAccess", "partnerAccess")
@@ -64,14 +65,7 @@ def retryable(exc: BaseException) -> bool:
 def partner_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """A step that calls a partner over INTERLUDE: retried with backoff while the partner is down or
     answers 5xx (the call must be safe to repeat); a 4xx is the partner's final word."""
-    return DBOS.step(
-        name=name,
-        retries_allowed=True,
-        max_attempts=8,
-        interval_seconds=1.0,
-        backoff_rate=2.0,
-        should_retry=retryable,
-    )
+    return remote_step(name, attempts=8, interval_s=1.0, should_retry=retryable)
 
 
 def wait_for(
