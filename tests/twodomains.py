@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from lso.bus.partners.api import ADMIN_CLIENT, admin_secret
+from lso.security.admin import ADMIN_CLIENT, admin_secret
 from lso.settings import Settings
 from tests.harness import DEADLINE_S, free_port, party_client, wait_until
 

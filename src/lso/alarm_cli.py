@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lso.cli_http import call
-from lso.partner_cli import _admin as admin_client
+from lso.partner_cli import admin_client
 from lso.sof.assurance.alarm_admin import PREFIX
 
 app = typer.Typer(help="Alarms on the services of a running domain (operator)", no_args_is_help=True)

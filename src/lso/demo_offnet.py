@@ -24,9 +24,10 @@ from rich.console import Console
 from rich.table import Table
 
 from lso import demo
-from lso.bus.partners.api import ADMIN_CLIENT, PREFIX, admin_secret
+from lso.bus.partners.api import PREFIX
 from lso.customer.cantata_client import ORDER_END_STATES, CantataClient, Json
 from lso.mef.dates import later, parse
+from lso.security.admin import ADMIN_CLIENT, admin_secret
 from lso.security.client import ClientCredentials
 from lso.settings import Settings
 

@@ -27,6 +27,7 @@ from lso.db import Database, migrate
 from lso.entity import Entity, EntityContext
 from lso.mef import notifications, runtime
 from lso.mef.errors import install_error_handlers
+from lso.security.admin import register_admin
 from lso.security.tokens import TokenService, internal_secret, register_client, token_router
 from lso.settings import Settings
 
@@ -100,6 +101,7 @@ class Domain:
             for entity in ENTITIES:
                 secret = internal_secret(self.settings.jwt_secret, entity.name)
                 register_client(session, f"lso-{entity.name}", secret, f"lso-{entity.name}", "internal")
+            register_admin(session, self.settings.data_dir)
             if self.settings.demo:
                 for client_id, secret in DEMO_CUSTOMERS.items():
                     register_client(session, client_id, secret, client_id, "customer")

@@ -15,8 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from lso.bus.partners.api import ADMIN_CLIENT, ADMIN_SECRET_FILE, PREFIX
+from lso.bus.partners.api import PREFIX
 from lso.cli_http import call
+from lso.security.admin import ADMIN_CLIENT, ADMIN_SECRET_FILE
 from lso.security.client import ClientCredentials
 
 app = typer.Typer(help="Partners this domain buys from over SONATA (MEF 55.0.1 §10.1)", no_args_is_help=True)
@@ -27,7 +28,8 @@ DataDir = Annotated[Path, typer.Option("--data-dir", help="The running domain's 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables")]
 
 
-def _admin(url: str, data_dir: Path) -> httpx.Client:
+def admin_client(url: str, data_dir: Path) -> httpx.Client:
+    """An HTTP client of the running domain's admin APIs, as ``lso-admin``."""
     secret_file = data_dir.expanduser() / ADMIN_SECRET_FILE
     if not secret_file.exists():
         raise typer.BadParameter(f"{secret_file} does not exist: is the domain's data directory right?")
@@ -83,7 +85,7 @@ def add(
         body["interludeUrl"] = interlude_url
     if price_ceiling is not None:
         body["policies"]["priceCeiling"] = price_ceiling
-    with _admin(url, data_dir) as client:
+    with admin_client(url, data_dir) as client:
         partner = call(console, client, "POST", PREFIX, json=body)
     if as_json:
         typer.echo(json.dumps(partner, indent=2))
@@ -96,7 +98,7 @@ def list_partners(
     url: Url = "http://127.0.0.1:8080", data_dir: DataDir = Path("./lso-data"), as_json: AsJson = False
 ) -> None:
     """The registered partners and how far their on-boarding went."""
-    with _admin(url, data_dir) as client:
+    with admin_client(url, data_dir) as client:
         partners = call(console, client, "GET", PREFIX)
     if as_json:
         typer.echo(json.dumps(partners, indent=2))
@@ -123,7 +125,7 @@ def show(
     as_json: AsJson = False,
 ) -> None:
     """What on-boarding learned about one partner: offerings, terms, quality objectives, sites, policies."""
-    with _admin(url, data_dir) as client:
+    with admin_client(url, data_dir) as client:
         partner = call(console, client, "GET", f"{PREFIX}/{name}")
     if as_json:
         typer.echo(json.dumps(partner, indent=2))

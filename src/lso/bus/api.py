@@ -30,8 +30,6 @@ def routers(ctx: EntityContext) -> list[APIRouter]:
 
 def start(ctx: EntityContext) -> None:
     context.install(ctx)
-    with ctx.db.session() as session:
-        partners.register_admin(session, ctx)
 
 
 def recover(ctx: EntityContext) -> None:

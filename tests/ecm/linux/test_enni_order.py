@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from lso.bus.partners.api import ADMIN_CLIENT, admin_secret
 from lso.ecm.drivers.linux import lab
 from lso.ecm.drivers.linux.plane import prefix_of
 from lso.ecm.drivers.linux.probe import Endpoint, run_probe
+from lso.security.admin import ADMIN_CLIENT, admin_secret
 from tests.bus.partners.test_offnet_preorder import PARIS_BERCY
 from tests.bus.partners.test_partner_order import onboarded
 from tests.bus.test_order_bodies import ORDERING, epl_order

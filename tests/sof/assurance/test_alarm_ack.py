@@ -12,8 +12,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from lso.bus.partners.api import ADMIN_CLIENT, admin_secret
 from lso.cli import app
+from lso.security.admin import ADMIN_CLIENT, admin_secret
 from lso.settings import Settings
 from lso.sof.assurance.alarm_admin import PREFIX
 from tests.harness import EventListener, party_client, subscribed, wait_until

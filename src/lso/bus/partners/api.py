@@ -8,12 +8,7 @@ does). Errors are still MEF error bodies, so one client-side handler reads them 
 
 from __future__ import annotations
 
-import secrets
-from pathlib import Path
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
-from sqlalchemy.orm import Session
+from fastapi import APIRouter
 
 from lso.bus.partners import onboarding, ordering
 from lso.bus.partners.registry import PARTNERS, PartnerRegistration, new_partner, public
@@ -23,12 +18,9 @@ from lso.mef.errors import MefError
 from lso.mef.http import MefResponse
 from lso.mef.notifications import NotificationApi, listener_router
 from lso.mef.store import Document
-from lso.security.tokens import Caller, CallerDep, register_client
+from lso.security.admin import ADMIN_CLIENT, AdminDep
 
 PREFIX = "/admin/partners"
-ADMIN_CLIENT = "lso-admin"
-ADMIN_ROLE = "admin"
-ADMIN_SECRET_FILE = "admin.secret"
 
 CATALOG_NOTIFICATIONS = NotificationApi("sonata", "productCatalogNotifications", "v4")
 CATALOG_EVENTS = (
@@ -39,28 +31,6 @@ CATALOG_EVENTS = (
     "productSpecificationAttributeValueChangeEvent",
     "productSpecificationStateChangeEvent",
 )
-
-
-def _admin(caller: CallerDep) -> Caller:
-    if caller.role != ADMIN_ROLE:
-        raise MefError(403, "Partners are managed by the domain's administrator only", code="accessDenied")
-    return caller
-
-
-AdminDep = Annotated[Caller, Depends(_admin)]
-
-
-def admin_secret(data_dir: Path) -> str:
-    """The administrator's client secret, created once per data directory."""
-    path = data_dir / ADMIN_SECRET_FILE
-    if not path.exists():
-        path.write_text(secrets.token_hex(24))
-        path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def register_admin(session: Session, ctx: EntityContext) -> None:
-    register_client(session, ADMIN_CLIENT, admin_secret(ctx.settings.data_dir), ADMIN_CLIENT, ADMIN_ROLE)
 
 
 def router(ctx: EntityContext) -> APIRouter:

@@ -8,37 +8,24 @@ MEF error bodies.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from lso.mef import runtime
 from lso.mef.body import JsonBody, parse_model
-from lso.mef.errors import MefError
 from lso.mef.http import MefResponse
 from lso.mef.notifications import dispatch
 from lso.mef.store import Document
-from lso.security.tokens import Caller, CallerDep
+from lso.security.admin import AdminDep
 from lso.sof.assurance import alarms
 
 PREFIX = "/admin/alarms"
-ADMIN_ROLE = "admin"
 
 
 class Acknowledgement(BaseModel):
     """Who takes note of the alarm (Kylie Comment ``userIdentifier``)."""
 
     userIdentifier: str = Field(min_length=1)
-
-
-def _operator(caller: CallerDep) -> Caller:
-    if caller.role != ADMIN_ROLE:
-        raise MefError(403, "Alarms are acknowledged by the domain's operator only", code="accessDenied")
-    return caller
-
-
-OperatorDep = Annotated[Caller, Depends(_operator)]
 
 
 def _with_party(alarm: Document, party: str | None) -> Document:
@@ -49,7 +36,7 @@ def router() -> APIRouter:
     api = APIRouter(prefix=PREFIX, tags=["lso alarms (admin)"])
 
     @api.get("")
-    def list_alarms(_operator: OperatorDep, state: str | None = None) -> MefResponse:
+    def list_alarms(_operator: AdminDep, state: str | None = None) -> MefResponse:
         """Every party's alarms as SOF last recorded them (ICM's events keep them current), newest first."""
         filters = {"state": state} if state else {}
         with runtime.current().db.read() as session:
@@ -57,7 +44,7 @@ def router() -> APIRouter:
             return MefResponse([_with_party(a, alarms.ALARMS.party_of(session, a["id"])) for a in found])
 
     @api.post("/{alarm_id}/acknowledge")
-    def acknowledge(alarm_id: str, body: JsonBody, operator: OperatorDep) -> MefResponse:
+    def acknowledge(alarm_id: str, body: JsonBody, operator: AdminDep) -> MefResponse:
         by = parse_model(Acknowledgement, body)
         alarm, deliveries = alarms.acknowledge(alarm_id, by.userIdentifier, operator.party_id)
         dispatch(deliveries)  # after the acknowledgement committed
