@@ -28,6 +28,9 @@ from lso.settings import Settings
 from tests.conformance.openapi import RECORDER
 
 DEADLINE_S = 60.0
+STARTUP_DEADLINE_S = 180.0
+"""A domain seeds its demo footprint and recovers its workflows before it answers: on a loaded 2-core
+machine (CI with pytest-xdist, or other work) that took up to 50 s."""
 
 
 def free_port() -> int:
@@ -48,7 +51,8 @@ def wait_until(predicate: Callable[[], Any], timeout: float = DEADLINE_S, interv
     raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
 
 
-def _healthy(base_url: str) -> bool:
+def healthy(base_url: str) -> bool:
+    """Whether the domain at ``base_url`` answers its health check."""
     try:
         return httpx.get(f"{base_url}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
@@ -63,7 +67,7 @@ def domain_in_thread(data_dir: Path, **overrides: Any) -> Iterator[Settings]:
     server = Domain(settings).server()
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    wait_until(lambda: _healthy(settings.base_url) or not thread.is_alive())
+    wait_until(lambda: healthy(settings.base_url) or not thread.is_alive(), STARTUP_DEADLINE_S)
     if not thread.is_alive():
         raise RuntimeError("the domain failed to start; see the log above")
     try:
@@ -94,7 +98,7 @@ def domain_process(
     process = subprocess.Popen(command, stdout=log, stderr=log, env={**os.environ, **(env or {})})
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: _healthy(base_url) or process.poll() is not None)
+        wait_until(lambda: healthy(base_url) or process.poll() is not None, STARTUP_DEADLINE_S)
         if process.poll() is not None:
             raise RuntimeError(f"lso serve exited with {process.returncode}; see {log.name}")
         yield process, base_url

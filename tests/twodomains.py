@@ -16,12 +16,11 @@ import httpx
 
 from lso.security.admin import ADMIN_CLIENT, admin_secret
 from lso.settings import Settings
-from tests.harness import DEADLINE_S, free_port, party_client, wait_until
+from tests.harness import DEADLINE_S, STARTUP_DEADLINE_S, free_port, healthy, party_client, wait_until
 
 PARTNER_FOOTPRINT = "partner"
 PARTNER_BUYER = ("carrier-x", "carrier-x-secret")
 """The buyer party a demo domain seeds for providers that order from it over SONATA."""
-STARTUP_S = 3 * DEADLINE_S
 
 
 @dataclass(frozen=True)
@@ -29,13 +28,6 @@ class PartnerDomain:
     base_url: str
     data_dir: Path
     process: subprocess.Popen[bytes]
-
-
-def _healthy(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 @contextmanager
@@ -50,8 +42,7 @@ def partner_domain(data_dir: Path, port: int | None = None) -> Iterator[PartnerD
     process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
     base_url = f"http://127.0.0.1:{port}"
     try:
-        # A cold start (imports, database, seeding) takes tens of seconds on a loaded 2-core machine.
-        wait_until(lambda: _healthy(base_url) or process.poll() is not None, timeout=STARTUP_S)
+        wait_until(lambda: healthy(base_url) or process.poll() is not None, STARTUP_DEADLINE_S)
         if process.poll() is not None:
             raise RuntimeError(f"the partner domain exited with {process.returncode}; see {log.name}")
         yield PartnerDomain(base_url, data_dir, process)
