@@ -10,6 +10,7 @@ import httpx
 
 from tests.harness import wait_until
 from tests.sof.assurance.sls_orders import active_evc
+from tests.sof.assurance.test_sls_remediation import terminated  # noqa: F401
 from tests.sof.orders import epl_order
 from tests.sof.test_activation import characteristic
 
@@ -24,8 +25,11 @@ def measured(bus: httpx.Client, connectivity_service: str) -> list[dict[str, Any
     return pairs
 
 
-def test_activation_gives_the_pm_sessions_their_profile(bus: httpx.Client) -> None:
-    evc = active_evc(bus, epl_order())
+def test_activation_gives_the_pm_sessions_their_profile(
+    bus: httpx.Client,
+    terminated: Any,  # noqa: F811
+) -> None:
+    evc = terminated(active_evc(bus, epl_order()))
     assert "carrierEthernetServiceLevelSpecification" not in evc["serviceConfiguration"]
     connectivity = characteristic(evc, "connectivityService")
 

@@ -13,6 +13,7 @@ from lso.cli import app
 from lso.settings import Settings
 from tests.harness import wait_until
 from tests.sof.assurance.sls_orders import epl_order_with_sls
+from tests.sof.assurance.test_sls_remediation import terminated  # noqa: F401
 from tests.sof.orders import ORDERING
 from tests.sof.test_activation import characteristic, services_of, settled
 
@@ -40,9 +41,13 @@ def delay_of(bus: httpx.Client, connectivity_service: str) -> float:
     return max(i["fd_sum_us"] / i["delivered"] for i in found) / 1000
 
 
-def test_impair_adds_delay_on_the_path_and_clear_removes_it(domain: Settings, bus: httpx.Client) -> None:
+def test_impair_adds_delay_on_the_path_and_clear_removes_it(
+    domain: Settings,
+    bus: httpx.Client,
+    terminated: Any,  # noqa: F811
+) -> None:
     order = settled(bus, bus.post(f"{ORDERING}/serviceOrder", json=epl_order_with_sls(50)).json()["id"])
-    evc = next(s for s in services_of(bus, order) if s["serviceType"] == "EVC")
+    evc = terminated(next(s for s in services_of(bus, order) if s["serviceType"] == "EVC"))
     connectivity, element = characteristic(evc, "connectivityService"), characteristic(evc, "path")[0]
     before = delay_of(bus, connectivity)
 

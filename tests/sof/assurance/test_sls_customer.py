@@ -19,6 +19,7 @@ from tests.bus.test_order_bodies import INVENTORY as PRODUCTS
 from tests.bus.test_order_bodies import ORDERING as PRODUCT_ORDERING
 from tests.harness import EventListener, subscribed, wait_until
 from tests.sof.assurance.sls_orders import epl_product_order_with_sls
+from tests.sof.assurance.test_sls_remediation import terminated  # noqa: F401
 from tests.sof.orders import INVENTORY
 
 CIM = "/mefApi/cantata/cimIncident/v1"
@@ -55,6 +56,7 @@ def test_a_degradation_reaches_the_customer_as_a_cim_incident_until_closed(
     internal: Any,
     incidents: EventListener,
     performance_events: EventListener,
+    terminated: Any,  # noqa: F811
 ) -> None:
     body = epl_product_order_with_sls(5, "site-bri-harbour", "site-man-central")
     created = acme.post(f"{PRODUCT_ORDERING}/productOrder", json=body)
@@ -63,7 +65,7 @@ def test_a_degradation_reaches_the_customer_as_a_cim_incident_until_closed(
     products = acme.get(f"{PRODUCTS}/product", params={"productOrderId": order["id"]}).json()
     epl = next(p["id"] for p in products if p["productOrderItem"][0]["productOrderItemId"] == "evc")
     services = bus.get(f"{INVENTORY}/service", params={"externalId": order["id"]}).json()
-    evc = next(s for s in services if s["serviceType"] == "EVC")
+    evc = terminated(next(s for s in services if s["serviceType"] == "EVC"))
     path = next(c["value"] for c in evc["serviceCharacteristic"] if c["name"] == "path")
     core = "--".join(sorted(path[1:3]))
     ecm: httpx.Client = internal("ecm")

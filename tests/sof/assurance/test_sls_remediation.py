@@ -9,7 +9,7 @@ BUS hears every step on its LEGATO service inventory hub.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -17,8 +17,9 @@ import pytest
 
 from tests.harness import EventListener, subscribed, wait_until
 from tests.sof.assurance.sls_orders import active_evc, epl_order_with_sls
-from tests.sof.orders import INVENTORY
+from tests.sof.orders import INVENTORY, delete_item
 from tests.sof.test_activation import characteristic
+from tests.sof.test_change import order_changes
 
 ADMIN = "/adagio/v1/admin/impairments"
 
@@ -44,6 +45,29 @@ def impair(internal: Any) -> Iterator[Any]:
         ecm.delete(f"{ADMIN}/{target}")
 
 
+@pytest.fixture
+def terminated(bus: httpx.Client) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
+    """``terminated(evc)``: the EVC and its UNIs are deleted after the test. The domain is shared by the
+    tests of a process, in any order (CI: pytest-xdist): a service left active would be assessed every
+    second for the rest of the process, degrade — and test, reroute — with a later test that impairs an
+    element it shares, and hold its bandwidth on the links a later test's reroute needs."""
+    ordered: list[dict[str, Any]] = []
+
+    def register(evc: dict[str, Any]) -> dict[str, Any]:
+        ordered.append(evc)
+        return evc
+
+    yield register
+    for evc in ordered:
+        unis = [
+            r["service"]["id"]
+            for r in evc["serviceRelationship"]
+            if r["relationshipType"] == "CONNECTS_TO_UNI"
+        ]
+        items = [delete_item("evc", evc["id"])] + [delete_item(f"uni-{i}", u) for i, u in enumerate(unis)]
+        assert order_changes(bus, *items)["state"] == "completed"
+
+
 def degradation_in(bus: httpx.Client, service_id: str, *states: str) -> dict[str, Any] | None:
     service = bus.get(f"{INVENTORY}/service/{service_id}").json()
     found = next(
@@ -57,9 +81,9 @@ def links(path: list[str]) -> set[str]:
 
 
 def test_an_impaired_link_is_detected_and_rerouted_until_the_sls_is_met(
-    bus: httpx.Client, impair: Any, inventory_events: EventListener
+    bus: httpx.Client, impair: Any, inventory_events: EventListener, terminated: Any
 ) -> None:
-    evc = active_evc(bus, epl_order_with_sls(frame_delay_ms=5))
+    evc = terminated(active_evc(bus, epl_order_with_sls(frame_delay_ms=5)))
     path = characteristic(evc, "path")
     core = "--".join(sorted(path[1:3]))  # a core link: the network has another way around it
 
@@ -76,9 +100,9 @@ def test_an_impaired_link_is_detected_and_rerouted_until_the_sls_is_met(
 
 
 def test_without_another_path_a_person_is_asked_and_the_degradation_ends_when_the_sls_is_met(
-    bus: httpx.Client, internal: Any, impair: Any
+    bus: httpx.Client, internal: Any, impair: Any, terminated: Any
 ) -> None:
-    evc = active_evc(bus, epl_order_with_sls(frame_delay_ms=5))
+    evc = terminated(active_evc(bus, epl_order_with_sls(frame_delay_ms=5)))
     path = characteristic(evc, "path")
     edge = path[-1]  # the Z-end element: every path goes through it
 
