@@ -26,9 +26,9 @@ from rich.table import Table
 from lso import demo
 from lso.bus.partners.api import PREFIX
 from lso.customer.cantata_client import ORDER_END_STATES, CantataClient, Json
+from lso.mef.client import authenticated
 from lso.mef.dates import later, parse
 from lso.security.admin import ADMIN_CLIENT, admin_secret
-from lso.security.client import ClientCredentials
 from lso.settings import Settings
 
 PARTNER_NAME = "paris-access"
@@ -91,9 +91,6 @@ def _healthy(base_url: str) -> bool:
 def onboard(provider: Settings, partner: Partner, name: str = PARTNER_NAME) -> Json:
     """Register the partner with the provider (its admin API, as ``lso partner add``) and wait until
     on-boarding has learned its catalog and sites; returns the partner record (``active`` or ``failed``)."""
-    auth = ClientCredentials(
-        f"{provider.base_url}/oauth2/token", ADMIN_CLIENT, admin_secret(provider.data_dir)
-    )
     client_id, secret = PARTNER_BUYER
     registration = {
         "name": name,
@@ -103,7 +100,7 @@ def onboard(provider: Settings, partner: Partner, name: str = PARTNER_NAME) -> J
         "enni": [OUR_ENNI],
         "policies": {"areas": ["FR/Paris", "FR/Lyon"], "footprintFromSites": True, "priceCeiling": 5000},
     }
-    with httpx.Client(base_url=provider.base_url, auth=auth, timeout=30) as admin:
+    with authenticated(provider.base_url, ADMIN_CLIENT, admin_secret(provider.data_dir)) as admin:
         response = admin.post(PREFIX, json=registration)
         if response.status_code not in (201, 409):
             raise RuntimeError(f"on-boarding refused: {response.status_code} {response.text}")

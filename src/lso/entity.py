@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from lso.db import Database
-from lso.security.client import ClientCredentials
+from lso.mef.client import authenticated
 from lso.security.tokens import internal_secret
 from lso.settings import Settings
 
@@ -30,12 +30,8 @@ class EntityContext:
         """An HTTP client to ``base_url`` (this domain by default) that authenticates as this entity."""
         url = base_url or self.settings.base_url
         if url not in self._clients:
-            auth = ClientCredentials(
-                f"{url}/oauth2/token",
-                f"lso-{self.name}",
-                internal_secret(self.settings.jwt_secret, self.name),
-            )
-            self._clients[url] = httpx.Client(base_url=url, auth=auth, timeout=30)
+            secret = internal_secret(self.settings.jwt_secret, self.name)
+            self._clients[url] = authenticated(url, f"lso-{self.name}", secret)
         return self._clients[url]
 
     def close(self) -> None:

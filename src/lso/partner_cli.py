@@ -17,8 +17,8 @@ from rich.table import Table
 
 from lso.bus.partners.api import PREFIX
 from lso.cli_http import call
+from lso.mef.client import authenticated
 from lso.security.admin import ADMIN_CLIENT, ADMIN_SECRET_FILE
-from lso.security.client import ClientCredentials
 
 app = typer.Typer(help="Partners this domain buys from over SONATA (MEF 55.0.1 §10.1)", no_args_is_help=True)
 console = Console()
@@ -33,8 +33,7 @@ def admin_client(url: str, data_dir: Path) -> httpx.Client:
     secret_file = data_dir.expanduser() / ADMIN_SECRET_FILE
     if not secret_file.exists():
         raise typer.BadParameter(f"{secret_file} does not exist: is the domain's data directory right?")
-    auth = ClientCredentials(f"{url}/oauth2/token", ADMIN_CLIENT, secret_file.read_text().strip())
-    return httpx.Client(base_url=url, auth=auth, timeout=30)
+    return authenticated(url, ADMIN_CLIENT, secret_file.read_text().strip())
 
 
 def _ennis(values: list[str]) -> list[dict[str, str]]:

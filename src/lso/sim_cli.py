@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from lso.cli_http import call
-from lso.security.client import ClientCredentials
+from lso.mef.client import authenticated
 from lso.security.tokens import internal_secret
 
 app = typer.Typer(help="Impairments and faults of the simulated network (sim driver)", no_args_is_help=True)
@@ -37,8 +37,7 @@ def internal_client(url: str, data_dir: Path, entity: str = "icm") -> httpx.Clie
         if not path.exists():
             raise typer.BadParameter(f"{path} does not exist: is the domain's data directory right?")
         secret = path.read_text().strip()
-    auth = ClientCredentials(f"{url}/oauth2/token", f"lso-{entity}", internal_secret(secret, entity))
-    return httpx.Client(base_url=url, auth=auth, timeout=30)
+    return authenticated(url, f"lso-{entity}", internal_secret(secret, entity))
 
 
 @app.command()
