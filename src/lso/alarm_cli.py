@@ -9,15 +9,13 @@ they run where the domain's data directory is readable.
 from __future__ import annotations
 
 import getpass
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from lso.cli_http import call
+from lso.cli_http import call, print_rows
 from lso.partner_cli import admin_client
 from lso.sof.assurance.alarm_admin import PREFIX
 
@@ -41,21 +39,16 @@ def list_alarms(
     """Every party's alarms, newest first: one per ICM alarm and party that may see it."""
     with admin_client(url, data_dir) as client:
         found = call(console, client, "GET", PREFIX, params={"state": state} if state else {})
-    if as_json:
-        typer.echo(json.dumps(found, indent=2))
-        return
-    table = Table("alarm", "party", "state", "severity", "cause", "raised", "services")
-    for a in found:
-        table.add_row(
-            a["id"],
-            str(a.get("party")),
-            a["state"],
-            a["perceivedSeverity"],
-            str(a.get("probableCause")),
-            a["alarmRaisedTime"],
-            ", ".join(s["id"] for s in a.get("affectedService", [])),
-        )
-    console.print(table)
+    columns = {
+        "alarm": lambda a: a["id"],
+        "party": lambda a: a.get("party"),
+        "state": lambda a: a["state"],
+        "severity": lambda a: a["perceivedSeverity"],
+        "cause": lambda a: a.get("probableCause"),
+        "raised": lambda a: a["alarmRaisedTime"],
+        "services": lambda a: ", ".join(s["id"] for s in a.get("affectedService", [])),
+    }
+    print_rows(console, found, as_json, columns)
 
 
 @app.command()

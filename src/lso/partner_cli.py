@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lso.bus.partners.api import PREFIX
-from lso.cli_http import call
+from lso.cli_http import call, print_rows
 from lso.mef.client import authenticated
 from lso.security.admin import ADMIN_CLIENT, ADMIN_SECRET_FILE
 
@@ -99,21 +99,16 @@ def list_partners(
     """The registered partners and how far their on-boarding went."""
     with admin_client(url, data_dir) as client:
         partners = call(console, client, "GET", PREFIX)
-    if as_json:
-        typer.echo(json.dumps(partners, indent=2))
-        return
-    table = Table("partner", "state", "SONATA", "via", "offerings", "sites", "ENNIs")
-    for p in partners:
-        table.add_row(
-            p["id"],
-            p["state"],
-            p["sonataUrl"],
-            p.get("policies", {}).get("via", "sonata"),
-            str(len(p.get("productOffering", []))),
-            str(len(p.get("site", []))),
-            ", ".join(f"{e['element']}/{e['port']}" for e in p.get("enni", [])),
-        )
-    console.print(table)
+    columns = {
+        "partner": lambda p: p["id"],
+        "state": lambda p: p["state"],
+        "SONATA": lambda p: p["sonataUrl"],
+        "via": lambda p: p.get("policies", {}).get("via", "sonata"),
+        "offerings": lambda p: len(p.get("productOffering", [])),
+        "sites": lambda p: len(p.get("site", [])),
+        "ENNIs": lambda p: ", ".join(f"{e['element']}/{e['port']}" for e in p.get("enni", [])),
+    }
+    print_rows(console, partners, as_json, columns)
 
 
 @app.command()
