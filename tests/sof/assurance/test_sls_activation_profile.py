@@ -10,7 +10,6 @@ import httpx
 
 from tests.harness import wait_until
 from tests.sof.assurance.sls_orders import active_evc
-from tests.sof.assurance.test_sls_remediation import terminated  # noqa: F401
 from tests.sof.orders import epl_order
 from tests.sof.test_activation import characteristic
 
@@ -27,7 +26,7 @@ def measured(bus: httpx.Client, connectivity_service: str) -> list[dict[str, Any
 
 def test_activation_gives_the_pm_sessions_their_profile(
     bus: httpx.Client,
-    terminated: Any,  # noqa: F811
+    terminated: Any,
 ) -> None:
     evc = terminated(active_evc(bus, epl_order()))
     assert "carrierEthernetServiceLevelSpecification" not in evc["serviceConfiguration"]

@@ -13,7 +13,6 @@ from lso.cli import app
 from lso.settings import Settings
 from tests.harness import wait_until
 from tests.sof.assurance.sls_orders import epl_order_with_sls
-from tests.sof.assurance.test_sls_remediation import terminated  # noqa: F401
 from tests.sof.orders import ORDERING
 from tests.sof.test_activation import characteristic, services_of, settled
 
@@ -44,7 +43,7 @@ def delay_of(bus: httpx.Client, connectivity_service: str) -> float:
 def test_impair_adds_delay_on_the_path_and_clear_removes_it(
     domain: Settings,
     bus: httpx.Client,
-    terminated: Any,  # noqa: F811
+    terminated: Any,
 ) -> None:
     order = settled(bus, bus.post(f"{ORDERING}/serviceOrder", json=epl_order_with_sls(50)).json()["id"])
     evc = terminated(next(s for s in services_of(bus, order) if s["serviceType"] == "EVC"))

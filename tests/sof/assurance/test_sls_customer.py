@@ -19,7 +19,6 @@ from tests.bus.test_order_bodies import INVENTORY as PRODUCTS
 from tests.bus.test_order_bodies import ORDERING as PRODUCT_ORDERING
 from tests.harness import EventListener, subscribed, wait_until
 from tests.sof.assurance.sls_orders import epl_product_order_with_sls
-from tests.sof.assurance.test_sls_remediation import terminated  # noqa: F401
 from tests.sof.orders import INVENTORY
 
 CIM = "/mefApi/cantata/cimIncident/v1"
@@ -56,7 +55,7 @@ def test_a_degradation_reaches_the_customer_as_a_cim_incident_until_closed(
     internal: Any,
     incidents: EventListener,
     performance_events: EventListener,
-    terminated: Any,  # noqa: F811
+    terminated: Any,
 ) -> None:
     body = epl_product_order_with_sls(5, "site-bri-harbour", "site-man-central")
     created = acme.post(f"{PRODUCT_ORDERING}/productOrder", json=body)

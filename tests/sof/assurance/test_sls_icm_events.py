@@ -10,7 +10,6 @@ import httpx
 
 from tests.harness import wait_until
 from tests.sof.assurance.sls_orders import epl_order_with_sls
-from tests.sof.assurance.test_sls_remediation import terminated  # noqa: F401
 from tests.sof.orders import INVENTORY, ORDERING
 from tests.sof.test_activation import characteristic, services_of, settled
 
@@ -20,7 +19,7 @@ FAULTS = "/adagio/v1/admin/faults/link"
 def test_a_reroute_after_a_link_fault_is_written_into_the_service_path(
     bus: httpx.Client,
     internal: Any,
-    terminated: Any,  # noqa: F811
+    terminated: Any,
 ) -> None:
     body = epl_order_with_sls(50, site_a="site-bri-harbour", site_z="site-man-central")
     order = settled(bus, bus.post(f"{ORDERING}/serviceOrder", json=body).json()["id"])

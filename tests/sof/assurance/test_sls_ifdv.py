@@ -18,7 +18,6 @@ from lso.sof.assurance import series
 from lso.sof.assurance.intervals import measure_series
 from tests.harness import wait_until
 from tests.sof.assurance.sls_orders import active_evc, sls_of, with_sls
-from tests.sof.assurance.test_sls_remediation import terminated  # noqa: F401
 from tests.sof.orders import epl_order
 
 DELTA_TAU_MS = 500  # the test domain measures 1-s intervals: half of a pair's frames straddle a start
@@ -54,7 +53,7 @@ def three_in_a_row(store: Database, service_id: str) -> tuple[series.IntervalSer
 def test_a_pair_straddling_an_interval_boundary_is_counted_end_to_end(
     bus: httpx.Client,
     store: Database,
-    terminated: Any,  # noqa: F811
+    terminated: Any,
 ) -> None:
     evc = terminated(active_evc(bus, with_sls(epl_order(), SLS)))
     one, begin = wait_until(lambda: three_in_a_row(store, evc["id"]), timeout=30)

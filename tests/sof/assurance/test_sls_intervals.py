@@ -15,7 +15,7 @@ from lso.settings import Settings
 from tests.harness import wait_until
 from tests.sof.assurance.assurance import LEGATO_PM, duration
 from tests.sof.assurance.sls_orders import active_evc, frame_delay_metric, sls_of, with_sls
-from tests.sof.assurance.test_sls_remediation import ADMIN, degradation_in, terminated  # noqa: F401
+from tests.sof.assurance.test_sls_remediation import ADMIN, degradation_in
 from tests.sof.orders import epl_order
 from tests.sof.test_activation import characteristic
 
@@ -69,7 +69,7 @@ def test_lost_frames_make_the_service_unavailable_from_stored_intervals(
     domain: Settings,
     bus: httpx.Client,
     internal: Any,
-    terminated: Any,  # noqa: F811
+    terminated: Any,
 ) -> None:
     evc = terminated(active_evc(bus, with_sls(epl_order(), SLS)))
     wait_until(lambda: stored_records(domain, evc["id"])[1] >= 2, timeout=30)  # both directions measured

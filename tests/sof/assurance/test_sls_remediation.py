@@ -9,7 +9,7 @@ BUS hears every step on its LEGATO service inventory hub.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,9 +17,8 @@ import pytest
 
 from tests.harness import EventListener, subscribed, wait_until
 from tests.sof.assurance.sls_orders import active_evc, epl_order_with_sls
-from tests.sof.orders import INVENTORY, delete_item
+from tests.sof.orders import INVENTORY
 from tests.sof.test_activation import characteristic
-from tests.sof.test_change import order_changes
 
 ADMIN = "/adagio/v1/admin/impairments"
 
@@ -43,29 +42,6 @@ def impair(internal: Any) -> Iterator[Any]:
     yield apply
     for target in targets:
         ecm.delete(f"{ADMIN}/{target}")
-
-
-@pytest.fixture
-def terminated(bus: httpx.Client) -> Iterator[Callable[[dict[str, Any]], dict[str, Any]]]:
-    """``terminated(evc)``: the EVC and its UNIs are deleted after the test. The domain is shared by the
-    tests of a process, in any order (CI: pytest-xdist): a service left active would be assessed every
-    second for the rest of the process, degrade — and test, reroute — with a later test that impairs an
-    element it shares, and hold its bandwidth on the links a later test's reroute needs."""
-    ordered: list[dict[str, Any]] = []
-
-    def register(evc: dict[str, Any]) -> dict[str, Any]:
-        ordered.append(evc)
-        return evc
-
-    yield register
-    for evc in ordered:
-        unis = [
-            r["service"]["id"]
-            for r in evc["serviceRelationship"]
-            if r["relationshipType"] == "CONNECTS_TO_UNI"
-        ]
-        items = [delete_item("evc", evc["id"])] + [delete_item(f"uni-{i}", u) for i, u in enumerate(unis)]
-        assert order_changes(bus, *items)["state"] == "completed"
 
 
 def degradation_in(bus: httpx.Client, service_id: str, *states: str) -> dict[str, Any] | None:
