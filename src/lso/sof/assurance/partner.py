@@ -15,11 +15,18 @@ and a degradation the partner's share causes handed to the partner.
   shows is the partner's: the partner is asked to test its share (INTERLUDE serviceFunctionTesting
   createTestJob, named ``sls:<degradation id>``) and, when that fails, a trouble is recorded for the
   partner instead of rerouting our network (:func:`resolve_partner_degradation`).
+- **Pushed reports.** Next to the job, SOF registers one listener per partner on the partner's INTERLUDE
+  performanceNotification hub (:func:`listen`), for ``performanceJobReportReadyEvent``: a report of the
+  share's job triggers the assessment at once (:mod:`partner_listener`) instead of at the next period.
+  The callback carries a secret only that partner learns, so nobody else can knock; the event is only a
+  hint: the assessment reads the partner's reports itself. The listener goes when the partner's last
+  job is cancelled.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +38,7 @@ from dbos._error import DBOSMaxStepRetriesExceeded  # not exported by dbos itsel
 
 from lso.mef import runtime
 from lso.mef.dates import iso, now_iso, parse
-from lso.mef.notifications import dispatch
+from lso.mef.notifications import NotificationApi, dispatch
 from lso.mef.store import Document, Store
 from lso.sof import end_to_end, interlude_client, records
 from lso.sof.activation import fact
@@ -43,6 +50,12 @@ log = logging.getLogger(__name__)
 SHARES = Store("sof.partnerShareAssurance", "partnerShareAssurance")
 """Per off-net EVC (same id): the partner, its OVC and UNI services, our job on its INTERLUDE PM."""
 PERFORMANCE = "/mefApi/interlude/performanceMonitoring/v5"
+EVENTS = NotificationApi("interlude", "performanceNotification", "v5")
+REPORT_READY = "performanceJobReportReadyEvent"
+HUBS = Store("sof.partnerPerformanceHub", "partnerPerformanceHub")
+"""Per partner: our listener on its INTERLUDE performance notifications (hub id, secret of the callback)."""
+LISTENER_BASE = "/sof/partnerPerformance"
+"""Our listener's callback is ``LISTENER_BASE/<partner id>/<secret>`` (:mod:`partner_listener`)."""
 TEST_WAIT_S = 1.0
 MAX_LAG_PERIODS = 5
 """How many assessment periods the partner's latest report may trail our detection window."""
@@ -79,6 +92,13 @@ class PartnerPerformance(InterludeClient):
         }
         found: list[Document] = self._call("GET", f"{PERFORMANCE}/performanceReport", params=params)
         return found
+
+    def register_performance_hub(self, callback: str, query: str) -> Document:
+        hub: Document = self._call("POST", f"{PERFORMANCE}/hub", json={"callback": callback, "query": query})
+        return hub
+
+    def unregister_performance_hub(self, hub_id: str) -> None:
+        self._call("DELETE", f"{PERFORMANCE}/hub/{hub_id}")
 
     def cancel_performance_job(self, job_id: str) -> None:
         ref = {"@type": "PerformanceJobRef", "performanceJobId": job_id}
@@ -128,6 +148,7 @@ def monitored(service: Document) -> Document | None:
         known = SHARES.find(session, service["id"])
         link = interlude_client.LINKS.get(session, ordered["id"])
     if known is not None:
+        listen(ordered["partnerId"])
         return known
     client = _client(ordered["partnerId"])
     try:
@@ -156,27 +177,89 @@ def monitored(service: Document) -> Document | None:
     with runtime.current().db.session() as session:
         if SHARES.find(session, service["id"]) is None:
             SHARES.add(session, share, party=records.SERVICES.party_of(session, service["id"]))
+    listen(ordered["partnerId"])
     return share
+
+
+def follow(service: Document) -> None:
+    """Before our segment has intervals to judge: the partner share's job and our listener, so the
+    partner reports and notifies from the first run (a partner that cannot answer is asked next run)."""
+    try:
+        monitored(service)
+    except (InterludeError, httpx.HTTPError) as exc:
+        log.warning("partner share of %s not monitored yet: %s", service["id"], exc)
+
+
+def listen(partner_id: str) -> None:
+    """Our listener on the partner's performance notifications, registered once per partner: its record
+    (with the callback's secret) is kept before the hub is registered, so a re-run reuses the secret
+    and registers only when no hub id was recorded. A partner that cannot answer is asked next run."""
+    with runtime.current().db.read() as session:
+        hub = HUBS.find(session, partner_id)
+    if hub is not None and hub.get("state") == "registered":
+        return
+    if hub is None or hub.get("state") == "deleted":
+        hub = {"id": partner_id, "state": "registering", "key": secrets.token_urlsafe(24)}
+        with runtime.current().db.session() as session:
+            if HUBS.find(session, partner_id) is None:
+                HUBS.add(session, hub)
+            else:
+                HUBS.put(session, hub)
+    callback = f"{runtime.current().settings.base_url}{LISTENER_BASE}/{partner_id}/{hub['key']}"
+    client = _client(partner_id)
+    try:
+        registered = client.register_performance_hub(callback, f"eventType={REPORT_READY}")
+    except (InterludeError, httpx.HTTPError) as exc:
+        log.warning("no performance notifications from %s yet: %s", partner_id, exc)
+        return
+    finally:
+        client.close()
+    with runtime.current().db.session() as session:
+        HUBS.put(session, {**hub, "state": "registered", "hubId": registered["id"]})
+
+
+def unlisten(partner_id: str) -> None:
+    """The partner's last job of ours ended: its notifications are no longer wanted."""
+    with runtime.current().db.read() as session:
+        hub = HUBS.find(session, partner_id)
+        live = [s for s in SHARES.all(session) if s["partnerId"] == partner_id and not s.get("cancelled")]
+    if hub is None or hub.get("state") == "deleted" or live:
+        return
+    if hub.get("hubId"):
+        client = _client(partner_id)
+        try:
+            client.unregister_performance_hub(hub["hubId"])
+        except InterludeError as exc:
+            if exc.retryable:
+                raise
+            log.warning("the partner kept hub %s: %s", hub["hubId"], exc)  # e.g. already gone
+        finally:
+            client.close()
+    with runtime.current().db.session() as session:
+        HUBS.put(session, {**hub, "state": "deleted"})
 
 
 @DBOS.step(name="sof.partner.stop_monitoring", **_INTERLUDE_STEP)
 def stop_monitoring(service_id: str) -> None:
-    """The EVC is no longer active: cancel the partner share's job (once; a repeat finds it ended)."""
+    """The EVC is no longer active: cancel the partner share's job (once; a repeat finds it ended) and,
+    with the partner's last job, our listener."""
     with runtime.current().db.read() as session:
         share = SHARES.find(session, service_id)
-    if share is None or share.get("cancelled"):
+    if share is None:
         return
-    client = _client(share["partnerId"])
-    try:
-        client.cancel_performance_job(share["performanceJobId"])
-    except InterludeError as exc:
-        if exc.retryable:
-            raise
-        log.warning("the partner kept job %s: %s", share["performanceJobId"], exc)  # e.g. already ended
-    finally:
-        client.close()
-    with runtime.current().db.session() as session:
-        SHARES.put(session, {**share, "cancelled": now_iso()})
+    if not share.get("cancelled"):
+        client = _client(share["partnerId"])
+        try:
+            client.cancel_performance_job(share["performanceJobId"])
+        except InterludeError as exc:
+            if exc.retryable:
+                raise
+            log.warning("the partner kept job %s: %s", share["performanceJobId"], exc)  # e.g. ended
+        finally:
+            client.close()
+        with runtime.current().db.session() as session:
+            SHARES.put(session, {**share, "cancelled": now_iso()})
+    unlisten(share["partnerId"])
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ off-net EVC also over the concatenation with the partner's share, read over INTE
 ``degradation.py`` for our segment, ``partner.py`` for the partner's), and closes a degradation that
 waited for a person once the SLS is met again. Between
 runs the workflow waits durably (``DBOS.recv``) for ``settings.sls_period_s``; a TCA or alarm pushed up from
-ICM (:func:`trigger`) ends the wait at once.
+ICM, or a report the partner pushes up over INTERLUDE (``partner_listener``), ends the wait at once
+(:func:`trigger`).
 
 The workflow id is the service's plus a generation: after ``RUNS_PER_GENERATION`` runs a workflow starts
 its successor and ends, so no workflow's checkpoint history grows without bound. ``sof.slsAssessment``
@@ -135,7 +136,7 @@ def service_of_connectivity(session: Session, connectivity_uuid: str) -> str | N
 @DBOS.workflow(name="sof.assess_service_level")
 def assess_service_level(service_id: str, generation: int) -> str:
     begin_generation(service_id, generation)
-    period = runtime.current().settings.sls_period_s
+    period = between_runs_s()
     for _ in range(RUNS_PER_GENERATION):
         try:
             outcome = assess(service_id)
@@ -164,6 +165,11 @@ def assess_service_level(service_id: str, generation: int) -> str:
         DBOS.recv(TCA_TOPIC, timeout_seconds=period)
     _start(service_id, generation + 1)
     return "continued"
+
+
+def between_runs_s() -> float:
+    """How long a run waits for the next unless something pushed up (:func:`trigger`) ends the wait."""
+    return runtime.current().settings.sls_period_s
 
 
 def resolve(degradation_id: str, partners: bool) -> str:
@@ -205,7 +211,9 @@ def assess(service_id: str) -> Outcome:
         measurements.collect(service, now)
         window = detection_window(service, now, after=resolved_at)
         last: Document = {"verdict": "waiting"}  # no interval since the last resolution has ended yet
-        if window is not None:
+        if window is None:
+            partner.follow(service)  # the partner reports (and pushes) from the first run
+        else:
             recent = judge(service, *window)
             found, judged = recent.breach, True
             share = partner.partner_breaches(service, window, recent.results)
