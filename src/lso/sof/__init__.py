@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from lso.entity import Entity, EntityContext
 from lso.sof import activation, change, interlude_client
-from lso.sof.assurance import alarm_admin, icm_events, mounts, sls
+from lso.sof.assurance import alarm_admin, icm_events, mounts, partner_listener, sls
 from lso.sof.legato import service_feasibility, service_function_testing, service_inventory, service_ordering
 from lso.sof.presto_client import PrestoClient
 
@@ -19,6 +19,7 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
         alarm_admin.router(),
         icm_events.router(),
         interlude_client.listener(),
+        partner_listener.router(),
     ]
 
 
