@@ -139,10 +139,17 @@ def test_fuzzed_requests_get_conforming_answers(api: str, mef_specs: Path, domai
     skipped = NOT_FUZZED.get(api, set())
     operations = [op for op in operations if (op.method.upper(), op.path) not in skipped]
     assert operations, "the document lists no operations"
-    # The caller is one the mount serves: its list operations answer, not 401/403 (a refusal conforms to
-    # the document too, so without this fuzzing with the wrong caller would pass).
-    listing = next(op.path for op in operations if op.method.upper() == "GET" and "{" not in op.path)
-    answer = httpx.get(base_url + listing, headers={"Authorization": f"Bearer {token}"})
+    # The caller is one the mount serves: an operation without path parameters answers it (a 400/422 for
+    # an empty body is fine), not 401/403 — a refusal conforms to the document too, so without this
+    # fuzzing with the wrong caller would pass. (Some lists are POSTs: Kylie's geographicSite.)
+    probe = next(op for op in operations if "{" not in op.path)
+    method = probe.method.upper()
+    answer = httpx.request(
+        method,
+        base_url + probe.path,
+        headers={"Authorization": f"Bearer {token}"},
+        json=None if method == "GET" else {},
+    )
     assert answer.status_code not in (401, 403), answer.text
     failures = [f for f in (_fuzz(op, base_url, token) for op in operations) if f]
     assert not failures, "\n\n".join(failures)
