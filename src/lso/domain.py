@@ -7,6 +7,7 @@ they call each other only over HTTP through their IRP clients, so any of them ca
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -84,6 +85,15 @@ def wake_local_receivers(sys_db: Any) -> None:
     sys_db.send_bulk = send_and_wake
 
 
+class _Server(uvicorn.Server):
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # From here the server no longer answers: workflows still running (an SLS loop, a delivery between
+        # retries) fail their calls to it and are abandoned, to be recovered by the next start. Silence
+        # what their threads log meanwhile; DBOS(config) sets the level again on the next launch.
+        logging.getLogger("dbos").setLevel(logging.CRITICAL)
+        await super().shutdown(sockets)
+
+
 class Domain:
     """One provider (or partner) deployment."""
 
@@ -121,7 +131,7 @@ class Domain:
             log_level="warning",
             timeout_keep_alive=KEEP_ALIVE_S,
         )
-        return uvicorn.Server(config)
+        return _Server(config)
 
     def app(self) -> FastAPI:
         app = FastAPI(title=f"lso domain {self.settings.name}", lifespan=self._lifespan)
@@ -173,10 +183,6 @@ class Domain:
             for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
                 entity.stop(ctx)
             DBOS.destroy(destroy_registry=False)
-            # Workflows still running (an SLS loop, a delivery between retries) are abandoned here and
-            # recovered by the next start; silence what their threads log as they trip over the stopped
-            # DBOS. DBOS(config) sets the level again on the next launch.
-            logging.getLogger("dbos").setLevel(logging.CRITICAL)
             for ctx in self.contexts:
                 ctx.close()
             self.db.dispose()
