@@ -48,6 +48,20 @@ def completed(acme: httpx.Client, order_id: str) -> dict[str, Any]:
     return order
 
 
+def ordered_epl(
+    customer: httpx.Client, bus: httpx.Client, body: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """Place the customer's EPL product order and wait until it completes: the EPL product id and its EVC
+    service (as BUS sees it over LEGATO)."""
+    created = customer.post(f"{PRODUCT_ORDERING}/productOrder", json=body)
+    assert created.status_code == 201, created.text
+    order = completed(customer, created.json()["id"])
+    products = customer.get(f"{PRODUCTS}/product", params={"productOrderId": order["id"]}).json()
+    epl = next(p["id"] for p in products if p["productOrderItem"][0]["productOrderItemId"] == "evc")
+    services = bus.get(f"{INVENTORY}/service", params={"externalId": order["id"]}).json()
+    return epl, next(s for s in services if s["serviceType"] == "EVC")
+
+
 def test_a_degradation_reaches_the_customer_as_a_cim_incident_until_closed(
     acme: httpx.Client,
     globex: httpx.Client,
@@ -58,13 +72,8 @@ def test_a_degradation_reaches_the_customer_as_a_cim_incident_until_closed(
     terminated: Any,
 ) -> None:
     body = epl_product_order_with_sls(5, "site-bri-harbour", "site-man-central")
-    created = acme.post(f"{PRODUCT_ORDERING}/productOrder", json=body)
-    assert created.status_code == 201, created.text
-    order = completed(acme, created.json()["id"])
-    products = acme.get(f"{PRODUCTS}/product", params={"productOrderId": order["id"]}).json()
-    epl = next(p["id"] for p in products if p["productOrderItem"][0]["productOrderItemId"] == "evc")
-    services = bus.get(f"{INVENTORY}/service", params={"externalId": order["id"]}).json()
-    evc = terminated(next(s for s in services if s["serviceType"] == "EVC"))
+    epl, evc = ordered_epl(acme, bus, body)
+    terminated(evc)
     path = next(c["value"] for c in evc["serviceCharacteristic"] if c["name"] == "path")
     core = "--".join(sorted(path[1:3]))
     ecm: httpx.Client = internal("ecm")

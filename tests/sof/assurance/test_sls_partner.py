@@ -26,12 +26,10 @@ from lso.settings import Settings
 from lso.sof.assurance.degradation import DEGRADATIONS
 from lso.sof.assurance.partner import SHARES
 from lso.sof.assurance.sls import ASSESSMENTS
-from tests.bus.test_order_bodies import INVENTORY as PRODUCTS
-from tests.bus.test_order_bodies import ORDERING as PRODUCT_ORDERING
 from tests.harness import wait_until
 from tests.sof.assurance.assurance import INTERLUDE_PM
 from tests.sof.assurance.sls_orders import epl_product_order_with_sls
-from tests.sof.assurance.test_sls_customer import CIM, completed
+from tests.sof.assurance.test_sls_customer import CIM, ordered_epl
 from tests.sof.assurance.test_sls_remediation import degradation_in, impair, links
 from tests.sof.orders import INVENTORY, delete_item
 from tests.sof.test_activation import characteristic
@@ -67,13 +65,7 @@ def off_net_epl(acme: httpx.Client, bus: httpx.Client, partner: PartnerDomain, d
     _onboard_over_interlude(domain, partner)
     body = epl_product_order_with_sls(DELAY_OBJECTIVE_MS, "site-ldn-docklands", "site-ldn-city")
     body["productOrderItem"][1]["product"]["place"][0]["place"] = LYON_PART_DIEU
-    created = acme.post(f"{PRODUCT_ORDERING}/productOrder", json=body)
-    assert created.status_code == 201, created.text
-    order = completed(acme, created.json()["id"])
-    products = acme.get(f"{PRODUCTS}/product", params={"productOrderId": order["id"]}).json()
-    epl = next(p["id"] for p in products if p["productOrderItem"][0]["productOrderItemId"] == "evc")
-    services = bus.get(f"{INVENTORY}/service", params={"externalId": order["id"]}).json()
-    return epl, next(s for s in services if s["serviceType"] == "EVC")
+    return ordered_epl(acme, bus, body)
 
 
 def assessed_end_to_end(domain: Settings, evc_id: str) -> dict[str, Any]:
