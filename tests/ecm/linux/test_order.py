@@ -13,7 +13,7 @@ import pytest
 
 from lso.ecm.drivers.linux import lab
 from lso.ecm.drivers.linux.plane import prefix_of
-from lso.ecm.drivers.linux.sat import ATTEMPTS, TEST_FRAME_BYTES
+from lso.ecm.drivers.linux.sat import ATTEMPTS, RATE_TOLERANCE, TEST_FRAME_BYTES
 from lso.security.tokens import internal_secret
 from tests.bus.test_order_bodies import ORDERING, epl_order
 from tests.ecm.linux.conftest import leftovers, require_linux
@@ -26,6 +26,9 @@ FRAMES_PER_S = CIR_BPS / (8 * TEST_FRAME_BYTES)  # the test's frames at CIR
 # then three seconds at CIR. Everything up to CIR is green; the policing step's excess is red.
 GREEN_FRAMES = (0.25 + 0.5 + 0.75 + 1 + 1 + 3) * FRAMES_PER_S
 RED_FRAMES = 0.25 * FRAMES_PER_S
+# A policing step counts when its sender kept the offered rate within RATE_TOLERANCE (sat.kept_its_rate):
+# on a busy host it sends a little less than 125 %, and its excess over CIR, the red part, shrinks more.
+FEWEST_RED_FRAMES = (1.25 * (1 - RATE_TOLERANCE) - 1) * FRAMES_PER_S
 
 
 @pytest.fixture
@@ -66,7 +69,7 @@ def test_an_epl_order_on_the_linux_network_completes_after_a_real_activation_tes
         # The A end's policer saw the test's frames: all green up to CIR, red only in the policing step.
         assert ingress["greenFrames"] >= 0.95 * GREEN_FRAMES, ingress
         # (a step whose sender fell behind on a busy host is run again: up to ATTEMPTS policing steps)
-        assert 0.95 * RED_FRAMES <= ingress["redFrames"] <= ATTEMPTS * 1.05 * RED_FRAMES, ingress
+        assert FEWEST_RED_FRAMES <= ingress["redFrames"] <= ATTEMPTS * 1.05 * RED_FRAMES, ingress
 
 
 def _final(client: httpx.Client, order_id: str) -> dict[str, object] | None:
