@@ -24,16 +24,21 @@ each one record of :func:`interval_dtype`:
   cross interval and day boundaries; keeping every H bit lets the run be followed exactly across them —
   a per-interval count of high-loss Δt would not.
 
-Storage: rows of ``measurement_block`` hold one UTC day of one series, ``data`` being records as a
-zlib-compressed numpy byte string. Ingest only inserts — a new ``part`` of the day, numbered by ingest
-time — so a poll that brings one interval of every service costs one small insert each, never a
+Storage: rows of ``measurement_block`` hold one UTC day of one series, ``data`` being its records as a
+numpy byte string — zlib-compressed when the part has several records; a part of one record (what a poll
+adds) is stored as it is, since compressing 160 bytes costs more than the bytes it saves until
+:func:`compact` folds the day. Ingest only inserts — a new ``part`` of the day, numbered by ingest time —
+so a poll that brings one interval of every service costs one small insert each, never a
 read-modify-write of the day. Reading merges a day's parts, a later part's record replacing an earlier one
 of the same start (a retried fetch adds nothing twice); :func:`compact` folds finished days into one part.
+A block names its measurement profile by :func:`profile_id`; the profile itself is stored once, in
+``measurement_profile``.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import time
 import zlib
@@ -236,7 +241,7 @@ def high_loss_bits(records: np.ndarray, profile: MeasurementProfile) -> np.ndarr
 
 
 class MeasurementBlock(Base):
-    """One ingest of one UTC day of one series: its interval records packed and compressed."""
+    """One ingest of one UTC day of one series: its interval records packed (see the module docstring)."""
 
     __tablename__ = "measurement_block"
 
@@ -246,9 +251,28 @@ class MeasurementBlock(Base):
     cos_name: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[int] = mapped_column(Integer, primary_key=True)
     part: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    profile: Mapped[str] = mapped_column(Text)
     count: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # No foreign key: ingest writes the profile in the same transaction, and a key check per polled row
+    # would be paid on the hottest path for what one statement per ingest already guarantees.
+    profile_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class StoredProfile(Base):
+    """A measurement profile, once for all the blocks measured under it."""
+
+    __tablename__ = "measurement_profile"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    profile: Mapped[str] = mapped_column(Text)
+
+
+@functools.lru_cache(maxsize=64)
+def profile_id(profile: MeasurementProfile) -> int:
+    """The profile's key in ``measurement_profile``: 64 bits of a hash of its JSON, so every process
+    derives the same key without a lookup (migration 0004 spells the same rule out)."""
+    digest = hashlib.blake2b(profile.to_json().encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
 @dataclass(frozen=True)
@@ -263,33 +287,45 @@ class IntervalSeries:
 def ingest(
     session: Session, profile: MeasurementProfile, batch: Iterable[tuple[SeriesKey, np.ndarray]]
 ) -> int:
-    """Add interval records to their series as new day parts; returns how many records were written."""
+    """Add interval records to their series as new day parts; returns how many records were written.
+
+    A poll brings one record for each of thousands of series: the records are checked together in one
+    numpy array built from their bytes (concatenating thousands of small structured arrays would cost
+    more than storing them), and each part's bytes are sliced out of it."""
     dtype = interval_dtype(profile)
-    profile_json = profile.to_json()
-    grouped: dict[tuple[SeriesKey, int], list[np.ndarray]] = defaultdict(list)
-    written = 0
+    keys: list[SeriesKey] = []
+    chunks: list[bytes] = []
     for key, records in batch:
         if records.dtype != dtype:
             raise ValueError("records do not match the measurement profile")
-        written += len(records)
-        if len(records) == 1:  # the common poll: one interval, checked without numpy's per-call cost
-            start = int(records["start"][0])
-            if start % profile.interval_s:
-                raise ValueError("an interval starts on a multiple of the measurement interval")
-            grouped[(key, start // DAY_S)].append(records)
-            continue
-        if (records["start"] % profile.interval_s).any():
-            raise ValueError("an interval starts on a multiple of the measurement interval")
-        days = records["start"] // DAY_S
-        for day in np.unique(days):
-            grouped[(key, int(day))].append(records[days == day])
+        keys.append(key)
+        chunks.append(records.tobytes())
+    raw = b"".join(chunks)
+    starts = np.frombuffer(raw, dtype=dtype)["start"]
+    if (starts % profile.interval_s).any():
+        raise ValueError("an interval starts on a multiple of the measurement interval")
+    day_of = starts // DAY_S
+    days = day_of.tolist()
+    grouped: dict[tuple[SeriesKey, int], list[bytes]] = defaultdict(list)
+    first = 0
+    for key, chunk in zip(keys, chunks, strict=True):
+        count = len(chunk) // dtype.itemsize
+        if count == 1:
+            grouped[(key, days[first])].append(chunk)
+        else:
+            records = np.frombuffer(chunk, dtype=dtype)
+            of_record = day_of[first : first + count]
+            for day in np.unique(of_record).tolist():
+                grouped[(key, day)].append(records[of_record == day].tobytes())
+        first += count
+    if not grouped:
+        return 0
+    _register(session, profile)
     part = _next_part()
-    rows = [
-        _row(key, day, part, profile_json, parts[0] if len(parts) == 1 else np.concatenate(parts))
-        for (key, day), parts in grouped.items()
-    ]
+    pid = profile_id(profile)
+    rows = [_row(key, day, part, pid, b"".join(pieces), dtype) for (key, day), pieces in grouped.items()]
     _insert(session, rows)
-    return written
+    return len(starts)
 
 
 _last_part = 0
@@ -302,12 +338,28 @@ def _next_part() -> int:
     return _last_part
 
 
-_COLUMNS = ("service_id", "source", "sink", "cos_name", "day", "part", "profile", "count", "data")
+_COLUMNS = ("service_id", "source", "sink", "cos_name", "day", "part", "profile_id", "count", "data")
 
 
-def _row(key: SeriesKey, day: int, part: int, profile_json: str, records: np.ndarray) -> tuple[Any, ...]:
-    data = zlib.compress(records.tobytes(), 1)
-    return (key.service_id, key.source, key.sink, key.cos_name, day, part, profile_json, len(records), data)
+def _row(key: SeriesKey, day: int, part: int, pid: int, raw: bytes, dtype: np.dtype[Any]) -> tuple[Any, ...]:
+    count = len(raw) // dtype.itemsize
+    data = raw if count == 1 else zlib.compress(raw, 1)
+    return (key.service_id, key.source, key.sink, key.cos_name, day, part, pid, count, data)
+
+
+def _records(count: int, data: bytes, dtype: np.dtype[Any]) -> np.ndarray:
+    """A block's records: the count tells a single record, stored as it is, from compressed ones."""
+    return np.frombuffer(data if count == 1 else zlib.decompress(data), dtype=dtype)
+
+
+def _register(session: Session, profile: MeasurementProfile) -> None:
+    """Store the profile unless it is already (one statement per ingest; concurrent ingests agree)."""
+    connection = session.connection()
+    marker = _marker(session)
+    connection.exec_driver_sql(
+        f"INSERT INTO measurement_profile (id, profile) VALUES ({marker}, {marker}) ON CONFLICT DO NOTHING",
+        (profile_id(profile), profile.to_json()),
+    )
 
 
 def _insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
@@ -315,19 +367,20 @@ def _insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
     per-row parameter processing would cost more than the insert itself."""
     if not rows:
         return
-    connection = session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     columns = ", ".join(_COLUMNS)
-    values = ", ".join([marker] * len(_COLUMNS))
-    connection.exec_driver_sql(f"INSERT INTO measurement_block ({columns}) VALUES ({values})", rows)
+    values = ", ".join([_marker(session)] * len(_COLUMNS))
+    session.connection().exec_driver_sql(f"INSERT INTO measurement_block ({columns}) VALUES ({values})", rows)
 
 
-def _merge(blocks: Sequence[Any], profile: MeasurementProfile) -> np.ndarray:
+def _marker(session: Session) -> str:
+    return "?" if session.connection().dialect.paramstyle == "qmark" else "%s"
+
+
+def _merge(blocks: Sequence[Any], dtype: np.dtype[Any]) -> np.ndarray:
     """The records of parts (in part order), one per start — the latest part's — sorted by start."""
-    dtype = interval_dtype(profile)
-    merged = np.concatenate([np.frombuffer(zlib.decompress(b.data), dtype=dtype) for b in blocks])
     if len(blocks) == 1:
-        return merged
+        return _records(blocks[0].count, blocks[0].data, dtype)
+    merged = np.concatenate([_records(b.count, b.data, dtype) for b in blocks])
     # np.unique on the reversed starts finds each start's last occurrence, sorted by start.
     _, last = np.unique(merged["start"][::-1], return_index=True)
     return merged[len(merged) - 1 - last]
@@ -357,14 +410,14 @@ def compact(session: Session, before: int) -> int:
         )
         blocks = list(session.scalars(select(MeasurementBlock).where(*where).order_by(MeasurementBlock.part)))
         latest = blocks[-1]
-        profile = MeasurementProfile.from_json(latest.profile)
+        dtype = interval_dtype(_profiles(session, {latest.profile_id})[latest.profile_id])
         # Parts of an older profile cannot be merged with the latest; the latest measurement wins.
-        records = _merge([b for b in blocks if b.profile == latest.profile], profile)
+        records = _merge([b for b in blocks if b.profile_id == latest.profile_id], dtype)
         key = SeriesKey(service_id, source, sink, cos_name)
         # Only the parts merged here: a late part inserted meanwhile stays for the next compaction.
         merged_parts = [block.part for block in blocks]
         session.execute(delete(MeasurementBlock).where(*where, MeasurementBlock.part.in_(merged_parts)))
-        _insert(session, [_row(key, day, latest.part, latest.profile, records)])
+        _insert(session, [_row(key, day, latest.part, latest.profile_id, records.tobytes(), dtype)])
     return len(split)
 
 
@@ -394,7 +447,8 @@ def read_services(
         MeasurementBlock.sink,
         MeasurementBlock.cos_name,
         MeasurementBlock.day,
-        MeasurementBlock.profile,
+        MeasurementBlock.profile_id,
+        MeasurementBlock.count,
         MeasurementBlock.data,
     )
     blocks: dict[SeriesKey, list[Any]] = defaultdict(list)
@@ -410,20 +464,30 @@ def read_services(
         )
         for row in session.execute(query):
             blocks[SeriesKey(row.service_id, row.source, row.sink, row.cos_name)].append(row)
+    profiles = _profiles(session, {row.profile_id for rows in blocks.values() for row in rows})
     result: dict[str, list[IntervalSeries]] = defaultdict(list)
     for key, rows in blocks.items():
-        profiles = {row.profile for row in rows}
-        if len(profiles) != 1:
+        measured_by = {profiles[row.profile_id] for row in rows}
+        if len(measured_by) != 1:
             raise ValueError(f"{key} was measured under several profiles in this period")
-        profile = _profile(profiles.pop())
+        profile = measured_by.pop()
+        dtype = interval_dtype(profile)
         by_day: dict[int, list[Any]] = defaultdict(list)
         for row in rows:
             by_day[row.day].append(row)
-        records = np.concatenate([_merge(parts, profile) for parts in by_day.values()])
+        records = np.concatenate([_merge(parts, dtype) for parts in by_day.values()])
         records = records[(records["start"] >= start) & (records["start"] < end)]
         if len(records):
             result[key.service_id].append(IntervalSeries(key, profile, records))
     return result
+
+
+def _profiles(session: Session, ids: set[int]) -> dict[int, MeasurementProfile]:
+    """The stored profiles of these ids."""
+    if not ids:
+        return {}
+    found = session.execute(select(StoredProfile.id, StoredProfile.profile).where(StoredProfile.id.in_(ids)))
+    return {pid: _profile(text) for pid, text in found}
 
 
 @functools.lru_cache(maxsize=64)
