@@ -92,7 +92,7 @@ class LinuxDriver:
         self.kernel.call(plane.reconcile, configurations, faults)
         self._plane = plane
         for config in configurations:
-            self._police(config)
+            self.kernel.call(self._police, config)
         for doc in self.model.oam_sessions():
             self._sessions.setdefault(doc["serviceId"], {})[doc["id"]] = doc
         self.performance.start()
@@ -180,9 +180,10 @@ class LinuxDriver:
             self._apply(element_id, previous, None)
 
     def _tear_down(self, element_id: str, previous: Document) -> None:
-        ns = self.plane.topology.element_ns(element_id)
+        ns = self.plane.ns(element_id)
         for port in previous["uniPorts"]:
-            self.policer.detach(ns, ingress_ifname(previous["vni"], port["port"]))
+            ifname = ingress_ifname(previous["vni"], port["port"])
+            self.policer.detach(ns.name, ifname, ns.index_of(ifname))
         self.plane.remove(element_id, previous["vni"])
 
     def configurations(self, element_id: str) -> list[Document]:
@@ -192,10 +193,13 @@ class LinuxDriver:
         return self.model.configuration(element_id, service_id)
 
     def _police(self, config: Document) -> None:
-        ns = self.plane.topology.element_ns(config["element"])
+        """Attach (or change) the ingress policers of ``config`` (kernel thread: the interfaces' indexes
+        come from its cache)."""
+        ns = self.plane.ns(config["element"])
         for port in config["uniPorts"]:
             profile = BandwidthProfileFlow(**port["ingressBandwidthProfile"])
-            self.policer.attach(ns, ingress_ifname(config["vni"], port["port"]), profile)
+            ifname = ingress_ifname(config["vni"], port["port"])
+            self.policer.attach(ns.name, ifname, profile, ns.index_of(ifname))
 
     # --- counters and alarms -------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lso.ecm.drivers.linux.rtnl import Rtnl
+from lso.ecm.drivers.linux.rtnl import Rtnl, veth_peer
 
 # The host's namespace holds loopback (1) and its end of the veth (2).
 HOST_IFINDEX = 2
@@ -119,9 +119,9 @@ class HostPool:
             fd = os.open(f"/run/netns/{element}", os.O_RDONLY)
             try:
                 # The kernel registers a veth's peer first: the element's end, born in the element.
-                peer = {"index": index, "attrs": [("IFLA_IFNAME", f"h{tag}"), ("IFLA_NET_NS_FD", fd)]}
+                peer = veth_peer(f"h{tag}", fd, index=index)
                 # Up already (no carrier while the element's end is down): taking it needs one request less.
-                nl.link_add(self.ifname, "veth", index=HOST_IFINDEX, data=[("VETH_INFO_PEER", peer)])
+                nl.link_add(self.ifname, "veth", index=HOST_IFINDEX, data=peer)
             finally:
                 os.close(fd)
         except OSError:

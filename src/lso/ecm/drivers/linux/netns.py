@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from lso.ecm.drivers.linux import mounts
 from lso.ecm.drivers.linux.hosts import HOST_IFINDEX, HostPool
 from lso.ecm.drivers.linux.mounts import KernelError
-from lso.ecm.drivers.linux.rtnl import NetlinkError, Rtnl
+from lso.ecm.drivers.linux.rtnl import NetlinkError, Rtnl, vxlan_data
 
 IFF_UP = 0x1
 IFF_LOWER_UP = 0x10000
@@ -34,7 +34,7 @@ GONE_WAIT_S = 1.0
 # Interfaces of removed services wait in this group (above any VNI) to be deleted together: the kernel
 # unregisters a batch behind one set of RCU grace periods (tens of ms here) instead of one set each.
 REAP_GROUP = 1 << 30
-# The reaper deletes them once this many wait, or once no removal came for this long.
+# The reaper deletes them once this many wait in one namespace, or once no removal came for this long.
 REAP_BATCH = 256
 REAP_AFTER_S = 0.3
 # A removed service's bridge is not deleted but kept, down and without ports, as a spare for the next
@@ -67,6 +67,11 @@ class Namespace:
 
     def index(self, ifname: str) -> int:
         return self.interfaces[ifname].index
+
+    def index_of(self, ifname: str) -> int | None:
+        """The index of ``ifname`` when this namespace holds it (None when it does not)."""
+        interface = self.interfaces.get(ifname)
+        return None if interface is None else interface.index
 
     def allocate(self) -> int:
         """A fresh interface index: chosen by us so no request has to look the interface up afterwards."""
@@ -317,13 +322,7 @@ class Kernel:
         group = vni if group is None else group
         self._unreaped(ns, name)
         index = ns.allocate()
-        data = [
-            ("IFLA_VXLAN_ID", vni),
-            ("IFLA_VXLAN_LOCAL", local),
-            ("IFLA_VXLAN_GROUP", remote),
-            ("IFLA_VXLAN_PORT", port),
-            ("IFLA_VXLAN_LEARNING", 0),
-        ]
+        data = vxlan_data(vni, local, remote, port)
         ns.nl.link_add(name, "vxlan", index=index, master=ns.index(master), group=group, data=data)
         ns.interfaces[name] = Interface(index, master, True, group)
 
@@ -374,7 +373,7 @@ class Kernel:
                 continue
             ns.nl.link_set(interface.index, group=REAP_GROUP)
             ns.doomed.add(name)
-        if sum(len(n.doomed) for n in self._namespaces.values()) >= REAP_BATCH:
+        if len(ns.doomed) >= REAP_BATCH:
             self.reap()
         else:
             self._reap_later()

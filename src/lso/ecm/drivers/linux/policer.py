@@ -123,21 +123,25 @@ class Policer:
         self.exact = support().exact if exact is None else exact
         self._sessions: dict[str, Rtnl] = {}  # a netlink session per namespace
 
-    def attach(self, netns: str, ifname: str, profile: BandwidthProfileFlow) -> None:
-        """Police ``ifname``'s ingress; on a policed interface, change the profile live (counters kept)."""
+    def attach(
+        self, netns: str, ifname: str, profile: BandwidthProfileFlow, ifindex: int | None = None
+    ) -> None:
+        """Police ``ifname``'s ingress; on a policed interface, change the profile live (counters kept).
+        A caller that knows the interface's index passes it: looking it up is a request whose answer
+        (the whole link) costs more to decode than the rest of the attach."""
         with _CHANGING:
             if self.exact:
-                self._attach_bpf(netns, ifname, profile)
+                self._attach_bpf(netns, ifname, profile, ifindex)
             else:
                 _nft_namespaces(self.prefix).mkdir(parents=True, exist_ok=True)
                 (_nft_namespaces(self.prefix) / netns).touch()
                 _nft(netns, _nft_policer(self._table, ifname, profile))
 
-    def detach(self, netns: str, ifname: str) -> None:
-        """Stop policing ``ifname``; its counters go with it."""
+    def detach(self, netns: str, ifname: str, ifindex: int | None = None) -> None:
+        """Stop policing ``ifname`` (at ``ifindex`` when the caller knows it); its counters go with it."""
         with _CHANGING:
             if self.exact:
-                self._detach_bpf(netns, ifname)
+                self._detach_bpf(netns, ifname, ifindex)
             else:
                 _nft(netns, _nft_removal(self._table, ifname), check=False)
 
@@ -215,13 +219,16 @@ class Policer:
         path = ctypes.create_string_buffer(os.fsencode(self._program(netns)))
         return _bpf(_OBJ_GET, struct.pack("<QII", ctypes.addressof(path), 0, 0), "prog")
 
-    def _attach_bpf(self, netns: str, ifname: str, profile: BandwidthProfileFlow) -> None:
+    def _attach_bpf(
+        self, netns: str, ifname: str, profile: BandwidthProfileFlow, ifindex: int | None
+    ) -> None:
         self._program(netns)  # loaded (with its maps) at the namespace's first policer
         session = self._session(netns)
-        found = session.link_by_name(ifname)
-        if found is None:
-            raise PolicerError(f"{netns}/{ifname}: no such interface")
-        ifindex = int(found["index"])
+        if ifindex is None:
+            found = session.link_by_name(ifname)
+            if found is None:
+                raise PolicerError(f"{netns}/{ifname}: no such interface")
+            ifindex = int(found["index"])
         pins = self._pins(netns)
         with _PinnedMap(pins / _BUCKETS, _BUCKETS_SIZE) as buckets:
             if buckets.lookup(ifindex) is None:
@@ -239,7 +246,7 @@ class Policer:
         finally:
             os.close(program)
 
-    def _detach_bpf(self, netns: str, ifname: str) -> None:
+    def _detach_bpf(self, netns: str, ifname: str, ifindex: int | None) -> None:
         pins = self._pins(netns)
         if not (pins / _PROFILES).exists():
             return
@@ -248,8 +255,9 @@ class Policer:
             shutil.rmtree(pins)
             return
         session = self._session(netns)
-        found = session.link_by_name(ifname)
-        ifindex = None if found is None else int(found["index"])  # None: the interface is gone
+        if ifindex is None:
+            found = session.link_by_name(ifname)
+            ifindex = None if found is None else int(found["index"])  # None: the interface is gone
         if ifindex is not None:
             with contextlib.suppress(NetlinkError):  # no filter (left by an interrupted attach)
                 session.ingress_bpf_del(ifindex, _PREFERENCE, _HANDLE)
@@ -257,7 +265,7 @@ class Policer:
             with _PinnedMap(pins / name, 0) as entries:
                 if ifindex is not None:
                     entries.delete(ifindex)
-                last = not entries.ifindexes()
+                last = entries.empty()
         if last:
             self._forget(netns)
             shutil.rmtree(pins)  # the namespace's last policer: its program and maps go too
@@ -354,6 +362,10 @@ class _PinnedMap:
     def lookup(self, key: int) -> bytes | None:
         value = ctypes.create_string_buffer(self.value_size)
         return value.raw if self._element(_MAP_LOOKUP, key, value) == 0 else None
+
+    def empty(self) -> bool:
+        """Whether the map holds no entry (one call, however many it holds)."""
+        return self._element(_MAP_NEXT_KEY, None, ctypes.create_string_buffer(4)) != 0
 
     def ifindexes(self) -> list[int]:
         found: list[int] = []
