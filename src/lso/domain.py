@@ -28,6 +28,7 @@ from lso.db import Database, migrate
 from lso.entity import Entity, EntityContext
 from lso.mef import notifications, runtime
 from lso.mef.errors import install_error_handlers
+from lso.routing import index_routes
 from lso.security.admin import register_admin
 from lso.security.tokens import TokenService, internal_secret, register_client, token_router
 from lso.settings import Settings
@@ -148,6 +149,7 @@ class Domain:
         def health() -> dict[str, str]:
             return {"status": "ok", "domain": self.settings.name}
 
+        index_routes(app)
         return app
 
     @asynccontextmanager
