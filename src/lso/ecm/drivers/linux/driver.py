@@ -156,14 +156,25 @@ class LinuxDriver:
         after, on the kernel thread (anything asked of the kernel later waits for that)."""
         with self._lock:
             previous = self._held.get((element_id, service_id))
-            self.model.unconfigure(element_id, service_id)
+            if previous is None:
+                self.model.unconfigure(element_id, service_id)  # nothing in the kernel: the model decides
+                return
+            # As in configure, the kernel stops the service while the model is written; should the model
+            # fail, the service forwards again before the error is answered.
+            isolating = self.kernel.submit(self.plane.isolate, element_id, previous["vni"], report=False)
+            try:
+                self.model.unconfigure(element_id, service_id)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    isolating.result()
+                self.kernel.call(self.plane.isolate, element_id, previous["vni"], False)
+                raise
             self._held.pop((element_id, service_id), None)
             for session_doc in list(self._sessions.get(service_id, {}).values()):
                 if element_id in (session_doc["aEnd"]["element"], session_doc["zEnd"]["element"]):
                     self.performance.forget(session_doc["id"])
-            if previous is not None:
-                self.kernel.call(self.plane.isolate, element_id, previous["vni"])
-                self.kernel.submit(self._tear_down, element_id, previous)
+            isolating.result()
+            self.kernel.submit(self._tear_down, element_id, previous)
 
     def _apply(self, element_id: str, doc: Document, previous: Document | None) -> None:
         """Make the kernel hold ``doc`` instead of ``previous`` (kernel thread)."""

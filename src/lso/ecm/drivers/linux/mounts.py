@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import logging
 import os
+import queue
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +28,7 @@ MNT_DETACH = 2
 # routing lock (busy-retried while another thread holds it, ≈ 1 ms of CPU per namespace under load).
 SYSCTLS = {"ipv6/conf/default/disable_ipv6": "1"}
 _libc = ctypes.CDLL(None, use_errno=True)
+log = logging.getLogger(__name__)
 
 
 class KernelError(Exception):
@@ -95,9 +99,54 @@ def unmount(name: str) -> None:
     path.unlink(missing_ok=True)
 
 
-def rename(old: str, new: str) -> None:
-    """Mount namespace ``old`` under the name ``new`` instead (a mount point cannot be renamed)."""
+def bind(old: str, new: str) -> None:
+    """Mount namespace ``old`` under the name ``new`` too (a mount point cannot be renamed: the caller
+    drops ``old`` afterwards)."""
     path = NETNS_DIR / new
     path.touch()
     _check(_libc.mount(str(NETNS_DIR / old).encode(), str(path).encode(), b"none", MS_BIND, None), "mount")
-    unmount(old)
+
+
+class Unmounter:
+    """Drops namespace names on a thread of its own.
+
+    An unmount waits for an RCU grace period (milliseconds, more on a busy host) before it returns; the
+    kernel thread hands its unmounts here instead of waiting for each. A name about to be mounted again
+    must be waited for first (:meth:`wait`): an unmount still pending would take the new mount away.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._pending: dict[str, int] = {}
+        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def later(self, name: str) -> None:
+        with self._changed:
+            self._pending[name] = self._pending.get(name, 0) + 1
+        self._queue.put(name)
+
+    def wait(self, name: str | None = None) -> None:
+        """Until ``name`` (every name, when None) is unmounted."""
+        with self._changed:
+            while (name in self._pending) if name is not None else self._pending:
+                self._changed.wait()
+
+    def close(self) -> None:
+        """Unmount what is pending, then stop."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (name := self._queue.get()) is not None:
+            try:
+                unmount(name)
+            except KernelError:
+                log.exception("could not remove namespace %s", name)
+            finally:
+                with self._changed:
+                    self._pending[name] -= 1
+                    if not self._pending[name]:
+                        del self._pending[name]
+                    self._changed.notify_all()

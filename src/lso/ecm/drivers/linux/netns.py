@@ -98,6 +98,7 @@ class Kernel:
         self._host = os.open("/proc/self/ns/net", os.O_RDONLY)
         self._pool: HostPool | None = None
         self._reaping: threading.Timer | None = None
+        self._unmounts = mounts.Unmounter(f"{prefix}-unmount")
 
     # --- running on the kernel thread --------------------------------------------------------------
 
@@ -116,14 +117,18 @@ class Kernel:
         return future
 
     def settle(self) -> None:
-        """Wait until everything queued so far has been done, removed interfaces deleted included."""
+        """Wait until everything queued so far has been done, removed interfaces and namespaces deleted
+        included."""
         self.call(self.reap)
+        self._unmounts.wait()
 
     def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:
         self._thread = threading.current_thread()
         return fn(*args)
 
     def _socket_in(self, name: str, create: bool, groups: int = 0) -> socket.socket:
+        if create:
+            self._unmounts.wait(name)
         return mounts.netlink_socket(name, self._host, create, groups)
 
     def _session(self, name: str, create: bool) -> Namespace:
@@ -157,6 +162,7 @@ class Kernel:
     def namespace(self, name: str) -> Namespace:
         """The session of namespace ``name``, creating the namespace if it does not exist (kernel thread)."""
         if name not in self._namespaces:
+            self._unmounts.wait(name)
             self._namespaces[name] = self._session(name, create=not mounts.exists(name))
         return self._namespaces[name]
 
@@ -165,11 +171,12 @@ class Kernel:
         return self._namespaces.get(name)
 
     def remove_namespace(self, name: str) -> None:
-        """Delete a namespace (and with it every interface in it, and the far ends of its veths)."""
+        """Delete a namespace (and with it every interface in it, and the far ends of its veths): its name
+        is dropped on the unmounter's thread, the kernel deletes it once nothing holds it."""
         ns = self._namespaces.pop(name, None)
         if ns is not None:
             ns.nl.close()
-        mounts.unmount(name)
+        self._unmounts.later(name)
 
     def monitor_socket(self, name: str) -> socket.socket:
         """A netlink socket in namespace ``name`` subscribed to its link events."""
@@ -193,6 +200,7 @@ class Kernel:
             self._pool.close()
         self.call(close_all)
         self._executor.shutdown(wait=True)
+        self._unmounts.close()
         os.close(self._host)
         self._host = -1
 
@@ -256,7 +264,9 @@ class Kernel:
         """A customer-edge host: namespace ``host`` (afresh) whose ``host_ifname`` at ``address`` is the far
         end of ``ifname`` in ``ns``, up and a port of ``master``. A host ready in ``ns`` is taken when
         there is one: its namespace mounted under ``host``, its end in ``ns`` renamed and enslaved."""
-        self.remove_namespace(host)  # a CE host without its UNI is a leftover
+        self._unmounts.wait(host)
+        if mounts.exists(host):  # a CE host without its UNI is a leftover
+            mounts.unmount(host)
         self._unreaped(ns, ifname)
         ready = self._pool.take(ns.name) if self._pool is not None else None
         if ready is None:
@@ -265,7 +275,8 @@ class Kernel:
             self.add_veth(ns, ifname, host, host_ifname, master=master, group=group)
         else:
             nl = ready.nl
-            mounts.rename(ready.name, host)
+            mounts.bind(ready.name, host)
+            self._unmounts.later(ready.name)
             ns.interfaces[ifname] = Interface(ready.uplink, master, False, group)
             self._until_free(lambda: self.set_name(ns, ready.uplink, ifname, master=master, group=group))
         try:

@@ -299,12 +299,12 @@ class DataPlane:
         if not ns.interfaces[name].up:
             self.kernel.set_up(ns, name, True)
 
-    def isolate(self, element: str, vni: int) -> None:
+    def isolate(self, element: str, vni: int, isolated: bool = True) -> None:
         """Stop the service forwarding on ``element`` at once (its bridge down; a disabled bridge's ports
-        forward nothing), ahead of removing its interfaces."""
+        forward nothing), ahead of removing its interfaces; or (``isolated`` False) let it forward again."""
         ns = self.ns(element)
         if bridge_ifname(vni) in ns.interfaces:
-            self.kernel.set_up(ns, bridge_ifname(vni), False)
+            self.kernel.set_up(ns, bridge_ifname(vni), not isolated)
 
     def remove(self, element: str, vni: int) -> None:
         """Take a service off ``element``: its bridge, VXLANs and UNIs (one group, left to the kernel's
