@@ -293,38 +293,43 @@ def ingest(
     numpy array built from their bytes (concatenating thousands of small structured arrays would cost
     more than storing them), and each part's bytes are sliced out of it."""
     dtype = interval_dtype(profile)
-    keys: list[SeriesKey] = []
-    chunks: list[bytes] = []
-    for key, records in batch:
-        if records.dtype != dtype:
-            raise ValueError("records do not match the measurement profile")
-        keys.append(key)
-        chunks.append(records.tobytes())
-    raw = b"".join(chunks)
-    starts = np.frombuffer(raw, dtype=dtype)["start"]
+    polled = list(batch)
+    if any(records.dtype != dtype for _, records in polled):
+        raise ValueError("records do not match the measurement profile")
+    chunks = [records.tobytes() for _, records in polled]
+    starts = np.frombuffer(b"".join(chunks), dtype=dtype)["start"]
     if (starts % profile.interval_s).any():
         raise ValueError("an interval starts on a multiple of the measurement interval")
     day_of = starts // DAY_S
     days = day_of.tolist()
-    grouped: dict[tuple[SeriesKey, int], list[bytes]] = defaultdict(list)
+    # The bytes of each series' records by day, keyed by the caller's SeriesKey objects: no object is
+    # made per record that outlives the loop, so a poll of thousands of series sets off no garbage
+    # collection of the whole heap (which cost as much as the rest of the loop).
+    by_day: dict[int, dict[SeriesKey, bytes]] = defaultdict(dict)
     first = 0
-    for key, chunk in zip(keys, chunks, strict=True):
+    for (key, _), chunk in zip(polled, chunks, strict=True):
         count = len(chunk) // dtype.itemsize
         if count == 1:
-            grouped[(key, days[first])].append(chunk)
+            _add(by_day[days[first]], key, chunk)
         else:
             records = np.frombuffer(chunk, dtype=dtype)
             of_record = day_of[first : first + count]
             for day in np.unique(of_record).tolist():
-                grouped[(key, day)].append(records[of_record == day].tobytes())
+                _add(by_day[day], key, records[of_record == day].tobytes())
         first += count
-    if not grouped:
+    if not by_day:
         return 0
     _register(session, profile)
     part = _next_part()
     pid = profile_id(profile)
-    rows = [_row(key, day, part, pid, b"".join(pieces), dtype) for (key, day), pieces in grouped.items()]
-    _insert(session, rows)
+    _insert(
+        session,
+        (
+            _row(key, day, part, pid, raw, dtype)
+            for day, parts in by_day.items()
+            for key, raw in parts.items()
+        ),
+    )
     return len(starts)
 
 
@@ -341,7 +346,15 @@ def _next_part() -> int:
 _COLUMNS = ("service_id", "source", "sink", "cos_name", "day", "part", "profile_id", "count", "data")
 
 
+def _add(parts: dict[SeriesKey, bytes], key: SeriesKey, raw: bytes) -> None:
+    """Add records to the series' part of the day (a batch may bring a series' day in several pieces)."""
+    earlier = parts.setdefault(key, raw)
+    if earlier is not raw:
+        parts[key] = earlier + raw
+
+
 def _row(key: SeriesKey, day: int, part: int, pid: int, raw: bytes, dtype: np.dtype[Any]) -> tuple[Any, ...]:
+    """The values of :data:`_COLUMNS` for the part ``part`` of the series' day."""
     count = len(raw) // dtype.itemsize
     data = raw if count == 1 else zlib.compress(raw, 1)
     return (key.service_id, key.source, key.sink, key.cos_name, day, part, pid, count, data)
@@ -362,14 +375,18 @@ def _register(session: Session, profile: MeasurementProfile) -> None:
     )
 
 
-def _insert(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """One executemany straight to the driver: a poll inserts a row per series, and SQLAlchemy's
-    per-row parameter processing would cost more than the insert itself."""
-    if not rows:
-        return
+def _insert(session: Session, rows: Iterable[tuple[Any, ...]]) -> None:
+    """One executemany straight to the driver's cursor: a poll inserts a row per series, and SQLAlchemy's
+    per-row parameter processing would cost more than the insert itself. The drivers (sqlite3, psycopg)
+    take the rows as they are made, so each is freed once bound rather than all held until the end."""
     columns = ", ".join(_COLUMNS)
     values = ", ".join([_marker(session)] * len(_COLUMNS))
-    session.connection().exec_driver_sql(f"INSERT INTO measurement_block ({columns}) VALUES ({values})", rows)
+    driver: Any = session.connection().connection.driver_connection  # typed for Sequence, takes Iterable
+    cursor = driver.cursor()
+    try:
+        cursor.executemany(f"INSERT INTO measurement_block ({columns}) VALUES ({values})", rows)
+    finally:
+        cursor.close()
 
 
 def _marker(session: Session) -> str:
