@@ -1,9 +1,11 @@
-"""The measurement series store: round trip, idempotent re-ingest, day blocks, profiles, compactness —
-on SQLite, and on PostgreSQL when LSO_TEST_POSTGRES_URL is set (which also checks migration 0002 there)."""
+"""The measurement series store: round trip, idempotent re-ingest, day blocks, profiles, compactness,
+storage forms (a polled record as it is, several compressed; the profile once) — on SQLite, and on
+PostgreSQL when LSO_TEST_POSTGRES_URL is set (which also checks migrations 0002-0004 there)."""
 
 from __future__ import annotations
 
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from sqlalchemy import func, select
 
 from lso.db import Database, migrate
 from lso.sof.assurance import series
-from lso.sof.assurance.series import DAY_S, MeasurementBlock, MeasurementProfile, SeriesKey
+from lso.sof.assurance.series import DAY_S, MeasurementBlock, MeasurementProfile, SeriesKey, StoredProfile
 from lso.tables import metadata
 from tests.conftest import _fresh_database, require
 
@@ -150,4 +152,37 @@ def test_polled_intervals_are_parts_until_compacted(database: Database) -> None:
 def test_migration_matches_the_table(database: Database) -> None:
     with database.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), metadata)
-    assert [d for d in differences if "measurement_block" in str(d)] == []
+    assert [d for d in differences if "measurement_" in str(d)] == []
+
+
+def test_a_polled_record_is_stored_as_it_is_and_several_compressed(database: Database) -> None:
+    polled, day, twice = minutes(0, 1), minutes(60, 30), minutes(1_860, 2)
+    with database.session() as session:
+        series.ingest(session, PROFILE, [(KEY, polled)])
+        series.ingest(session, PROFILE, [(KEY, day)])
+        # One call bringing the series' day in two pieces: one part of both.
+        series.ingest(session, PROFILE, [(KEY, twice[:1]), (KEY, twice[1:])])
+    with database.read() as session:
+        blocks = session.execute(
+            select(MeasurementBlock.count, MeasurementBlock.data).order_by(MeasurementBlock.part)
+        ).all()
+        found = series.read(session, KEY, 0, DAY_S)
+    assert [count for count, _ in blocks] == [1, 30, 2]
+    assert blocks[0].data == polled.tobytes()
+    assert zlib.decompress(blocks[1].data) == day.tobytes() and len(blocks[1].data) < len(day.tobytes())
+    assert zlib.decompress(blocks[2].data) == twice.tobytes()
+    assert found is not None
+    assert found.records.tobytes() == np.concatenate([polled, day, twice]).tobytes()
+
+
+def test_the_profile_is_stored_once(database: Database) -> None:
+    other = SeriesKey("svc-2", "uni-a", "uni-b", "H")
+    with database.session() as session:
+        series.ingest(session, PROFILE, [(KEY, minutes(0, 1))])
+    with database.session() as session:
+        series.ingest(session, PROFILE, [(KEY, minutes(60, 1)), (other, minutes(60, 1))])
+    with database.read() as session:
+        profiles = session.execute(select(StoredProfile.id, StoredProfile.profile)).all()
+        referred = session.scalars(select(MeasurementBlock.profile_id).distinct()).all()
+    assert [tuple(row) for row in profiles] == [(series.profile_id(PROFILE), PROFILE.to_json())]
+    assert referred == [series.profile_id(PROFILE)]
