@@ -108,8 +108,11 @@ def test_teardown_leaves_no_interface_map_or_namespace(driver: LinuxDriver) -> N
     driver.kernel.settle()
     assert {e: _interfaces(driver, e) - spares[e] for e in before} == before
     assert not [n for n in leftovers(driver.prefix) if "-ce-" in n]
+    # No policer entry is left; the element's policer program and (empty) maps stay with the element.
     assert not driver.policer.counters(driver.plane.topology.element_ns("pe-ldn-1"))
-    assert not (BPF_FS / driver.prefix / driver.plane.topology.element_ns("pe-ldn-1")).exists()
+    profiles = BPF_FS / driver.prefix / driver.plane.topology.element_ns("pe-ldn-1") / "profiles"
+    dumped = subprocess.run(["bpftool", "-j", "map", "dump", "pinned", str(profiles)], capture_output=True)
+    assert json.loads(dumped.stdout) == []
 
 
 def test_a_restart_rebuilds_what_is_missing_and_removes_what_is_stale(

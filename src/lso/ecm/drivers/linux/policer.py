@@ -4,8 +4,12 @@ The exact policer is the eBPF program ``bpf/trtcm.c`` (the same integer arithmet
 :mod:`lso.ecm.bandwidth`), compiled with clang at first use and loaded with bpftool once per network
 namespace; its maps are pinned under ``/sys/fs/bpf/<prefix>/<netns>/`` and keyed by ifindex, and it is
 attached as a tc ``clsact`` ingress filter of each policed interface — by netlink, on a session the policer
-keeps per namespace, so attaching and detaching start no process. Pins outlive the process, so a
-restarted domain finds its policers and :func:`clean` can remove them after a ``kill -9``.
+keeps per namespace, so attaching and detaching start no process. The program and its maps belong to the
+namespace (an element), not to a policed interface: loaded ahead of the first policer (:meth:`Policer.
+prepare`) or at it, they stay, without entries, when the last one is detached — loading costs a bpftool
+process (≈ 15 ms, more under load), a service's setup should not pay it — and go with the namespace
+(:func:`clean`). Pins outlive the process, so a restarted domain finds its policers and :func:`clean` can
+remove them after a ``kill -9``.
 
 Commands that must see an interface run with ``nsenter --net`` rather than ``ip netns exec``: the latter
 remounts /sys in a private mount namespace, which hides the pinned objects.
@@ -137,6 +141,12 @@ class Policer:
                 (_nft_namespaces(self.prefix) / netns).touch()
                 _nft(netns, _nft_policer(self._table, ifname, profile))
 
+    def prepare(self, netns: str) -> None:
+        """Load the namespace's program and maps now, ahead of its first policer (exact policer only)."""
+        if self.exact:
+            with _CHANGING:
+                self._program(netns)
+
     def detach(self, netns: str, ifname: str, ifindex: int | None = None) -> None:
         """Stop policing ``ifname`` (at ``ifindex`` when the caller knows it); its counters go with it."""
         with _CHANGING:
@@ -261,14 +271,10 @@ class Policer:
         if ifindex is not None:
             with contextlib.suppress(NetlinkError):  # no filter (left by an interrupted attach)
                 session.ingress_bpf_del(ifindex, _PREFERENCE, _HANDLE)
-        for name in (_COLOURS, _BUCKETS, _PROFILES):
-            with _PinnedMap(pins / name, 0) as entries:
-                if ifindex is not None:
+        if ifindex is not None:
+            for name in (_COLOURS, _BUCKETS, _PROFILES):
+                with _PinnedMap(pins / name, 0) as entries:
                     entries.delete(ifindex)
-                last = entries.empty()
-        if last:
-            self._forget(netns)
-            shutil.rmtree(pins)  # the namespace's last policer: its program and maps go too
 
 
 def clean(prefix: str) -> None:
@@ -362,10 +368,6 @@ class _PinnedMap:
     def lookup(self, key: int) -> bytes | None:
         value = ctypes.create_string_buffer(self.value_size)
         return value.raw if self._element(_MAP_LOOKUP, key, value) == 0 else None
-
-    def empty(self) -> bool:
-        """Whether the map holds no entry (one call, however many it holds)."""
-        return self._element(_MAP_NEXT_KEY, None, ctypes.create_string_buffer(4)) != 0
 
     def ifindexes(self) -> list[int]:
         found: list[int] = []
