@@ -238,7 +238,7 @@ def main() -> None:
     parser.add_argument("--ingest-services", type=int, default=1_000)
     parser.add_argument("--ingest-days", type=int, default=3)
     parser.add_argument("--stream-services", type=int, default=5_000)
-    parser.add_argument("--stream-ticks", type=int, default=4)
+    parser.add_argument("--stream-ticks", type=int, default=12)
     parser.add_argument("--only", choices=("assess", "ingest"))
     args = parser.parse_args()
     assess = run_assess(args.services, args.days, args.chunk) if args.only != "ingest" else None

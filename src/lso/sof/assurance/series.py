@@ -484,7 +484,7 @@ def read_services(
     profiles = _profiles(session, {row.profile_id for rows in blocks.values() for row in rows})
     result: dict[str, list[IntervalSeries]] = defaultdict(list)
     for key, rows in blocks.items():
-        measured_by = {profiles[row.profile_id] for row in rows}
+        measured_by = {profiles[pid] for pid in {row.profile_id for row in rows}}
         if len(measured_by) != 1:
             raise ValueError(f"{key} was measured under several profiles in this period")
         profile = measured_by.pop()
