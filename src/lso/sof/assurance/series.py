@@ -289,9 +289,9 @@ def ingest(
 ) -> int:
     """Add interval records to their series as new day parts; returns how many records were written.
 
-    A poll brings one record for each of thousands of series: the records are checked together in one
-    numpy array built from their bytes (concatenating thousands of small structured arrays would cost
-    more than storing them), and each part's bytes are sliced out of it."""
+    A poll brings one record for each of thousands of series: their starts are checked together in one
+    numpy array made from the records' bytes (concatenating thousands of small structured arrays would
+    cost more than storing them), and those bytes become the parts as they are."""
     dtype = interval_dtype(profile)
     polled = list(batch)
     if any(records.dtype != dtype for _, records in polled):
