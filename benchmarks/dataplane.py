@@ -10,7 +10,9 @@ works, so setup is about the larger of the two, not their sum. "CPU" is the proc
 system, every thread, the pool thread preparing CE hosts included) per EVC: unlike the wall-clock
 figures it hardly moves with the load of a shared machine, reported as the load average. An unconfigure
 returns once the service no longer forwards; its interfaces and policers are removed right after on the
-kernel thread, and deleted by its reaper in batches: "until removed" counts until that is done.
+kernel thread, its interfaces deleted by its reaper in batches and its CE namespaces by the unmounter
+thread: "until removed" counts until that is done. The driver is started (links built, each UNI element's
+policer program loaded, CE hosts made ready) before the clock starts, as a domain is before ICM's calls.
 Targets: ≤ 15 ms setup and ≤ 25 ms teardown per EVC. Needs root; the JSON result goes to
 benchmarks/results/. Run: ``.venv/bin/python benchmarks/dataplane.py [--evcs 10 50 200]``.
 """
