@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import httpx
+from typing import Any
 
+import httpx
+import pytest
+
+from lso.mef.client import authenticated
+from lso.security import client as security_client
 from lso.settings import Settings
 from tests.bus.test_order_bodies import epl_order
+
+CATALOG = "/mefApi/cantata/productCatalog/v4"
 
 
 def test_token_by_basic_auth_and_by_form(domain: Settings) -> None:
@@ -73,3 +80,23 @@ def test_a_customer_cannot_call_legato(acme: httpx.Client) -> None:
     response = acme.get("/mefApi/legato/serviceOrderingManagement/v6/serviceOrder")
     assert response.status_code == 403
     assert response.json()["code"] == "accessDenied"
+
+
+def test_clients_with_the_same_credentials_share_one_token(
+    domain: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client made per call (partner clients are) does not buy a token per call."""
+    bought: list[str] = []
+    buy = httpx.post
+
+    def counted(url: str, **kwargs: Any) -> httpx.Response:
+        if kwargs["auth"][0] in ("globex", "acme"):  # (not the domain's own entities, in this process)
+            bought.append(kwargs["auth"][0])
+        return buy(url, **kwargs)
+
+    monkeypatch.setattr(security_client.httpx, "post", counted)
+    monkeypatch.setattr(security_client, "_GRANTS", {})  # no token held from an earlier test
+    for client_id in ("globex", "globex", "acme"):
+        with authenticated(domain.base_url, client_id, f"{client_id}-secret") as client:
+            assert client.get(f"{CATALOG}/productOffering").status_code == 200
+    assert bought == ["globex", "acme"]

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
-from lso.security.client import ClientCredentials
+from lso.security.client import ClientCredentials, tls_context
 
 Json = dict[str, Any]
 
@@ -71,7 +71,7 @@ def authenticated(
     ``/oauth2/token`` unless ``token_url`` says otherwise)."""
     base_url = base_url.rstrip("/")
     auth = ClientCredentials(token_url or f"{base_url}/oauth2/token", client_id, client_secret)
-    return httpx.Client(base_url=base_url, auth=auth, timeout=timeout)
+    return httpx.Client(base_url=base_url, auth=auth, timeout=timeout, verify=tls_context())
 
 
 class MefApiClient:
