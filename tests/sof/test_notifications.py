@@ -57,12 +57,14 @@ def test_order_and_item_state_changes_reach_the_registered_listener(
         order_id = bus.post(f"{ORDERING}/serviceOrder", json=body).json()["id"]
 
         def rejected_events() -> list[tuple[str, dict[str, Any]]]:
+            """The order's events once its own and its three items' have come (each event has its own
+            delivery, so they may arrive in any order)."""
             mine = [(p, b) for p, b in received if b["event"]["id"] == order_id]
-            return (
-                mine
-                if any(b["event"]["state"] == "rejected" and "orderItemId" not in b["event"] for _, b in mine)
-                else []
+            order_rejected = any(
+                b["event"]["state"] == "rejected" and "orderItemId" not in b["event"] for _, b in mine
             )
+            items = {b["event"]["orderItemId"] for _, b in mine if "orderItemId" in b["event"]}
+            return mine if order_rejected and len(items) >= 3 else []
 
         mine = wait_until(rejected_events)
     finally:
