@@ -141,7 +141,7 @@ def alarm_hub_router() -> APIRouter:
     return router
 
 
-def _internal_only(_caller: InternalDep) -> None:
+async def _internal_only(_caller: InternalDep) -> None:
     """ADAGIO is internal: customers may not subscribe to element alarms."""
 
 

@@ -31,7 +31,7 @@ def announce(session: Session, event_type: str, event: Document, event_id: str) 
     return publish(session, PRESTO_NOTIFICATIONS, None, event_type, event, event_id)
 
 
-def _internal_only(_caller: InternalDep) -> None:
+async def _internal_only(_caller: InternalDep) -> None:
     """PRESTO is internal: only this domain's entities subscribe."""
 
 

@@ -55,7 +55,7 @@ class NotificationApi:
         return Store(f"hub.{self.irp}.{self.name}", "hub")
 
 
-def _any_caller(caller: CallerDep) -> Caller:
+async def _any_caller(caller: CallerDep) -> Caller:
     return caller
 
 

@@ -36,7 +36,7 @@ def register_admin(session: Session, data_dir: Path) -> None:
     register_client(session, ADMIN_CLIENT, admin_secret(data_dir), ADMIN_CLIENT, ADMIN_ROLE)
 
 
-def _admin(caller: CallerDep) -> Caller:
+async def _admin(caller: CallerDep) -> Caller:
     if caller.role != ADMIN_ROLE:
         raise MefError(403, "Only the domain's administrator may use this interface", code="accessDenied")
     return caller

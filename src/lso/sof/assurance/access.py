@@ -8,7 +8,7 @@ BUS named it as the service order's customer (``relatedContactInformation`` of r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,18 +24,18 @@ CUSTOMER_ROLE = "customer"
 _SCAN = 100_000
 
 
-def _customer_or_partner(caller: CallerDep) -> Caller:
+async def _customer_or_partner(caller: CallerDep) -> Caller:
     # A partner provider buying from this domain authenticates with role "buyer" (as on SONATA).
     if caller.role not in {"customer", "partner", "buyer"}:
         raise MefError(403, "This interface serves buyers (customers and partners)", code="accessDenied")
     return caller
 
 
-def _any(caller: CallerDep) -> Caller:
+async def _any(caller: CallerDep) -> Caller:
     return caller
 
 
-def _internal(caller: InternalDep) -> Caller:
+async def _internal(caller: InternalDep) -> Caller:
     return caller
 
 
@@ -44,7 +44,7 @@ class Irp:
     """One mount of the assurance APIs: its name in paths and who may call it."""
 
     name: str
-    authorise: Callable[..., Caller]
+    authorise: Callable[..., Awaitable[Caller]]
 
     @property
     def depends(self) -> Any:

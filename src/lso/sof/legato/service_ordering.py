@@ -12,7 +12,7 @@ rather than answering an HTTP error.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Depends, Request
@@ -40,11 +40,11 @@ _FILTERS = {
 }
 
 
-def _internal(caller: InternalDep) -> Caller:
+async def _internal(caller: InternalDep) -> Caller:
     return caller
 
 
-def _buyer(caller: CallerDep) -> Caller:
+async def _buyer(caller: CallerDep) -> Caller:
     # A partner provider authenticates with role "buyer" (as on SONATA); a customer orders over CANTATA.
     if caller.role != "buyer":
         raise MefError(403, "INTERLUDE serves partner providers", code="accessDenied")
@@ -58,7 +58,7 @@ class OrderingMount:
     base: str
     events: NotificationApi
     tag: str
-    authorise: Callable[..., Caller]
+    authorise: Callable[..., Awaitable[Caller]]
     model: type[ServiceOrderCreate]
 
 
