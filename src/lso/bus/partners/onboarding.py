@@ -25,7 +25,8 @@ from lso.mef.store import Document
 
 log = logging.getLogger(__name__)
 
-ORDER_EVENTS = "eventType=productOrderStateChangeEvent,productOrderItemStateChangeEvent"
+ORDER_EVENTS = "eventType=productOrderStateChangeEvent"
+"""The partner order events we ask for: the order's own states are all the ordering workflow acts on."""
 
 
 def retryable(exc: BaseException) -> bool:

@@ -3,9 +3,11 @@
 ``partnerOrder:<our order id>:<our item id>`` is a durable workflow that places the partner's product order
 (its ``externalId`` is that key, so a step re-run after a crash finds the order it placed rather than
 placing a second one), records the partner's order and item ids on a link kept under the partner's order
-id, then waits durably: the partner's order notifications, delivered to our listener and deduplicated by
-eventId, only wake it (``DBOS.send``); after every wake-up or timeout it reads the partner order back, so a
-repeated, late or forged event cannot move it, and a lost one only delays it until the next read.
+id, then waits durably: a notification that the partner order reached a final state, delivered to our
+listener and deduplicated by eventId, only wakes it (``DBOS.send``); after every wake-up or timeout it
+reads the partner order back, so a repeated, late or forged event cannot move it, and a lost one only
+delays it until the next read. Events of other states (and item events, from hubs registered before
+on-boarding asked for order events only) wake nothing: the workflow acts on final states alone.
 The customer's order fulfilment starts this workflow as a child and completes only when it does.
 """
 
@@ -197,9 +199,12 @@ def order_listener() -> APIRouter:
 
 
 def on_partner_order_event(body: Document) -> None:
-    """Wake the workflow waiting for this partner order; an order we do not know is ignored."""
+    """Wake the workflow waiting for this partner order when the order says it reached a final state; an
+    order we do not know is ignored."""
     event = body.get("event")
-    partner_order_id = event.get("id") if isinstance(event, dict) else None
+    if not isinstance(event, dict) or "orderItemId" in event or event.get("state") not in FINAL_STATES:
+        return
+    partner_order_id = event.get("id")
     if not isinstance(partner_order_id, str):
         return
     with runtime.current().db.read() as session:
