@@ -332,7 +332,7 @@ class LinuxDriver:
             )
         except KeyError as exc:
             raise DriverError(409, str(exc.args[0]), "conflict") from exc
-        return probe.Endpoint(netns, address)
+        return probe.Endpoint(self.kernel.named(netns), address)
 
     def run_test(self, request: drivers.ServiceTestRequest) -> Document:
         self.model.measure(request.serviceId, request.aEnd, request.zEnd)  # 409 unless the ends connect

@@ -107,43 +107,56 @@ def bind(old: str, new: str) -> None:
     _check(_libc.mount(str(NETNS_DIR / old).encode(), str(path).encode(), b"none", MS_BIND, None), "mount")
 
 
-class Unmounter:
-    """Drops namespace names on a thread of its own.
+class Mounter:
+    """Adds and drops namespace names on a thread of its own, in the order asked.
 
-    An unmount waits for an RCU grace period (milliseconds, more on a busy host) before it returns; the
-    kernel thread hands its unmounts here instead of waiting for each. A name about to be mounted again
-    must be waited for first (:meth:`wait`): an unmount still pending would take the new mount away.
+    An unmount waits for an RCU grace period (milliseconds, more on a busy host) before it returns, and a
+    bind mount contends with the pool's new namespaces for the kernel's mount lock: the kernel thread
+    hands both here instead of waiting for each. A name is only a handle: a host taken from the pool
+    forwards before its customer-edge name exists. Whoever opens a namespace by name waits for it first
+    (:meth:`wait`): a pending unmount would take a new mount away, a pending mount is not there yet.
     """
 
     def __init__(self, name: str) -> None:
         self._pending: dict[str, int] = {}
-        self._queue: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, str | None] | None] = queue.SimpleQueue()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def later(self, name: str) -> None:
-        with self._changed:
-            self._pending[name] = self._pending.get(name, 0) + 1
-        self._queue.put(name)
+    def unmount_later(self, name: str) -> None:
+        self._enqueue(name, None)
+
+    def bind_later(self, old: str, new: str) -> None:
+        """Mount namespace ``old`` under ``new`` too (queued: ``old`` may be unmounted later, after it)."""
+        self._enqueue(new, old)
 
     def wait(self, name: str | None = None) -> None:
-        """Until ``name`` (every name, when None) is unmounted."""
+        """Until what is queued for ``name`` (for every name, when None) is done."""
         with self._changed:
             while (name in self._pending) if name is not None else self._pending:
                 self._changed.wait()
 
     def close(self) -> None:
-        """Unmount what is pending, then stop."""
+        """Do what is pending, then stop."""
         self._queue.put(None)
         self._thread.join()
 
+    def _enqueue(self, name: str, source: str | None) -> None:
+        with self._changed:
+            self._pending[name] = self._pending.get(name, 0) + 1
+        self._queue.put((name, source))
+
     def _run(self) -> None:
-        while (name := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None:
+            name, source = item
             try:
-                unmount(name)
+                if source is None:
+                    unmount(name)
+                else:
+                    bind(source, name)
             except KernelError:
-                log.exception("could not remove namespace %s", name)
+                log.exception("could not %s namespace %s", "remove" if source is None else "name", name)
             finally:
                 with self._changed:
                     self._pending[name] -= 1

@@ -98,7 +98,7 @@ class Kernel:
         self._host = os.open("/proc/self/ns/net", os.O_RDONLY)
         self._pool: HostPool | None = None
         self._reaping: threading.Timer | None = None
-        self._unmounts = mounts.Unmounter(f"{prefix}-unmount")
+        self._mounts = mounts.Mounter(f"{prefix}-mounts")
 
     # --- running on the kernel thread --------------------------------------------------------------
 
@@ -120,15 +120,14 @@ class Kernel:
         """Wait until everything queued so far has been done, removed interfaces and namespaces deleted
         included."""
         self.call(self.reap)
-        self._unmounts.wait()
+        self._mounts.wait()
 
     def _on_thread(self, fn: Callable[..., T], *args: Any) -> T:
         self._thread = threading.current_thread()
         return fn(*args)
 
     def _socket_in(self, name: str, create: bool, groups: int = 0) -> socket.socket:
-        if create:
-            self._unmounts.wait(name)
+        self._mounts.wait(name)
         return mounts.netlink_socket(name, self._host, create, groups)
 
     def _session(self, name: str, create: bool) -> Namespace:
@@ -162,9 +161,15 @@ class Kernel:
     def namespace(self, name: str) -> Namespace:
         """The session of namespace ``name``, creating the namespace if it does not exist (kernel thread)."""
         if name not in self._namespaces:
-            self._unmounts.wait(name)
+            self._mounts.wait(name)
             self._namespaces[name] = self._session(name, create=not mounts.exists(name))
         return self._namespaces[name]
+
+    def named(self, name: str) -> str:
+        """``name``, once the mounts queued for it are done (a host taken from the pool gets its name on
+        the mounter's thread): for those who open a namespace by name, as the probe does."""
+        self._mounts.wait(name)
+        return name
 
     def existing(self, name: str) -> Namespace | None:
         """The open session of namespace ``name``, without creating anything."""
@@ -172,11 +177,11 @@ class Kernel:
 
     def remove_namespace(self, name: str) -> None:
         """Delete a namespace (and with it every interface in it, and the far ends of its veths): its name
-        is dropped on the unmounter's thread, the kernel deletes it once nothing holds it."""
+        is dropped on the mounter's thread, the kernel deletes it once nothing holds it."""
         ns = self._namespaces.pop(name, None)
         if ns is not None:
             ns.nl.close()
-        self._unmounts.later(name)
+        self._mounts.unmount_later(name)
 
     def monitor_socket(self, name: str) -> socket.socket:
         """A netlink socket in namespace ``name`` subscribed to its link events."""
@@ -200,7 +205,7 @@ class Kernel:
             self._pool.close()
         self.call(close_all)
         self._executor.shutdown(wait=True)
-        self._unmounts.close()
+        self._mounts.close()
         os.close(self._host)
         self._host = -1
 
@@ -263,8 +268,9 @@ class Kernel:
     ) -> None:
         """A customer-edge host: namespace ``host`` (afresh) whose ``host_ifname`` at ``address`` is the far
         end of ``ifname`` in ``ns``, up and a port of ``master``. A host ready in ``ns`` is taken when
-        there is one: its namespace mounted under ``host``, its end in ``ns`` renamed and enslaved."""
-        self._unmounts.wait(host)
+        there is one: its end in ``ns`` renamed and enslaved, its namespace mounted under ``host`` by the
+        mounter's thread (see :meth:`named`)."""
+        self._mounts.wait(host)
         if mounts.exists(host):  # a CE host without its UNI is a leftover
             mounts.unmount(host)
         self._unreaped(ns, ifname)
@@ -275,8 +281,8 @@ class Kernel:
             self.add_veth(ns, ifname, host, host_ifname, master=master, group=group)
         else:
             nl = ready.nl
-            mounts.bind(ready.name, host)
-            self._unmounts.later(ready.name)
+            self._mounts.bind_later(ready.name, host)
+            self._mounts.unmount_later(ready.name)
             ns.interfaces[ifname] = Interface(ready.uplink, master, False, group)
             self._until_free(lambda: self.set_name(ns, ready.uplink, ifname, master=master, group=group))
         try:
