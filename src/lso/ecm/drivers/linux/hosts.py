@@ -2,15 +2,16 @@
 
 A customer-edge host is a namespace (loopback up, IPv6 off) holding ``eth0``, a veth whose other end is
 in the element. Made on demand that is ≈ 3 ms of kernel work per UNI (two per EPL). The pool's thread
-makes them ahead, for each element with UNIs: namespace ``<prefix>-pool-<id>`` and the element's end,
-down and outside any bridge, named ``h<id>`` at an index of :data:`READY_INDEXES` (far above the indexes
-the kernel thread gives, so the two threads never choose the same). Taking one is a bind mount of the
-namespace under its customer-edge name and one request renaming the element's end after the UNI,
-enslaving it to the service's bridge and setting it up. (Moving a veth end between namespaces instead
-costs an RCU grace period per move, tens of ms on a busy host: the end is born where it will serve.)
+makes them ahead, for each element with UNIs: a namespace without a name (held by a descriptor and a
+netlink session) and the element's end, down and outside any bridge, named ``h<id>`` at an index of
+:data:`READY_INDEXES` (far above the indexes the kernel thread gives, so the two threads never choose the
+same). Taking one is one request renaming the element's end after the UNI, enslaving it to the service's
+bridge and setting it up; the mounter's thread then names the namespace after the customer edge. (Moving
+a veth end between namespaces instead costs an RCU grace period per move, tens of ms on a busy host: the
+end is born where it will serve.)
 
-Hosts left ready at a ``kill -9`` are namespaces and interfaces no configuration explains: the next start
-removes them, as does ``lso lab clean``.
+A ready host has no name, so nothing of it survives its process: at a ``kill -9`` the kernel deletes its
+namespace, and the element's end with it.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ReadyHost:
-    name: str  # its namespace under /run/netns (``<prefix>-pool-…`` until taken)
+    fd: int  # a descriptor of its namespace (which has no name until taken)
     nl: Rtnl  # a session inside it
     uplink: int  # the index of its veth's end in the element
 
@@ -49,14 +50,12 @@ class HostPool:
         elements: list[str],
         per_element: int,
         ifname: str,
-        open_socket: Callable[[str, bool], socket.socket],
-        remove: Callable[[str], None],
+        new_namespace: Callable[[], tuple[socket.socket, int]],
     ) -> None:
         self.prefix = prefix
         self.per_element = per_element
         self.ifname = ifname
-        self._open_socket = open_socket  # a netlink socket in that namespace (created when asked)
-        self._remove = remove
+        self._new_namespace = new_namespace  # a netlink socket in a new unnamed namespace, and its descriptor
         self._ready: dict[str, list[ReadyHost]] = {element: [] for element in elements}
         self._indexes = itertools.count(READY_INDEXES)
         self._wanted = threading.Condition()
@@ -85,7 +84,7 @@ class HostPool:
         for hosts in self._ready.values():
             for host in hosts:
                 host.nl.close()
-                self._remove(host.name)
+                os.close(host.fd)  # nothing holds the namespace now: the kernel deletes it
             hosts.clear()
 
     def _short(self) -> str | None:
@@ -112,8 +111,8 @@ class HostPool:
 
     def _make(self, element: str) -> ReadyHost:
         tag = uuid.uuid4().hex[:8]
-        name, index = f"{self.prefix}-pool-{tag}", next(self._indexes)
-        nl = Rtnl(self._open_socket(name, True))
+        sock, namespace = self._new_namespace()
+        nl, index = Rtnl(sock), next(self._indexes)
         try:
             nl.link_set(1, up=True)
             fd = os.open(f"/run/netns/{element}", os.O_RDONLY)
@@ -126,6 +125,6 @@ class HostPool:
                 os.close(fd)
         except OSError:
             nl.close()
-            self._remove(name)
+            os.close(namespace)
             raise
-        return ReadyHost(name, nl, index)
+        return ReadyHost(namespace, nl, index)

@@ -41,28 +41,32 @@ def _check(result: int, what: str) -> None:
         raise KernelError(f"{what}: {os.strerror(code)}")
 
 
+def _unshare() -> None:
+    """The calling thread enters a new namespace, set up with :data:`SYSCTLS`."""
+    _check(_libc.unshare(CLONE_NEWNET), "unshare")
+    for key, value in SYSCTLS.items():
+        Path("/proc/sys/net", key).write_text(value)
+
+
 @contextmanager
 def inside(name: str, host: int, create: bool = False) -> Iterator[None]:
     """The calling thread enters namespace ``name`` (creating it) and always comes back to ``host``."""
     path = NETNS_DIR / name
-    if create:
-        NETNS_DIR.mkdir(parents=True, exist_ok=True)
-        path.touch()
-        _check(_libc.unshare(CLONE_NEWNET), f"unshare for {name}")
-    else:
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
-        finally:
-            os.close(fd)
-    try:
+    try:  # going back is harmless where entering failed: the thread is still in ``host`` then
         if create:
+            NETNS_DIR.mkdir(parents=True, exist_ok=True)
+            path.touch()
+            _unshare()
             _check(
                 _libc.mount(b"/proc/thread-self/ns/net", str(path).encode(), b"none", MS_BIND, None),
                 f"bind mount of {name}",
             )
-            for key, value in SYSCTLS.items():
-                Path("/proc/sys/net", key).write_text(value)
+        else:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                _check(_libc.setns(fd, CLONE_NEWNET), f"setns {name}")
+            finally:
+                os.close(fd)
         yield
     finally:
         _check(_libc.setns(host, CLONE_NEWNET), "setns back to the host namespace")
@@ -75,6 +79,23 @@ def netlink_socket(name: str, host: int, create: bool = False, groups: int = 0) 
     if groups:
         sock.bind((0, groups))
     return sock
+
+
+def unnamed_netlink_socket(host: int) -> tuple[socket.socket, int]:
+    """A new namespace without a name: a route netlink socket in it and a descriptor of it. Either keeps it
+    alive; once both are closed the kernel deletes it, so nothing of it outlives the process unless
+    :meth:`Mounter.bind_later` names it (a name costs a mount now and an unmount later)."""
+    try:
+        _unshare()
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)
+        try:
+            fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        except OSError:
+            sock.close()
+            raise
+    finally:
+        _check(_libc.setns(host, CLONE_NEWNET), "setns back to the host namespace")
+    return sock, fd
 
 
 def listed(prefix: str) -> list[str]:
@@ -99,12 +120,11 @@ def unmount(name: str) -> None:
     path.unlink(missing_ok=True)
 
 
-def bind(old: str, new: str) -> None:
-    """Mount namespace ``old`` under the name ``new`` too (a mount point cannot be renamed: the caller
-    drops ``old`` afterwards)."""
+def bind(fd: int, new: str) -> None:
+    """Name the namespace of descriptor ``fd`` ``new``."""
     path = NETNS_DIR / new
     path.touch()
-    _check(_libc.mount(str(NETNS_DIR / old).encode(), str(path).encode(), b"none", MS_BIND, None), "mount")
+    _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), str(path).encode(), b"none", MS_BIND, None), "mount")
 
 
 class Mounter:
@@ -119,7 +139,7 @@ class Mounter:
 
     def __init__(self, name: str) -> None:
         self._pending: dict[str, int] = {}
-        self._queue: queue.SimpleQueue[tuple[str, str | None] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, int | None] | None] = queue.SimpleQueue()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -127,9 +147,9 @@ class Mounter:
     def unmount_later(self, name: str) -> None:
         self._enqueue(name, None)
 
-    def bind_later(self, old: str, new: str) -> None:
-        """Mount namespace ``old`` under ``new`` too (queued: ``old`` may be unmounted later, after it)."""
-        self._enqueue(new, old)
+    def bind_later(self, fd: int, new: str) -> None:
+        """Name the namespace of descriptor ``fd`` ``new``, then close ``fd`` (this thread owns it now)."""
+        self._enqueue(new, fd)
 
     def wait(self, name: str | None = None) -> None:
         """Until what is queued for ``name`` (for every name, when None) is done."""
@@ -142,7 +162,7 @@ class Mounter:
         self._queue.put(None)
         self._thread.join()
 
-    def _enqueue(self, name: str, source: str | None) -> None:
+    def _enqueue(self, name: str, source: int | None) -> None:
         with self._changed:
             self._pending[name] = self._pending.get(name, 0) + 1
         self._queue.put((name, source))
@@ -154,7 +174,10 @@ class Mounter:
                 if source is None:
                     unmount(name)
                 else:
-                    bind(source, name)
+                    try:
+                        bind(source, name)
+                    finally:
+                        os.close(source)
             except KernelError:
                 log.exception("could not %s namespace %s", "remove" if source is None else "name", name)
             finally:

@@ -250,7 +250,7 @@ class Kernel:
         ``elements`` (namespace names) for :meth:`add_host`."""
         if self._pool is None:
             self._pool = HostPool(
-                self.prefix, elements, per_element, ifname, self._socket_in, self.remove_namespace
+                self.prefix, elements, per_element, ifname, lambda: mounts.unnamed_netlink_socket(self._host)
             )
             self._pool.start()
 
@@ -281,8 +281,7 @@ class Kernel:
             self.add_veth(ns, ifname, host, host_ifname, master=master, group=group)
         else:
             nl = ready.nl
-            self._mounts.bind_later(ready.name, host)
-            self._mounts.unmount_later(ready.name)
+            self._mounts.bind_later(ready.fd, host)
             ns.interfaces[ifname] = Interface(ready.uplink, master, False, group)
             self._until_free(lambda: self.set_name(ns, ready.uplink, ifname, master=master, group=group))
         try:
