@@ -10,9 +10,12 @@ works, so setup is about the larger of the two, not their sum. "CPU" is the proc
 system, every thread, the pool thread preparing CE hosts included) per EVC: unlike the wall-clock
 figures it hardly moves with the load of a shared machine, reported as the load average. An unconfigure
 returns once the service no longer forwards; its interfaces and policers are removed right after on the
-kernel thread, its interfaces deleted by its reaper in batches and its CE namespaces by the unmounter
-thread: "until removed" counts until that is done. The driver is started (links built, each UNI element's
-policer program loaded, CE hosts made ready) before the clock starts, as a domain is before ICM's calls.
+kernel thread, its interfaces deleted by its reaper in batches and its CE namespaces by the mounter
+thread: "until removed" counts until that is done. Setup's CPU is also split by thread ("caller": the
+configure calls and the model, "kernel", "hosts": the pool thread, "mounts"), to show which one a change
+relieves when the wall-clock figures are lost in the load. The driver is started (links built, each UNI
+element's policer program loaded, CE hosts made ready) before the clock starts, as a domain is before
+ICM's calls.
 Targets: ≤ 15 ms setup and ≤ 25 ms teardown per EVC. Needs root; the JSON result goes to
 benchmarks/results/. Run: ``.venv/bin/python benchmarks/dataplane.py [--evcs 10 50 200]``.
 """
@@ -25,6 +28,7 @@ import os
 import platform
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -100,6 +104,19 @@ def _configurations(i: int) -> list[tuple[str, ElementConfiguration]]:
     return result
 
 
+THREADS = {"kernel": "-kernel", "hosts": "-hosts", "mounts": "-mounts"}  # the driver's threads, by name
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU time (s) of the calling thread ("caller") and of the driver's threads, by role."""
+    spent = {"caller": time.thread_time()}
+    for thread in threading.enumerate():
+        role = next((r for r, part in THREADS.items() if part in thread.name), None)
+        if role is not None and thread.ident is not None:
+            spent[role] = time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+    return spent
+
+
 def _per_evc_ms(total_s: float, evcs: int) -> float:
     return round(total_s * 1000 / evcs, 2)
 
@@ -114,13 +131,14 @@ def run(evcs: int) -> dict[str, Any]:
         for method in ("configure", "unconfigure"):
             setattr(driver.model, method, clock.wrap("model", getattr(driver.model, method)))
         setup: list[float] = []
-        cpu = time.process_time()
+        cpu, threads = time.process_time(), thread_cpu()
         for i in range(evcs):
             started = time.perf_counter()
             for element, config in _configurations(i):
                 driver.configure(element, f"evc-{i}", config)
             setup.append(time.perf_counter() - started)
         setup_split = dict(clock.spent)
+        threads = {role: spent - threads.get(role, 0.0) for role, spent in thread_cpu().items()}
         setup_cpu, cpu = time.process_time() - cpu, time.process_time()
         clock.spent = {"kernel": 0.0, "policer": 0.0, "model": 0.0}
         teardown: list[float] = []
@@ -142,6 +160,7 @@ def run(evcs: int) -> dict[str, Any]:
         "setup_policer_ms_per_evc": _per_evc_ms(setup_split["policer"], evcs),
         "setup_model_ms_per_evc": _per_evc_ms(setup_split["model"], evcs),
         "setup_cpu_ms_per_evc": _per_evc_ms(setup_cpu, evcs),
+        "setup_cpu_ms_per_evc_by_thread": {role: _per_evc_ms(spent, evcs) for role, spent in threads.items()},
         "teardown_ms_per_evc": _per_evc_ms(sum(teardown), evcs),
         "teardown_p95_ms": round(sorted(teardown)[int(0.95 * (evcs - 1))] * 1000, 2),
         "teardown_done_ms_per_evc": _per_evc_ms(teardown_done, evcs),
@@ -175,6 +194,7 @@ def main() -> None:
         "policer": "setup_policer_ms_per_evc",
         "model": "setup_model_ms_per_evc",
         "CPU": "setup_cpu_ms_per_evc",
+        "by thread": "setup_cpu_by_thread",
         "teardown ms": "teardown_ms_per_evc",
         "p95 ": "teardown_p95_ms",
         "kernel ": "teardown_kernel_ms_per_evc",
@@ -186,7 +206,12 @@ def main() -> None:
     for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(*(str(row[key]) for key in columns.values()))
+        by_thread = row["setup_cpu_ms_per_evc_by_thread"]
+        cells = {
+            **row,
+            "setup_cpu_by_thread": "/".join(str(by_thread.get(r, 0.0)) for r in ("caller", *THREADS)),
+        }
+        table.add_row(*(str(cells[key]) for key in columns.values()))
     Console().print(table)
     for note in found.notes:
         Console().print(f"note: {note}")
