@@ -123,8 +123,11 @@ def fulfil_product_order(order_id: str) -> str:
     links = offnet_faults.undo_lone_halves(order_id, service_order, shares, links)  # both parts or none
     service_order = offnet_order.with_partner_outcomes(service_order, shares, links)
     # An off-net EPL's EVC also ends at an ENNI, but its product shows the customer's two UNIs, no S-VLAN.
-    vlans = {item_id: vlan for item_id, vlan in enni_vlans(service_order).items() if item_id not in links}
-    state, deliveries = finish(order_id, service_order, activation_report(service_order), vlans)
+    added = added_services(service_order)
+    vlans = {
+        i: facts["sVlanId"] for i, facts in added.items() if facts["sVlanId"] is not None and i not in links
+    }
+    state, deliveries = finish(order_id, service_order, activation_report(added), vlans)
     dispatch(deliveries)
     return state
 
@@ -309,20 +312,23 @@ def _summary(service_order: Document) -> dict[str, Any]:
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
-def enni_vlans(service_order: dict[str, Any]) -> dict[str, int]:
-    """Per completed OVC item, the S-VLAN ID SOF allocated for it on the ENNI: the buyer provider maps
-    the OVC to it on its side of the ENNI, so its product shows it (``enniEp`` End Point Map, FORM_E)."""
+def added_services(service_order: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per ``add`` item with a service, what SOF recorded on it (read once over LEGATO): ``testJob``, the
+    service activation test that gated it (passed or not), and for a completed item ``sVlanId``, the
+    S-VLAN ID allocated for an OVC on the ENNI — the buyer provider maps the OVC to it on its side of the
+    ENNI, so its product shows it (``enniEp`` End Point Map, FORM_E)."""
     legato = context.legato()
     found = {}
     for item_id, item in service_order["item"].items():
-        if item["action"] != "add" or item["state"] != "completed" or not item.get("serviceId"):
+        if item["action"] != "add" or not item.get("serviceId"):
             continue
         service = legato.get_service(item["serviceId"])
-        vlan = next(
-            (c["value"] for c in service.get("serviceCharacteristic", []) if c["name"] == "sVlanId"), None
-        )
-        if vlan is not None:
-            found[item_id] = int(vlan)
+        characteristics = {c["name"]: c["value"] for c in service.get("serviceCharacteristic", [])}
+        vlan = characteristics.get("sVlanId") if item["state"] == "completed" else None
+        found[item_id] = {
+            "sVlanId": int(vlan) if vlan is not None else None,
+            "testJob": characteristics.get("testJob"),
+        }
     return found
 
 
@@ -372,17 +378,13 @@ def finish(
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
-def activation_report(service_order: dict[str, Any]) -> str | None:
-    """The results of the service activation test SOF ran (LEGATO serviceFunctionTesting), in words."""
+def activation_report(added: dict[str, dict[str, Any]]) -> str | None:
+    """The results of the service activation tests SOF ran for the ``added`` services (LEGATO
+    serviceFunctionTesting), in words. A changed service keeps the test of its activation: not news."""
     legato = context.legato()
     lines = []
-    for item in service_order["item"].values():
-        if item["action"] != "add":  # a changed service keeps the test of its activation: not news
-            continue
-        service = legato.get_service(item["serviceId"]) if item.get("serviceId") else {}
-        job_id = next(
-            (c["value"] for c in service.get("serviceCharacteristic", []) if c["name"] == "testJob"), None
-        )
+    for facts in added.values():
+        job_id = facts["testJob"]
         if job_id is None:
             continue
         for result in legato.list_test_results(job_id):
