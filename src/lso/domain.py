@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -87,6 +87,15 @@ def wake_local_receivers(sys_db: Any) -> None:
 
 
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, on_serving: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_serving = on_serving
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_serving()
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # From here the server no longer answers: workflows still running (an SLS loop, a delivery between
         # retries) fail their calls to it and are abandoned, to be recovered by the next start. Silence
@@ -132,7 +141,7 @@ class Domain:
             log_level="warning",
             timeout_keep_alive=KEEP_ALIVE_S,
         )
-        return _Server(config)
+        return _Server(config, on_serving=self._recover)
 
     def app(self) -> FastAPI:
         app = FastAPI(title=f"lso domain {self.settings.name}", lifespan=self._lifespan)
@@ -151,6 +160,15 @@ class Domain:
 
         index_routes(app)
         return app
+
+    def _recover(self) -> None:
+        """Once the server listens (uvicorn binds its socket only after the lifespan has started): the
+        deliveries and the entities' recovery work call this server, and a call refused meanwhile would
+        only be retried later, logging a traceback."""
+        notifications.redeliver_pending()
+        for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+            entity.recover(ctx)
+        log.info("domain %s serving at %s", self.settings.name, self.settings.base_url)
 
     @asynccontextmanager
     async def _lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
@@ -175,10 +193,6 @@ class Domain:
         DBOS.launch()  # recovers the workflows a previous process left unfinished
         if self.settings.is_sqlite:
             wake_local_receivers(_get_dbos_instance()._sys_db)
-        notifications.redeliver_pending()
-        for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
-            entity.recover(ctx)
-        log.info("domain %s serving at %s", self.settings.name, self.settings.base_url)
         try:
             yield
         finally:

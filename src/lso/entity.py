@@ -46,7 +46,8 @@ class Entity:
     start: Callable[[EntityContext], None] = lambda _ctx: None
     seed_demo: Callable[[Session, EntityContext], None] = lambda _session, _ctx: None
     recover: Callable[[EntityContext], None] = lambda _ctx: None
-    """Runs once durable workflows are up: restart work that a crash caught between storing a resource and
-    starting its workflow (workflow ids are business keys, so work already running is not started twice)."""
+    """Runs once durable workflows are up and the server listens: restart work that a crash caught between
+    storing a resource and starting its workflow (workflow ids are business keys, so work already running
+    is not started twice)."""
     stop: Callable[[EntityContext], None] = lambda _ctx: None
     """Runs when the domain shuts down, before durable workflows stop: release what ``start`` acquired."""
