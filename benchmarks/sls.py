@@ -5,10 +5,10 @@
    chunks of ``--chunk`` services (synthetic series, a few percent impaired with high-loss bursts).
    Only :func:`metrics.assess_many` is timed; generating the series is not. Peak RSS is the whole
    process's. Targets: under 10 s and under 2 GB.
-2. ingest: through :func:`series.ingest` into a fresh SQLite database — in bulk (days of intervals per
-   service, ``--ingest-services`` services) and streaming (one interval of every service per call, as a
-   15-minute poll delivers them). Target: at least 50,000 measurements/s. Then the same series are read
-   back and assessed (read + assess rate) and the bytes per stored record are reported.
+2. ingest: through :func:`measurement_store.ingest` into a fresh SQLite database — in bulk (days of
+   intervals per service, ``--ingest-services`` services) and streaming (one interval of every service
+   per call, as a 15-minute poll delivers them). Target: at least 50,000 measurements/s. Then the same
+   series are read back and assessed (read + assess rate) and the bytes per stored record are reported.
 
 The JSON result goes to benchmarks/results/. Run: ``.venv/bin/python benchmarks/sls.py`` (``--only ingest``
 or ``--only assess`` runs one of the two).
@@ -33,8 +33,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 from lso.db import Database, migrate
-from lso.sof.assurance import metrics, series
-from lso.sof.assurance.series import DAY_S, IntervalSeries, MeasurementBlock, MeasurementProfile, SeriesKey
+from lso.sof.assurance import measurement_store, metrics, series
+from lso.sof.assurance.measurement_store import MeasurementBlock
+from lso.sof.assurance.series import DAY_S, IntervalSeries, MeasurementProfile, SeriesKey
 
 RESULTS = Path(__file__).parent / "results"
 START = 1_788_220_800  # 2026-09-01T00:00:00Z
@@ -183,7 +184,9 @@ def run_ingest(services: int, days: int, stream_services: int, ticks: int) -> di
         for first in range(0, services, 100):
             batch = synthetic(first, min(100, services - first), days, rng)
             with bulk, db.session() as session:
-                bulk_records += series.ingest(session, PROFILE, ((s[0].key, s[0].records) for s in batch))
+                bulk_records += measurement_store.ingest(
+                    session, PROFILE, ((s[0].key, s[0].records) for s in batch)
+                )
         # Streaming: every service's next interval, one call per 15-minute poll, after the bulk days.
         stream = synthetic(0, stream_services, 1, rng)
         stream_records = 0
@@ -193,10 +196,10 @@ def run_ingest(services: int, days: int, stream_services: int, ticks: int) -> di
             for _, record in polled:
                 record["start"] += days * DAY_S
             with streaming, db.session() as session:
-                stream_records += series.ingest(session, PROFILE, polled)
+                stream_records += measurement_store.ingest(session, PROFILE, polled)
         compacting = Clock()
         with compacting, db.session() as session:
-            series.compact(session, before=START + (days + 1) * DAY_S)
+            measurement_store.compact(session, before=START + (days + 1) * DAY_S)
         read_records = 0
         assessed = 0
         end = START + days * DAY_S
@@ -205,7 +208,7 @@ def run_ingest(services: int, days: int, stream_services: int, ticks: int) -> di
             with reading:
                 wanted = [f"svc-{i}" for i in range(first, min(first + 500, services))]
                 with db.read() as session:
-                    found = series.read_services(session, wanted, START, end)
+                    found = measurement_store.read_services(session, wanted, START, end)
                 batch = [found[service_id] for service_id in wanted]
                 read_records += sum(len(s[0].records) for s in batch)
                 assessed += len(metrics.assess_many(batch, SLS, START, end))

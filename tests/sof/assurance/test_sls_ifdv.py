@@ -14,7 +14,7 @@ import pytest
 
 from lso.db import Database
 from lso.settings import Settings
-from lso.sof.assurance import series
+from lso.sof.assurance import measurement_store, series
 from lso.sof.assurance.intervals import measure_series
 from tests.harness import wait_until
 from tests.sof.assurance.sls_orders import active_evc, sls_of, with_sls
@@ -40,7 +40,7 @@ def store(domain: Settings) -> Iterator[Database]:
 def three_in_a_row(store: Database, service_id: str) -> tuple[series.IntervalSeries, int] | None:
     """A stored series of the service and the start of three consecutive intervals of it."""
     with store.read() as session:
-        found = series.read_service(session, service_id, 0, 2**40)
+        found = measurement_store.read_service(session, service_id, 0, 2**40)
     for one in found:
         starts = one.records["start"]
         step = one.profile.interval_s

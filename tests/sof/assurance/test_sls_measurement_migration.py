@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 import lso.db
 from lso.db import Database, migrate
-from lso.sof.assurance import series
+from lso.sof.assurance import measurement_store, series
 from lso.sof.assurance.series import DAY_S, MeasurementProfile, SeriesKey
 
 PROFILE = MeasurementProfile.for_objectives(900, 60, 0.5, fd_objectives_us=[5_000], ifdv_objectives_us=[900])
@@ -97,7 +97,7 @@ def stored(url: str) -> Any:
     database = Database(url)
     try:
         with database.read() as session:
-            return series.read(session, KEY, 0, 2 * DAY_S)
+            return measurement_store.read(session, KEY, 0, 2 * DAY_S)
     finally:
         database.dispose()
 

@@ -15,7 +15,7 @@ from alembic import command
 from sqlalchemy import text
 
 from lso.db import Database, migrate
-from lso.sof.assurance import series
+from lso.sof.assurance import measurement_store, series
 from lso.sof.assurance.series import DAY_S, MeasurementProfile, SeriesKey
 from tests.sof.assurance.test_sls_measurement_migration import alembic_config
 
@@ -83,7 +83,7 @@ def read(url: str, key: SeriesKey) -> series.IntervalSeries | None:
     database = Database(url)
     try:
         with database.read() as session:
-            return series.read(session, key, 0, 2 * DAY_S)
+            return measurement_store.read(session, key, 0, 2 * DAY_S)
     finally:
         database.dispose()
 
@@ -99,13 +99,16 @@ def test_blocks_refer_to_their_profile_and_one_record_is_stored_as_it_is(at_0003
     assert sorted(
         tuple(row) for row in select_all(at_0003, "SELECT id, profile FROM measurement_profile")
     ) == sorted(
-        [(series.profile_id(PROFILE), PROFILE.to_json()), (series.profile_id(OTHER), OTHER.to_json())]
+        [
+            (measurement_store.profile_id(PROFILE), PROFILE.to_json()),
+            (measurement_store.profile_id(OTHER), OTHER.to_json()),
+        ]
     )
     blocks = select_all(at_0003, "SELECT part, profile_id, count, data FROM measurement_block ORDER BY part")
     assert [(part, pid, count) for part, pid, count, _ in blocks] == [
-        (1, series.profile_id(PROFILE), 1),
-        (2, series.profile_id(PROFILE), 95),
-        (3, series.profile_id(OTHER), 1),
+        (1, measurement_store.profile_id(PROFILE), 1),
+        (2, measurement_store.profile_id(PROFILE), 95),
+        (3, measurement_store.profile_id(OTHER), 1),
     ]
     assert blocks[0].data == polled.tobytes() and blocks[2].data == other.tobytes()
     assert zlib.decompress(blocks[1].data) == day.tobytes()
@@ -123,7 +126,7 @@ def test_downgrade_gives_the_rows_of_0003_back(at_0003: str) -> None:
     database = Database(at_0003)
     try:
         with database.session() as session:  # ingested after the upgrade: stored the new way
-            series.ingest(session, PROFILE, [(KEY, day)])
+            measurement_store.ingest(session, PROFILE, [(KEY, day)])
     finally:
         database.dispose()
 

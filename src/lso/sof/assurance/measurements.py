@@ -33,7 +33,7 @@ from lso.mef.dates import iso
 from lso.mef.store import Document
 from lso.sof import activation, records
 from lso.sof.activation import fact
-from lso.sof.assurance import metrics, series
+from lso.sof.assurance import measurement_store, metrics, series
 from lso.sof.assurance.intervals import measure_series
 from lso.sof.assurance.series import IntervalSeries, MeasurementProfile, SeriesKey
 
@@ -158,7 +158,7 @@ def collect(service: Document, now: float) -> int:
     longest = max(p.interval_s for p in profiles.values())
     db = runtime.current().db
     with db.read() as session:
-        known = series.read_service(
+        known = measurement_store.read_service(
             session, service["id"], int(now) - LOOK_BACK_INTERVALS * longest, int(now) + longest
         )
     # From the end of the series that is furthest behind: a later part replaces a record fetched twice.
@@ -175,7 +175,7 @@ def collect(service: Document, now: float) -> int:
     written = 0
     with db.session() as session:
         for cos_name, batch in batches.items():
-            written += series.ingest(session, profiles[cos_name], batch)
+            written += measurement_store.ingest(session, profiles[cos_name], batch)
     return written
 
 
@@ -198,7 +198,7 @@ def aligned(start: float, end: float, interval_s: int) -> tuple[int, int]:
 
 def stored(service_id: str, start: int, end: int) -> list[IntervalSeries]:
     with runtime.current().db.read() as session:
-        return series.read_service(session, service_id, start, end)
+        return measurement_store.read_service(session, service_id, start, end)
 
 
 def sls_view(service: Document, found: list[IntervalSeries]) -> list[IntervalSeries]:

@@ -173,8 +173,9 @@ def assess(
     end: int,
     maintenance: Iterable[Window] = (),
 ) -> Assessment:
-    """Assess a service's series (as :func:`series.read_service` returns them, read up to ``end`` plus
-    the n − 1 Δt of look-ahead when wanted) against every objective of its SLS over T = [start, end)."""
+    """Assess a service's series (as :func:`measurement_store.read_service` returns them, read up to
+    ``end`` plus the n − 1 Δt of look-ahead when wanted) against every objective of its SLS over
+    T = [start, end)."""
     return assess_many([series], sls, start, end, maintenance)[0]
 
 
