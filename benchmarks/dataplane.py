@@ -23,7 +23,6 @@ benchmarks/results/. Run: ``.venv/bin/python benchmarks/dataplane.py [--evcs 10 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -46,8 +45,8 @@ from lso.ecm.drivers.linux import capabilities, lab
 from lso.ecm.drivers.linux.driver import LinuxDriver
 from lso.ecm.drivers.sim import seed
 from lso.footprint import demo_footprint
+from report import write_result
 
-RESULTS = Path(__file__).parent / "results"
 SETUP_TARGET_MS, TEARDOWN_TARGET_MS = 15.0, 25.0
 # Disjoint PE — P — PE paths of the demo footprint; EVC i takes path i % 3 and UNI uni-(i // 3 + 1).
 PATHS = (
@@ -227,10 +226,7 @@ def main() -> None:
         "targets_ms": {"setup": SETUP_TARGET_MS, "teardown": TEARDOWN_TARGET_MS},
         "runs": rows,
     }
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"dataplane-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2))
-    Console().print(f"written {path}")
+    Console().print(f"written {write_result('dataplane', result)}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import platform
 import statistics
@@ -37,8 +36,8 @@ from lso.customer.order_watch import OrderWatch, watching
 from lso.domain import DEMO_CUSTOMERS
 from lso.ecm.drivers.linux import capabilities
 from lso.settings import Settings
+from report import write_result
 
-RESULTS = Path(__file__).parent / "results"
 ORDER_TIMEOUT_S = 600.0
 
 
@@ -158,10 +157,7 @@ def main() -> None:
         table.add_column(column, justify="right")
     table.add_row(*(str(result[key]) for key in columns.values()))
     Console().print(table)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"order_throughput-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2))
-    Console().print(f"written {path}")
+    Console().print(f"written {write_result('order_throughput', result)}")
     raise SystemExit(0 if result["completed"] == args.orders else 1)
 
 

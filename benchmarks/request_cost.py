@@ -12,7 +12,6 @@ client) and wall ms per request. The JSON result goes to benchmarks/results/. Ru
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import tempfile
@@ -30,8 +29,8 @@ from lso import demo
 from lso.domain import DEMO_CUSTOMERS
 from lso.mef.client import authenticated
 from lso.security.tokens import internal_secret
+from report import write_result
 
-RESULTS = Path(__file__).parent / "results"
 WARM_UP = 20
 """Requests sent before measuring: the first ones buy tokens, open connections and fill caches."""
 
@@ -143,10 +142,7 @@ def main() -> None:
     console = Console()
     console.print(table)
     console.print(f"idle domain: {result['idle_cpu_ms_per_s']} CPU ms/s in the background")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"request_cost-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2))
-    console.print(f"written {path}")
+    console.print(f"written {write_result('request_cost', result)}")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ or ``--only assess`` runs one of the two).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -36,8 +35,8 @@ from lso.db import Database, migrate
 from lso.sof.assurance import measurement_store, metrics, series
 from lso.sof.assurance.measurement_store import MeasurementBlock
 from lso.sof.assurance.series import DAY_S, IntervalSeries, MeasurementProfile, SeriesKey
+from report import write_result
 
-RESULTS = Path(__file__).parent / "results"
 START = 1_788_220_800  # 2026-09-01T00:00:00Z
 MS = 1_000
 PROFILE = MeasurementProfile.for_objectives(
@@ -274,10 +273,7 @@ def main() -> None:
         ingest_rows(table, ingest)
     console.print(table)
     console.print(f"load average {result['machine']['load_average']}")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"sls-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
-    path.write_text(json.dumps(result, indent=2))
-    console.print(f"written {path}")
+    console.print(f"written {write_result('sls', result)}")
     ok = (assess is None or (assess["assess_s"] < 10 and assess["peak_rss_mb"] < 2048)) and (
         ingest is None or ingest["stream_per_s"] >= 50_000
     )

@@ -68,7 +68,16 @@ def old_records(start: int, count: int) -> np.ndarray:
     return records
 
 
-def insert_block(url: str, day: int, part: int, records: np.ndarray) -> None:
+def insert_block(
+    url: str,
+    day: int,
+    part: int,
+    records: np.ndarray,
+    key: SeriesKey = KEY,
+    profile: MeasurementProfile = PROFILE,
+) -> None:
+    """A block as revisions 0002 and 0003 stored it: the profile's JSON, the records compressed whatever
+    their count (the two differ in the record layout only)."""
     database = Database(url)
     try:
         with database.session() as session:
@@ -78,13 +87,13 @@ def insert_block(url: str, day: int, part: int, records: np.ndarray) -> None:
                     " count, data) VALUES (:s, :a, :z, :c, :d, :p, :profile, :n, :data)"
                 ),
                 {
-                    "s": KEY.service_id,
-                    "a": KEY.source,
-                    "z": KEY.sink,
-                    "c": KEY.cos_name,
+                    "s": key.service_id,
+                    "a": key.source,
+                    "z": key.sink,
+                    "c": key.cos_name,
                     "d": day,
                     "p": part,
-                    "profile": PROFILE.to_json(),
+                    "profile": profile.to_json(),
                     "n": len(records),
                     "data": zlib.compress(records.tobytes(), 1),
                 },
@@ -93,11 +102,12 @@ def insert_block(url: str, day: int, part: int, records: np.ndarray) -> None:
         database.dispose()
 
 
-def stored(url: str) -> Any:
+def stored(url: str, key: SeriesKey = KEY) -> Any:
+    """The series ``key`` over its first two days, as the store reads it at ``url`` now."""
     database = Database(url)
     try:
         with database.read() as session:
-            return measurement_store.read(session, KEY, 0, 2 * DAY_S)
+            return measurement_store.read(session, key, 0, 2 * DAY_S)
     finally:
         database.dispose()
 

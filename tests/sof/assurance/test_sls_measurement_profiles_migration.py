@@ -17,7 +17,7 @@ from sqlalchemy import text
 from lso.db import Database, migrate
 from lso.sof.assurance import measurement_store, series
 from lso.sof.assurance.series import DAY_S, MeasurementProfile, SeriesKey
-from tests.sof.assurance.test_sls_measurement_migration import alembic_config
+from tests.sof.assurance.test_sls_measurement_migration import alembic_config, insert_block, stored
 
 PROFILE = MeasurementProfile.for_objectives(900, 60, 0.5, fd_objectives_us=[5_000], ifdv_objectives_us=[900])
 OTHER = MeasurementProfile(60, 10, 0.1)
@@ -55,37 +55,7 @@ def insert_0003_block(
     url: str, key: SeriesKey, part: int, profile: MeasurementProfile, made: np.ndarray
 ) -> None:
     """A block as revision 0003 stored it: the profile's JSON, the records compressed whatever their count."""
-    database = Database(url)
-    try:
-        with database.session() as session:
-            session.execute(
-                text(
-                    "INSERT INTO measurement_block (service_id, source, sink, cos_name, day, part, profile,"
-                    " count, data) VALUES (:s, :a, :z, :c, :d, :p, :profile, :n, :data)"
-                ),
-                {
-                    "s": key.service_id,
-                    "a": key.source,
-                    "z": key.sink,
-                    "c": key.cos_name,
-                    "d": int(made["start"][0]) // DAY_S,
-                    "p": part,
-                    "profile": profile.to_json(),
-                    "n": len(made),
-                    "data": zlib.compress(made.tobytes(), 1),
-                },
-            )
-    finally:
-        database.dispose()
-
-
-def read(url: str, key: SeriesKey) -> series.IntervalSeries | None:
-    database = Database(url)
-    try:
-        with database.read() as session:
-            return measurement_store.read(session, key, 0, 2 * DAY_S)
-    finally:
-        database.dispose()
+    insert_block(url, int(made["start"][0]) // DAY_S, part, made, key, profile)
 
 
 def test_blocks_refer_to_their_profile_and_one_record_is_stored_as_it_is(at_0003: str) -> None:
@@ -112,7 +82,7 @@ def test_blocks_refer_to_their_profile_and_one_record_is_stored_as_it_is(at_0003
     ]
     assert blocks[0].data == polled.tobytes() and blocks[2].data == other.tobytes()
     assert zlib.decompress(blocks[1].data) == day.tobytes()
-    found, found_elsewhere = read(at_0003, KEY), read(at_0003, ELSEWHERE)
+    found, found_elsewhere = stored(at_0003, KEY), stored(at_0003, ELSEWHERE)
     assert found is not None and found.profile == PROFILE
     assert found.records.tobytes() == np.concatenate([polled, day]).tobytes()
     assert found_elsewhere is not None and found_elsewhere.profile == OTHER

@@ -183,19 +183,25 @@ def _merge(blocks: Sequence[Any], dtype: np.dtype[Any]) -> np.ndarray:
     return merged[len(merged) - 1 - last]
 
 
+_SERIES_DAY = (
+    MeasurementBlock.service_id,
+    MeasurementBlock.source,
+    MeasurementBlock.sink,
+    MeasurementBlock.cos_name,
+    MeasurementBlock.day,
+)
+"""The columns that name one day of one series: the blocks of a day are its parts."""
+
+
 def compact(session: Session, before: int) -> int:
     """Fold the parts of every day that ended by ``before`` (epoch seconds) into one part; returns the
     number of days compacted. Run once a day: reads stay correct without it, only slower."""
     day_end = before // DAY_S
-    columns = (
-        MeasurementBlock.service_id,
-        MeasurementBlock.source,
-        MeasurementBlock.sink,
-        MeasurementBlock.cos_name,
-        MeasurementBlock.day,
-    )
     split = session.execute(
-        select(*columns).where(MeasurementBlock.day < day_end).group_by(*columns).having(func.count() > 1)
+        select(*_SERIES_DAY)
+        .where(MeasurementBlock.day < day_end)
+        .group_by(*_SERIES_DAY)
+        .having(func.count() > 1)
     ).all()
     for service_id, source, sink, cos_name, day in split:
         where = (
@@ -238,16 +244,7 @@ def read_services(
     session: Session, service_ids: Sequence[str], start: int, end: int
 ) -> dict[str, list[IntervalSeries]]:
     """:func:`read_service` for many services in few queries (the periodic assessment of all services)."""
-    columns = (
-        MeasurementBlock.service_id,
-        MeasurementBlock.source,
-        MeasurementBlock.sink,
-        MeasurementBlock.cos_name,
-        MeasurementBlock.day,
-        MeasurementBlock.profile_id,
-        MeasurementBlock.count,
-        MeasurementBlock.data,
-    )
+    columns = (*_SERIES_DAY, MeasurementBlock.profile_id, MeasurementBlock.count, MeasurementBlock.data)
     blocks: dict[SeriesKey, list[Any]] = defaultdict(list)
     for offset in range(0, len(service_ids), 500):  # within every database's bound-parameter limit
         query = (
@@ -257,7 +254,7 @@ def read_services(
                 MeasurementBlock.day >= start // DAY_S,
                 MeasurementBlock.day <= (end - 1) // DAY_S,
             )
-            .order_by(*columns[:5], MeasurementBlock.part)
+            .order_by(*_SERIES_DAY, MeasurementBlock.part)
         )
         for row in session.execute(query):
             blocks[SeriesKey(row.service_id, row.source, row.sink, row.cos_name)].append(row)
