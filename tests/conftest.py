@@ -6,11 +6,14 @@ Every client handed out here checks each MEF response it receives against the of
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
+import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -22,6 +25,20 @@ from lso.domain import DEMO_CUSTOMERS
 from lso.settings import Settings
 from tests.conformance.openapi import HOW_TO_GET_SPECS, RECORDER, specs_root
 from tests.harness import domain_in_thread, domain_process, internal_client, party_client
+
+_AST_LOCK = threading.RLock()
+_ast_parse = ast.parse
+
+
+def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+    with _AST_LOCK:
+        return _ast_parse(*args, **kwargs)
+
+
+# Python 3.11 keeps one AST recursion counter per interpreter, not per thread (CPython gh-106905): when a
+# domain's thread formats a traceback (traceback.py parses the source line) while hypothesis parses source
+# in the test's thread, one of them fails with a spurious SystemError. Fuzzing failed CI that way.
+ast.parse = _parse_one_at_a_time
 
 
 def require(condition: bool, reason: str) -> None:
