@@ -3,23 +3,30 @@ resource's JSON document.
 
 Each entity owns the ``kind`` values it writes (``bus.productOrder``, ``sof.serviceOrder``…); no entity
 reads another's kinds — they ask each other over their IRPs. Every write appends to the audit trail.
+
+Reads by key and every write go to the database driver's own cursor, past SQLAlchemy: they are most of
+what entities do with the store, and through the ORM each cost three to five times the driver's, all of
+it in statement handling and flushes (the model's writes were most of an EVC's setup on the ``linux``
+data plane). Lists keep SQLAlchemy's query building; they select documents, not ORM objects, so no
+session caches a row that a later write would leave stale.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from lso.db import Base
 from lso.mef.dates import utcnow
 from lso.mef.errors import MefError, not_found
-from lso.security.audit import record
 
 Document = dict[str, Any]
 
@@ -75,14 +82,14 @@ class Store:
     ) -> Document:
         """Insert ``doc`` (its ``id`` is assigned when missing); a duplicate id is a 409."""
         doc.setdefault("id", self.new_id())
-        row = ResourceRow(kind=self.kind, id=doc["id"], party_id=party, parent_id=parent_id, doc=doc)
-        _index(row, doc)
-        session.add(row)
+        sql = _sql(session)
+        now = sql.at(utcnow())
+        row = (self.kind, doc["id"], party, doc.get("state"), doc.get("externalId"), parent_id, now, now)
         try:
-            session.flush()
-        except IntegrityError as exc:
+            sql.execute(session, _INSERT, (*row, sql.json(doc)))
+        except sql.integrity_error as exc:
             raise MefError(409, f"{self.label} {doc['id']} already exists", code="conflict") from exc
-        record(session, actor or party, "create", self.kind, doc["id"], doc.get("state"))
+        sql.audit(session, (actor or party, "create", self.kind, doc["id"], doc.get("state")))
         return doc
 
     def find(self, session: Session, ident: str, party: str | None = None) -> Document | None:
@@ -100,24 +107,28 @@ class Store:
 
     def put(self, session: Session, doc: Document, actor: str | None = None) -> Document:
         """Replace the stored document of ``doc['id']``."""
-        row = self._row(session, doc["id"], for_update=True)
-        if row is None:
+        sql = _sql(session)
+        params = (
+            sql.json(doc),
+            doc.get("state"),
+            doc.get("externalId"),
+            sql.at(utcnow()),
+            self.kind,
+            doc["id"],
+        )
+        found = sql.execute(session, _UPDATE, params)
+        if found is None:
             raise not_found(self.label, doc["id"])
-        row.doc = dict(doc)
-        row.version += 1
-        _index(row, doc)
-        record(session, actor or row.party_id, "update", self.kind, doc["id"], doc.get("state"))
-        session.flush()  # reads (_read) go past the ORM: they must see this write
+        sql.audit(session, (actor or found[0], "update", self.kind, doc["id"], doc.get("state")))
         return doc
 
     def delete(self, session: Session, ident: str, actor: str | None = None) -> bool:
         """Remove the resource; False when there was none (deleting twice is harmless)."""
-        row = self._row(session, ident, for_update=True)
-        if row is None:
+        sql = _sql(session)
+        found = sql.execute(session, _DELETE, (self.kind, ident))
+        if found is None:
             return False
-        session.delete(row)
-        record(session, actor or row.party_id, "delete", self.kind, ident, None)
-        session.flush()  # reads (_read) go past the ORM: they must see this write
+        sql.audit(session, (actor or found[0], "delete", self.kind, ident, None))
         return True
 
     def party_of(self, session: Session, ident: str) -> str | None:
@@ -125,23 +136,24 @@ class Store:
         return None if found is None else found[0]
 
     def by_external_id(self, session: Session, external_id: str, party: str | None = None) -> Document | None:
-        query = select(ResourceRow).where(
+        query = select(ResourceRow.doc).where(
             ResourceRow.kind == self.kind, ResourceRow.external_id == external_id
         )
         if party is not None:
             query = query.where(ResourceRow.party_id == party)
-        row = session.scalars(query.limit(1)).first()
-        return None if row is None else row.doc
+        return session.scalars(query.limit(1)).first()
 
     def children(self, session: Session, parent_id: str, state: str | None = None) -> list[Document]:
-        query = select(ResourceRow).where(ResourceRow.kind == self.kind, ResourceRow.parent_id == parent_id)
+        query = select(ResourceRow.doc).where(
+            ResourceRow.kind == self.kind, ResourceRow.parent_id == parent_id
+        )
         if state is not None:
             query = query.where(ResourceRow.state == state)
-        return [row.doc for row in session.scalars(query.order_by(ResourceRow.created_at))]
+        return list(session.scalars(query.order_by(ResourceRow.created_at)))
 
     def all(self, session: Session) -> list[Document]:
-        query = select(ResourceRow).where(ResourceRow.kind == self.kind).order_by(ResourceRow.created_at)
-        return [row.doc for row in session.scalars(query)]
+        query = select(ResourceRow.doc).where(ResourceRow.kind == self.kind)
+        return list(session.scalars(query.order_by(ResourceRow.created_at)))
 
     def list(
         self,
@@ -157,51 +169,89 @@ class Store:
         ``filters`` hold MEF query parameters: ``attr=value``, ``attr.gt=value``, ``attr.lt=value``; a
         dotted ``attr`` (``productOffering.id``) descends into the document.
         """
-        query = select(ResourceRow).where(ResourceRow.kind == self.kind)
+        query = select(ResourceRow.doc).where(ResourceRow.kind == self.kind)
         if party is not None:
             query = query.where(ResourceRow.party_id == party)
         for name, value in filters.items():
             query = query.where(_condition(name, value))
-        rows = session.scalars(
-            query.order_by(ResourceRow.created_at.desc(), ResourceRow.id).offset(offset).limit(limit)
+        docs = list(
+            session.scalars(
+                query.order_by(ResourceRow.created_at.desc(), ResourceRow.id).offset(offset).limit(limit)
+            )
         )
-        docs = [row.doc for row in rows]
         if len(docs) < limit and (docs or offset == 0):
             return docs, offset + len(docs)  # this page holds the end of the result: no need to count
         return docs, session.scalar(select(func.count()).select_from(query.subquery())) or 0
 
-    def _row(self, session: Session, ident: str, for_update: bool = False) -> ResourceRow | None:
-        """The row to change (the ORM tracks it and writes it back)."""
-        return session.get(ResourceRow, (self.kind, ident), with_for_update=for_update)
+
+_READ = "SELECT party_id, doc FROM resource WHERE kind = {p} AND id = {p}"
+_INSERT = (
+    "INSERT INTO resource (kind, id, party_id, state, external_id, parent_id, created_at, updated_at, "
+    "version, doc) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 1, {json})"
+)
+_UPDATE = (
+    "UPDATE resource SET doc = {json}, state = {p}, external_id = {p}, updated_at = {p}, "
+    "version = version + 1 WHERE kind = {p} AND id = {p} RETURNING party_id"
+)
+_DELETE = "DELETE FROM resource WHERE kind = {p} AND id = {p} RETURNING party_id"
+_AUDIT = (
+    "INSERT INTO audit (at, actor, action, kind, resource_id, state) VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
+)
 
 
-_READ = "SELECT party_id, doc FROM resource WHERE kind = {0} AND id = {0}"
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
+class _Sql:
+    """A session's connection as the database driver sees it, in the dialect's terms: its placeholders,
+    its JSON and timestamps written as SQLAlchemy's column types write them (both paths read each other's
+    rows)."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        columns = ResourceRow.__table__.c
+        self.at: Callable[[datetime], Any] = columns.created_at.type.bind_processor(dialect) or _same
+        self.json: Callable[[Document], Any] = columns.doc.type.bind_processor(dialect) or json.dumps
+        self.integrity_error: type[Exception] = dialect.dbapi.IntegrityError  # type: ignore[union-attr]
+        placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+        # PostgreSQL takes a text parameter for a json column only when told so.
+        json_placeholder = "?" if dialect.name == "sqlite" else "%s::json"
+        self.statements = {
+            sql: sql.format(p=placeholder, json=json_placeholder)
+            for sql in (_READ, _INSERT, _UPDATE, _DELETE, _AUDIT)
+        }
+
+    def execute(self, session: Session, statement: str, params: tuple[Any, ...]) -> Any:
+        """Run ``statement`` (one of the above) in the session's transaction; its first row, if any."""
+        connection = session.connection()
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.statements[statement], params)
+            return cursor.fetchone() if cursor.description else None
+        finally:
+            cursor.close()
+
+    def audit(self, session: Session, entry: tuple[str | None, str, str, str, str | None]) -> None:
+        """Append (actor, action, kind, resource id, state) to the audit trail (lso.security.audit)."""
+        self.execute(session, _AUDIT, (self.at(utcnow()), *entry))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+@cache
+def _sql_of(dialect: Dialect) -> _Sql:
+    return _Sql(dialect)
+
+
+def _sql(session: Session) -> _Sql:
+    return _sql_of(session.get_bind().dialect)
 
 
 def _read(session: Session, kind: str, ident: str) -> tuple[str | None, Document] | None:
-    """One resource's party and document, read with the database driver's own cursor.
-
-    Reading by key is most of what entities do with the store; through SQLAlchemy (ORM or Core) each read
-    cost four to five times the driver's, all of it in statement handling. Writes stay with the ORM, which
-    flushes them before returning so that these reads, in the same transaction, see them.
-    """
-    connection = session.connection()
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(_READ.format(_PLACEHOLDERS[connection.dialect.paramstyle]), (kind, ident))
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
+    """One resource's party and document."""
+    row = _sql(session).execute(session, _READ, (kind, ident))
     if row is None:
         return None
     party, doc = row
     return party, doc if isinstance(doc, dict) else json.loads(doc)  # PostgreSQL's driver decodes JSON
-
-
-def _index(row: ResourceRow, doc: Document) -> None:
-    row.state = doc.get("state")
-    row.external_id = doc.get("externalId")
 
 
 def _condition(name: str, value: str) -> Any:

@@ -1,4 +1,6 @@
-"""The append-only audit trail: who changed which resource, when, into which state."""
+"""The append-only audit trail: who changed which resource, when, into which state.
+
+The store (lso.mef.store) appends an entry with every write, in the write's transaction."""
 
 from __future__ import annotations
 
@@ -21,12 +23,6 @@ class AuditRecord(Base):
     kind: Mapped[str] = mapped_column(String(64), index=True)
     resource_id: Mapped[str] = mapped_column(String(128), index=True)
     state: Mapped[str | None] = mapped_column(String(64))
-
-
-def record(
-    session: Session, actor: str | None, action: str, kind: str, resource_id: str, state: str | None
-) -> None:
-    session.add(AuditRecord(actor=actor, action=action, kind=kind, resource_id=resource_id, state=state))
 
 
 def trail(session: Session, kind: str, resource_id: str) -> list[AuditRecord]:
