@@ -93,6 +93,9 @@ class HostPool:
         return element if len(self._ready[element]) < self.per_element else None
 
     def _fill(self) -> None:
+        # Filling is work ahead of need: on a busy host it yields the cores to the kernel thread, whose
+        # work a configure call waits for (Linux applies a thread's own nice value to it alone).
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
         while True:
             with self._wanted:
                 while not self._stopping and self._short() is None:
