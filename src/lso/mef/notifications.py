@@ -33,7 +33,6 @@ from lso.security.tokens import Caller, CallerDep, InternalDep, TokenService
 
 log = logging.getLogger(__name__)
 
-MAX_HUBS = 10_000
 _deliveries = Store("mef.delivery", "delivery")
 _received = Store("mef.receivedEvent", "event")
 
@@ -123,8 +122,7 @@ def publish(
     event_id = event_id or str(uuid.uuid4())
     body = {"eventId": event_id, "eventTime": now_iso(), "eventType": event_type, "event": event}
     ids = []
-    hubs, _ = api.hubs.list(session, party=party, filters={}, offset=0, limit=MAX_HUBS)
-    for hub in hubs:
+    for hub in api.hubs.all(session, party):
         if hub.get("state") == "deleted" or not _selects(hub.get("query"), event_type):
             continue
         delivery_id = f"{event_id}:{hub['id']}"

@@ -144,16 +144,14 @@ class Store:
         return session.scalars(query.limit(1)).first()
 
     def children(self, session: Session, parent_id: str, state: str | None = None) -> list[Document]:
-        query = select(ResourceRow.doc).where(
-            ResourceRow.kind == self.kind, ResourceRow.parent_id == parent_id
-        )
-        if state is not None:
-            query = query.where(ResourceRow.state == state)
-        return list(session.scalars(query.order_by(ResourceRow.created_at)))
+        docs = _sql(session).documents(session, _CHILDREN, (self.kind, parent_id))
+        return docs if state is None else [doc for doc in docs if doc.get("state") == state]
 
-    def all(self, session: Session) -> list[Document]:
-        query = select(ResourceRow.doc).where(ResourceRow.kind == self.kind)
-        return list(session.scalars(query.order_by(ResourceRow.created_at)))
+    def all(self, session: Session, party: str | None = None) -> list[Document]:
+        """Every resource of this kind (of ``party`` only, when given), oldest first."""
+        if party is None:
+            return _sql(session).documents(session, _ALL, (self.kind,))
+        return _sql(session).documents(session, _ALL_OF_PARTY, (self.kind, party))
 
     def list(
         self,
@@ -185,6 +183,9 @@ class Store:
 
 
 _READ = "SELECT party_id, doc FROM resource WHERE kind = {p} AND id = {p}"
+_ALL = "SELECT doc FROM resource WHERE kind = {p} ORDER BY created_at"
+_ALL_OF_PARTY = "SELECT doc FROM resource WHERE kind = {p} AND party_id = {p} ORDER BY created_at"
+_CHILDREN = "SELECT doc FROM resource WHERE kind = {p} AND parent_id = {p} ORDER BY created_at"
 _INSERT = (
     "INSERT INTO resource (kind, id, party_id, state, external_id, parent_id, created_at, updated_at, "
     "version, doc) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 1, {json})"
@@ -197,6 +198,9 @@ _DELETE = "DELETE FROM resource WHERE kind = {p} AND id = {p} RETURNING party_id
 _AUDIT = (
     "INSERT INTO audit (at, actor, action, kind, resource_id, state) VALUES ({p}, {p}, {p}, {p}, {p}, {p})"
 )
+
+
+_STATEMENTS = (_READ, _ALL, _ALL_OF_PARTY, _CHILDREN, _INSERT, _UPDATE, _DELETE, _AUDIT)
 
 
 class _Sql:
@@ -212,20 +216,26 @@ class _Sql:
         placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
         # PostgreSQL takes a text parameter for a json column only when told so.
         json_placeholder = "?" if dialect.name == "sqlite" else "%s::json"
-        self.statements = {
-            sql: sql.format(p=placeholder, json=json_placeholder)
-            for sql in (_READ, _INSERT, _UPDATE, _DELETE, _AUDIT)
-        }
+        self.statements = {sql: sql.format(p=placeholder, json=json_placeholder) for sql in _STATEMENTS}
 
-    def execute(self, session: Session, statement: str, params: tuple[Any, ...]) -> Any:
-        """Run ``statement`` (one of the above) in the session's transaction; its first row, if any."""
+    def execute(
+        self, session: Session, statement: str, params: tuple[Any, ...], *, every: bool = False
+    ) -> Any:
+        """Run ``statement`` (one of the above) in the session's transaction; its first row, if any (or
+        all its rows: ``every``)."""
         connection = session.connection()
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(self.statements[statement], params)
+            if every:
+                return cursor.fetchall()
             return cursor.fetchone() if cursor.description else None
         finally:
             cursor.close()
+
+    def documents(self, session: Session, statement: str, params: tuple[Any, ...]) -> list[Document]:
+        """The documents a ``SELECT doc`` statement finds."""
+        return [_document(doc) for (doc,) in self.execute(session, statement, params, every=True)]
 
     def audit(self, session: Session, entry: tuple[str | None, str, str, str, str | None]) -> None:
         """Append (actor, action, kind, resource id, state) to the audit trail (lso.security.audit)."""
@@ -251,7 +261,11 @@ def _read(session: Session, kind: str, ident: str) -> tuple[str | None, Document
     if row is None:
         return None
     party, doc = row
-    return party, doc if isinstance(doc, dict) else json.loads(doc)  # PostgreSQL's driver decodes JSON
+    return party, _document(doc)
+
+
+def _document(stored: Any) -> Document:
+    return stored if isinstance(stored, dict) else json.loads(stored)  # PostgreSQL's driver decodes JSON
 
 
 def _condition(name: str, value: str) -> Any:
