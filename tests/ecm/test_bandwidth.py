@@ -6,6 +6,7 @@ from lso.ecm.bandwidth import (
     BandwidthProfile,
     Colour,
     TwoRateThreeColourMarker,
+    constant_rate_colours,
     police_constant_rate,
     police_period,
 )
@@ -74,3 +75,20 @@ def test_closed_form_of_long_periods_agrees_with_the_marker() -> None:
     assert closed.frames == exact.frames == 30_000
     assert abs(closed.green_frames - exact.green_frames) <= 1
     assert abs(closed.yellow_frames - exact.yellow_frames) <= 1
+
+
+def test_constant_rate_colours_are_the_markers_frame_by_frame() -> None:
+    # The inlined loop must colour every frame as the marker does, the skipped warm-up included.
+    cases = [
+        (BandwidthProfile(cir=100_000_000, cbs=12_176, eir=0, ebs=12_176), 125_000_000, 1000, 700, 37),
+        (BandwidthProfile(cir=1_000_000, cbs=10_000, eir=1_000_000, ebs=10_000), 3_000_000, 1000, 500, 0),
+        (BandwidthProfile(cir=7_000_001, cbs=900, eir=3_333_333, ebs=1500), 9_999_999, 1000, 800, 11),
+        (BandwidthProfile(cir=25_000_000, cbs=12_176), 25_000_000, 1000, 600, 0),
+    ]
+    for profile, rate, size, frames, skip in cases:
+        marker = TwoRateThreeColourMarker(profile)
+        interval_ns = size * 8 * S / rate
+        colours = [marker.mark(round(i * interval_ns), size) for i in range(skip + frames)][skip:]
+        expected = (colours.count(G), colours.count(Y), colours.count(R))
+        assert constant_rate_colours(profile, rate, size, frames, skip) == expected
+        assert sum(expected) == frames

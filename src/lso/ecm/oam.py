@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from lso.ecm.bandwidth import BandwidthProfile, Colour, TwoRateThreeColourMarker
+from lso.ecm.bandwidth import BandwidthProfile, constant_rate_colours
 from lso.ecm.drivers import PROBE_PERIOD_US, Acceptance, Document
 
 PROPAGATION_US_PER_KM = 5.0
@@ -220,16 +220,9 @@ def run_step(
 
     ``expect`` is (minimum green rate, maximum delivered rate) in bit/s.
     """
-    marker = TwoRateThreeColourMarker(profile)
     interval_ns = TEST_FRAME_BYTES * 8 * 1_000_000_000 / rate_bps
     warm_up = _warm_up_frames(profile, rate_bps)
-    green = yellow = 0
-    for index in range(warm_up + STEP_FRAMES):
-        colour = marker.mark(round(index * interval_ns), TEST_FRAME_BYTES)
-        if index < warm_up:
-            continue
-        green += colour is Colour.GREEN
-        yellow += colour is Colour.YELLOW
+    green, yellow, _ = constant_rate_colours(profile, rate_bps, TEST_FRAME_BYTES, STEP_FRAMES, warm_up)
     seconds = STEP_FRAMES * interval_ns / 1e9
     delivered_frames = (green + yellow) * (1 - path.loss_ratio)
     green_bps = green * (1 - path.loss_ratio) * TEST_FRAME_BYTES * 8 / seconds
