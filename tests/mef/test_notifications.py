@@ -98,6 +98,12 @@ def test_delivery_is_retried_until_the_listener_is_up(listener: Listener) -> Non
     listener.start()
     wait_until(lambda: listener.received, timeout=30)
     assert [e["eventId"] for e in listener.received] == ["ev-4"]
+    wait_until(lambda: _delivery(delivery_id)["state"] == "delivered")  # recorded by the posting step
+
+
+def _delivery(delivery_id: str) -> dict[str, object]:
+    with runtime.current().db.read() as session:
+        return _deliveries.get(session, delivery_id)
 
 
 def test_a_repeated_event_is_handled_once(listener: Listener) -> None:
