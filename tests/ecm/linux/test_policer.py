@@ -197,6 +197,7 @@ def test_clean_removes_what_a_killed_domain_left(hosts: Hosts, policer: Policer)
     policer.attach(hosts.z.netns, hosts.z_if, flow())
     program, maps = program_ids(BPF_FS / policer.prefix / hosts.z.netns / "prog")
 
+    policer.close()  # the killed process's descriptors went with it
     clean(policer.prefix)  # a fresh process knows only the prefix
 
     assert not (BPF_FS / policer.prefix).exists()

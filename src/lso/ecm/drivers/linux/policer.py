@@ -21,7 +21,6 @@ interface) — close to the same buckets but not MEF's exact algorithm, so it is
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import hashlib
 import json
 import os
@@ -38,6 +37,7 @@ from pathlib import Path
 
 from lso.ecm.bandwidth import ColourCount
 from lso.ecm.drivers import BandwidthProfileFlow
+from lso.ecm.drivers.linux.bpfsys import PinnedMap, obj_get, possible_cpus
 from lso.ecm.drivers.linux.probe import in_netns
 from lso.ecm.drivers.linux.rtnl import NetlinkError, Rtnl
 
@@ -53,6 +53,7 @@ _PREFERENCE = _HANDLE = 1
 _PROGRAM_NAME = "trtcm"
 _COUNTERS = struct.Struct("<6Q")  # struct colour_counters
 _BUCKETS_SIZE = 32  # struct buckets: lock word (padded), committed, excess, last_ns
+_PROFILE_SIZE = 48  # struct profile: see profile_entry
 _COLOUR_NAMES = ("green", "yellow", "red")
 # Attaching reads then writes a namespace's pins and maps: one change at a time in this process.
 _CHANGING = threading.Lock()
@@ -126,6 +127,7 @@ class Policer:
         self.prefix = prefix
         self.exact = support().exact if exact is None else exact
         self._sessions: dict[str, Rtnl] = {}  # a netlink session per namespace
+        self._loaded: dict[str, _Loaded] = {}  # the program and maps of each namespace, open
 
     def attach(
         self, netns: str, ifname: str, profile: BandwidthProfileFlow, ifindex: int | None = None
@@ -165,13 +167,13 @@ class Policer:
         with _CHANGING:
             names = {msg["index"]: msg.get_attr("IFLA_IFNAME") for msg in self._session(netns).links()}
         result = {}
-        with _PinnedMap(colours, _COUNTERS.size, per_cpu=True) as counters:
+        with PinnedMap(colours, _COUNTERS.size, per_cpu=True) as counters:
             for ifindex in counters.ifindexes():
                 value = counters.lookup(ifindex)
                 if value is None or ifindex not in names:
                     continue
                 per_cpu = [
-                    _COUNTERS.unpack_from(value, cpu * _COUNTERS.size) for cpu in range(_possible_cpus())
+                    _COUNTERS.unpack_from(value, cpu * _COUNTERS.size) for cpu in range(possible_cpus())
                 ]
                 total = dict(
                     zip(_bpf_fields(), (sum(column) for column in zip(*per_cpu, strict=True)), strict=True)
@@ -184,10 +186,9 @@ class Policer:
         clean(self.prefix)
 
     def close(self) -> None:
-        """Release the netlink sessions (the kernel objects stay)."""
-        for session in self._sessions.values():
-            session.close()
-        self._sessions.clear()
+        """Release the netlink sessions and descriptors (the kernel objects stay)."""
+        for netns in {*self._sessions, *self._loaded}:
+            self._forget(netns)
 
     def _session(self, netns: str) -> Rtnl:
         if netns not in self._sessions:
@@ -197,10 +198,13 @@ class Policer:
         return self._sessions[netns]
 
     def _forget(self, netns: str) -> None:
-        """The namespace's last policer went (or the namespace did): drop its session."""
+        """Drop the namespace's session and descriptors (the namespace went, or the policer closes)."""
         session = self._sessions.pop(netns, None)
         if session is not None:
             session.close()
+        loaded = self._loaded.pop(netns, None)
+        if loaded is not None:
+            loaded.close()
 
     @property
     def _table(self) -> str:
@@ -209,72 +213,84 @@ class Policer:
     def _pins(self, netns: str) -> Path:
         return BPF_FS / self.prefix / netns
 
-    def _program(self, netns: str) -> Path:
-        """The pinned program of ``netns`` (loaded, with its maps, at the namespace's first attach)."""
+    def _program(self, netns: str) -> _Loaded:
+        """The program and maps of ``netns``, open (loaded and pinned at the namespace's first policer; a
+        restarted domain finds them pinned)."""
+        loaded = self._loaded.get(netns)
+        if loaded is not None:
+            return loaded
         _mount_bpf_fs()
         pins = self._pins(netns)
         program = pins / _PROGRAM
-        if program.exists():
-            return program
-        if pins.exists():  # maps of a load interrupted before the program was pinned
-            shutil.rmtree(pins)
-        pins.mkdir(parents=True)
-        load = ["bpftool", "prog", "load", str(compiled_program()), str(program), "type", "classifier"]
-        _run([*load, "pinmaps", str(pins)])
-        return program
-
-    def _program_fd(self, netns: str) -> int:
-        """A descriptor of the namespace's pinned program, for a filter to take its own reference from
-        (closed right after: a descriptor held on would keep the program loaded after :func:`clean`)."""
-        path = ctypes.create_string_buffer(os.fsencode(self._program(netns)))
-        return _bpf(_OBJ_GET, struct.pack("<QII", ctypes.addressof(path), 0, 0), "prog")
+        if not program.exists():
+            if pins.exists():  # maps of a load interrupted before the program was pinned
+                shutil.rmtree(pins)
+            pins.mkdir(parents=True)
+            load = ["bpftool", "prog", "load", str(compiled_program()), str(program), "type", "classifier"]
+            _run([*load, "pinmaps", str(pins)])
+        loaded = self._loaded[netns] = _Loaded.of(pins)
+        return loaded
 
     def _attach_bpf(
         self, netns: str, ifname: str, profile: BandwidthProfileFlow, ifindex: int | None
     ) -> None:
-        self._program(netns)  # loaded (with its maps) at the namespace's first policer
-        session = self._session(netns)
+        loaded = self._program(netns)
         if ifindex is None:
-            found = session.link_by_name(ifname)
+            found = self._session(netns).link_by_name(ifname)
             if found is None:
                 raise PolicerError(f"{netns}/{ifname}: no such interface")
             ifindex = int(found["index"])
-        pins = self._pins(netns)
-        with _PinnedMap(pins / _BUCKETS, _BUCKETS_SIZE) as buckets:
-            if buckets.lookup(ifindex) is None:
-                # Buckets start full (MEF 10.3); lock word 0, last frame time 0 = none yet.
-                full = (0, profile.cbs * _UNITS_PER_BYTE, profile.ebs * _UNITS_PER_BYTE, 0)
-                with _PinnedMap(pins / _COLOURS, _COUNTERS.size, per_cpu=True) as counters:
-                    counters.update(ifindex, bytes(counters.value_size))
-                buckets.update(ifindex, struct.pack("<4Q", *full))
-        with _PinnedMap(pins / _PROFILES, len(profile_entry(profile))) as profiles:
-            profiles.update(ifindex, profile_entry(profile))
+        if loaded.buckets.lookup(ifindex) is None:
+            # Buckets start full (MEF 10.3); lock word 0, last frame time 0 = none yet.
+            full = (0, profile.cbs * _UNITS_PER_BYTE, profile.ebs * _UNITS_PER_BYTE, 0)
+            loaded.colours.update(ifindex, bytes(loaded.colours.value_size))
+            loaded.buckets.update(ifindex, struct.pack("<4Q", *full))
+        loaded.profiles.update(ifindex, profile_entry(profile))
+        session = self._session(netns)
         session.clsact(ifindex)
-        program = self._program_fd(netns)
-        try:
-            session.ingress_bpf(ifindex, _PREFERENCE, _HANDLE, program, _PROGRAM_NAME)
-        finally:
-            os.close(program)
+        session.ingress_bpf(ifindex, _PREFERENCE, _HANDLE, loaded.program, _PROGRAM_NAME)
 
     def _detach_bpf(self, netns: str, ifname: str, ifindex: int | None) -> None:
         pins = self._pins(netns)
-        if not (pins / _PROFILES).exists():
+        if not (pins / _PROGRAM).exists():  # nothing was ever attached here
             return
         if not (NETNS_DIR / netns).exists():  # the namespace went, and its interfaces and filters with it
             self._forget(netns)
             shutil.rmtree(pins)
             return
-        session = self._session(netns)
         if ifindex is None:
-            found = session.link_by_name(ifname)
-            ifindex = None if found is None else int(found["index"])  # None: the interface is gone
-        if ifindex is not None:
-            with contextlib.suppress(NetlinkError):  # no filter (left by an interrupted attach)
-                session.ingress_bpf_del(ifindex, _PREFERENCE, _HANDLE)
-        if ifindex is not None:
-            for name in (_COLOURS, _BUCKETS, _PROFILES):
-                with _PinnedMap(pins / name, 0) as entries:
-                    entries.delete(ifindex)
+            found = self._session(netns).link_by_name(ifname)
+            if found is None:
+                return  # the interface is gone, and its hook with it (its map entries stay until clean)
+            ifindex = int(found["index"])
+        with contextlib.suppress(NetlinkError):  # no filter (left by an interrupted attach)
+            self._session(netns).ingress_bpf_del(ifindex, _PREFERENCE, _HANDLE)
+        loaded = self._program(netns)
+        for entries in (loaded.colours, loaded.buckets, loaded.profiles):
+            entries.delete(ifindex)
+
+
+@dataclass
+class _Loaded:
+    """A namespace's policer program and its maps, held open while the policer runs (opening a pinned
+    object is a path walk in the bpf filesystem; a service's setup would pay four per UNI)."""
+
+    program: int
+    profiles: PinnedMap
+    buckets: PinnedMap
+    colours: PinnedMap
+
+    @classmethod
+    def of(cls, pins: Path) -> _Loaded:
+        program = obj_get(pins / _PROGRAM)
+        profiles = PinnedMap(pins / _PROFILES, _PROFILE_SIZE)
+        buckets = PinnedMap(pins / _BUCKETS, _BUCKETS_SIZE)
+        return cls(program, profiles, buckets, PinnedMap(pins / _COLOURS, _COUNTERS.size, per_cpu=True))
+
+    def close(self) -> None:
+        os.close(self.program)
+        for pinned in (self.profiles, self.buckets, self.colours):
+            pinned.close()
 
 
 def clean(prefix: str) -> None:
@@ -284,7 +300,7 @@ def clean(prefix: str) -> None:
         for pins in root.iterdir():
             if (NETNS_DIR / pins.name).exists() and (pins / _PROFILES).exists():
                 names = _ifnames(pins.name)
-                with _PinnedMap(pins / _PROFILES, 0) as profiles:
+                with PinnedMap(pins / _PROFILES, 0) as profiles:
                     policed = profiles.ifindexes()
                 for ifindex in policed:
                     if ifindex in names:
@@ -329,76 +345,6 @@ def _ifnames(netns: str) -> dict[int, str]:
     if not (NETNS_DIR / netns).exists():
         return {}
     return dict(in_netns(netns, socket.if_nameindex))
-
-
-# --- maps, through the bpf(2) system call (no process per read or write) --------------------------------
-
-_BPF_SYSCALL = {"x86_64": 321, "aarch64": 280, "riscv64": 280}
-_MAP_LOOKUP, _MAP_UPDATE, _MAP_DELETE, _MAP_NEXT_KEY, _OBJ_GET = 1, 2, 3, 4, 7
-
-
-class _PinnedMap:
-    """A pinned map keyed by ifindex (u32), open for the duration of a ``with`` block."""
-
-    def __init__(self, path: Path, value_size: int, *, per_cpu: bool = False) -> None:
-        self.value_size = value_size * _possible_cpus() if per_cpu else value_size
-        name = ctypes.create_string_buffer(os.fsencode(path))
-        self.fd = _bpf(_OBJ_GET, struct.pack("<QII", ctypes.addressof(name), 0, 0), str(path))
-
-    def __enter__(self) -> _PinnedMap:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        os.close(self.fd)
-
-    def _element(self, command: int, key: int | None, out: ctypes.Array[ctypes.c_char] | None) -> int:
-        """One element command; the kernel wants every attribute field after the command's last zero."""
-        key_buffer = ctypes.create_string_buffer(struct.pack("<I", key or 0))
-        key_address = ctypes.addressof(key_buffer) if key is not None else 0
-        attr = struct.pack("<I4xQQQ", self.fd, key_address, ctypes.addressof(out) if out else 0, 0)
-        return _bpf(command, attr, None)
-
-    def update(self, key: int, value: bytes) -> None:
-        if self._element(_MAP_UPDATE, key, ctypes.create_string_buffer(value, len(value))) < 0:
-            raise PolicerError(f"bpf map update: {os.strerror(ctypes.get_errno())}")
-
-    def delete(self, key: int) -> None:
-        self._element(_MAP_DELETE, key, None)  # absent already: fine
-
-    def lookup(self, key: int) -> bytes | None:
-        value = ctypes.create_string_buffer(self.value_size)
-        return value.raw if self._element(_MAP_LOOKUP, key, value) == 0 else None
-
-    def ifindexes(self) -> list[int]:
-        found: list[int] = []
-        following = ctypes.create_string_buffer(4)
-        while self._element(_MAP_NEXT_KEY, found[-1] if found else None, following) == 0:
-            found.append(struct.unpack("<I", following.raw)[0])
-        return found
-
-
-def _bpf(command: int, attr: bytes, what: str | None) -> int:
-    """bpf(2); with ``what``, a failure raises (else the caller reads -1 and errno)."""
-    buffer = ctypes.create_string_buffer(attr, len(attr))
-    result = int(_libc().syscall(_BPF_SYSCALL[platform.machine()], command, buffer, len(attr)))
-    if result < 0 and what is not None:
-        raise PolicerError(f"bpf({command}) {what}: {os.strerror(ctypes.get_errno())}")
-    return result
-
-
-@cache
-def _libc() -> ctypes.CDLL:
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.syscall.restype = ctypes.c_long
-    libc.syscall.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint]
-    return libc
-
-
-@cache
-def _possible_cpus() -> int:
-    """Per-CPU map values come one per possible CPU (``0-3,6``-style list in sysfs)."""
-    ranges = Path("/sys/devices/system/cpu/possible").read_text().strip().split(",")
-    return sum(int(r.split("-")[-1]) - int(r.split("-")[0]) + 1 for r in ranges)
 
 
 # --- nftables fallback --------------------------------------------------------------------------------
