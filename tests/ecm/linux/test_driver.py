@@ -18,6 +18,7 @@ from lso.ecm.drivers import (
 )
 from lso.ecm.drivers.linux import driver as linux_driver
 from lso.ecm.drivers.linux.driver import LinuxDriver
+from lso.ecm.drivers.linux.hosts import READY_INDEXES
 from lso.ecm.drivers.linux.policer import BPF_FS
 from lso.ecm.drivers.linux.probe import run_probe
 from tests.ecm.linux.conftest import epl, leftovers, uni
@@ -38,9 +39,9 @@ def test_an_epl_carries_probe_traffic_between_its_ce_hosts(driver: LinuxDriver) 
 
 
 def _interfaces(driver: LinuxDriver, element: str) -> set[str]:
-    """The element's interfaces but the ends of the CE hosts kept ready there (``h<id>``, hosts.py)."""
-    ns = driver.plane.ns(element)
-    return {name for name in driver.kernel.call(driver.kernel.names, ns) if not name.startswith("h")}
+    """The element's interfaces but the ends of the CE hosts kept ready there (at READY_INDEXES, hosts.py)."""
+    links = driver.kernel.call(driver.plane.ns(element).nl.links)
+    return {link.get_attr("IFLA_IFNAME") for link in links if link["index"] < READY_INDEXES}
 
 
 def test_counters_agree_with_what_the_probe_sent_and_received(driver: LinuxDriver) -> None:

@@ -91,7 +91,7 @@ class LinuxDriver:
         plane = DataPlane(self.kernel, Topology.of(self.prefix, elements, self.ennis))
         self.kernel.call(plane.reconcile, configurations, faults)
         self._plane = plane
-        for element in plane.topology.edges:  # each UNI element's policer program, ahead of its services
+        for element in plane.topology.unis:  # each UNI element's policer program, ahead of its services
             self.policer.prepare(plane.topology.element_ns(element))
         for config in configurations:
             self.kernel.call(self._police, config)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from lso.ecm.drivers.linux import mounts
-from lso.ecm.drivers.linux.hosts import HOST_IFINDEX, HostPool
+from lso.ecm.drivers.linux.hosts import HOST_IFINDEX, HostPool, Seat
 from lso.ecm.drivers.linux.mounts import KernelError
 from lso.ecm.drivers.linux.rtnl import NetlinkError, Rtnl, vxlan_data
 
@@ -245,12 +245,19 @@ class Kernel:
                 raise KernelError(f"{z_name} did not appear in {z_netns}")
             z.interfaces[z_name] = Interface(found["index"], None, False)
 
-    def keep_hosts(self, elements: list[str], per_element: int, ifname: str) -> None:
-        """Keep ``per_element`` customer-edge hosts (their interface ``ifname``) ready in each of
-        ``elements`` (namespace names) for :meth:`add_host`."""
+    def keep_hosts(self, seats: dict[str, list[Seat]], per_element: int, ifname: str, prefixlen: int) -> None:
+        """Keep hosts (their interface ``ifname``, their address /``prefixlen``) ready for the next
+        ``per_element`` free UNIs of each element (``seats``: by namespace name, in allocation order) for
+        :meth:`add_host`."""
         if self._pool is None:
             self._pool = HostPool(
-                self.prefix, elements, per_element, ifname, lambda: mounts.unnamed_netlink_socket(self._host)
+                self.prefix,
+                seats,
+                per_element,
+                ifname,
+                prefixlen,
+                lambda: mounts.unnamed_netlink_socket(self._host),
+                {name: set(ns.interfaces) for name, ns in self._namespaces.items() if name in seats},
             )
             self._pool.start()
 
@@ -267,34 +274,29 @@ class Kernel:
         host_ifname: str,
     ) -> None:
         """A customer-edge host: namespace ``host`` (afresh) whose ``host_ifname`` at ``address`` is the far
-        end of ``ifname`` in ``ns``, up and a port of ``master``. A host ready in ``ns`` is taken when
-        there is one: its end in ``ns`` renamed and enslaved, its namespace mounted under ``host`` by the
-        mounter's thread (see :meth:`named`)."""
+        end of ``ifname`` in ``ns``, up and a port of ``master``. A host made ready for ``ifname`` is
+        taken when there is one: its end in ``ns`` enslaved and set up, its namespace mounted under
+        ``host`` by the mounter's thread (see :meth:`named`)."""
         self._mounts.wait(host)
         if mounts.exists(host):  # a CE host without its UNI is a leftover
             mounts.unmount(host)
         self._unreaped(ns, ifname)
-        ready = self._pool.take(ns.name) if self._pool is not None else None
-        if ready is None:
-            nl = Rtnl(self._socket_in(host, create=True))
-            nl.link_set(1, up=True)
-            self.add_veth(ns, ifname, host, host_ifname, master=master, group=group)
-        else:
-            nl = ready.nl
+        ready = self._pool.take(ns.name, ifname) if self._pool is not None else None
+        if ready is not None:
+            ready.nl.close()
             self._mounts.bind_later(ready.fd, host)
             ns.interfaces[ifname] = Interface(ready.uplink, master, False, group)
-            self._until_free(lambda: self.set_name(ns, ready.uplink, ifname, master=master, group=group))
+            ns.nl.link_set(ready.uplink, master=ns.index(master), group=group, up=True)
+            ns.interfaces[ifname].up = True
+            return
+        nl = Rtnl(self._socket_in(host, create=True))
         try:
+            nl.link_set(1, up=True)
+            self.add_veth(ns, ifname, host, host_ifname, master=master, group=group)
             nl.addr_add(HOST_IFINDEX, address, prefixlen)
-            if ready is None:  # a ready host's end is up already
-                nl.link_set(HOST_IFINDEX, up=True)
+            nl.link_set(HOST_IFINDEX, up=True)
         finally:
             nl.close()
-
-    def set_name(self, ns: Namespace, index: int, ifname: str, *, master: str, group: int) -> None:
-        """Name interface ``index`` (down) ``ifname``, enslave it to ``master`` in ``group`` and set it up."""
-        ns.nl.link_set(index, ifname=ifname, master=ns.index(master), group=group, up=True)
-        ns.interfaces[ifname].up = True
 
     @staticmethod
     def _until_free(request: Callable[[], None]) -> None:
@@ -389,6 +391,7 @@ class Kernel:
                 continue
             ns.nl.link_set(interface.index, group=REAP_GROUP)
             ns.doomed.add(name)
+            self._released(ns, name)
         if len(ns.doomed) >= REAP_BATCH:
             self.reap()
         else:
@@ -417,6 +420,13 @@ class Kernel:
     def forget(self, ns: Namespace, ifname: str) -> None:
         """Drop an interface the kernel removes by itself (the end of a veth whose peer's namespace goes)."""
         ns.interfaces.pop(ifname, None)
+        self._released(ns, ifname)
+
+    def _released(self, ns: Namespace, ifname: str) -> None:
+        """``ifname`` is on its way out of ``ns``: should it be a UNI's veth, the pool may prepare it again
+        (while the kernel still destroys the old one, the pool's attempts wait)."""
+        if self._pool is not None:
+            self._pool.release(ns.name, ifname)
 
     def delete(self, ns: Namespace, ifname: str) -> None:
         interface = ns.interfaces.pop(ifname, None)

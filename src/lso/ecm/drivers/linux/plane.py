@@ -28,6 +28,7 @@ from pathlib import Path
 
 from lso.ecm.drivers import Document
 from lso.ecm.drivers.linux import mounts
+from lso.ecm.drivers.linux.hosts import Seat
 from lso.ecm.drivers.linux.netns import IFF_LOWER_UP, IFF_UP, Kernel, Namespace
 
 UNDERLAY = ipaddress.IPv4Address("172.16.0.0")
@@ -35,6 +36,7 @@ ENNI_UNDERLAY = ipaddress.IPv4Address("172.31.0.0")
 VXLAN_PORT = 4789  # + link index on links; the ENNI's OVCs use it as is, on both sides
 LINK_MTU = 9000
 CE_IFNAME = "eth0"
+CE_PREFIXLEN = 8  # every CE host is in 10.0.0.0/8 (ce_address)
 # Customer-edge hosts kept ready in each element with UNIs (hosts.py), refilled as they are taken.
 READY_HOSTS = 4
 
@@ -66,6 +68,11 @@ def host_labels(config: Document) -> list[str]:
     return [
         test_head(p["port"], p["sVlanId"]) if is_enni(p["port"]) else p["port"] for p in config["uniPorts"]
     ]
+
+
+def _port_number(port: str) -> int:
+    """``uni-N``'s N: ICM allocates an element's UNIs in this order."""
+    return int(port.rpartition("-")[2])
 
 
 def host_ifname(label: str) -> str:
@@ -149,7 +156,7 @@ class Topology:
     elements: list[str]
     links: dict[frozenset[str], Link] = field(default_factory=dict)
     ennis: dict[tuple[str, str], EnniPeer] = field(default_factory=dict)
-    edges: list[str] = field(default_factory=list)  # the elements with UNI ports
+    unis: dict[str, list[str]] = field(default_factory=dict)  # each UNI element's UNIs, by port number
 
     @classmethod
     def of(
@@ -158,8 +165,13 @@ class Topology:
         docs = sorted(elements, key=lambda e: e["id"])
         ends = sorted({tuple(sorted((e["id"], link["peer"]))) for e in docs for link in e["links"]})
         links = {frozenset((a, z)): Link(i, a, z) for i, (a, z) in enumerate(ends, start=1)}
-        edges = [e["id"] for e in docs if any(p["kind"] == "UNI" for p in e.get("ports", []))]
-        return cls(prefix, [e["id"] for e in docs], links, dict(ennis or {}), edges)
+        unis = {
+            e["id"]: sorted((p["id"] for p in e.get("ports", []) if p["kind"] == "UNI"), key=_port_number)
+            for e in docs
+        }
+        return cls(
+            prefix, [e["id"] for e in docs], links, dict(ennis or {}), {e: p for e, p in unis.items() if p}
+        )
 
     def element_ns(self, element: str) -> str:
         return f"{self.prefix}-{element}"
@@ -325,7 +337,7 @@ class DataPlane:
         address = self.topology.ce_address(element, label)
         ce = self.topology.ce_ns(element, label)
         self.kernel.add_host(
-            ns, name, ce, address, 8, master=bridge_ifname(vni), group=vni, host_ifname=CE_IFNAME
+            ns, name, ce, address, CE_PREFIXLEN, master=bridge_ifname(vni), group=vni, host_ifname=CE_IFNAME
         )
         if not is_enni(label):  # a UNI going down is a port fault; a test head is ours, not a port
             self.watched[(ns.name, name)] = f"port:{element}/{label}"
@@ -379,8 +391,13 @@ class DataPlane:
             if kind in ("element", "port"):
                 self.set_fault(kind, target, down=True)
         # Only now: the namespaces of hosts made earlier would look like leftovers to the sweep above.
-        edges = [self.topology.element_ns(e) for e in self.topology.edges]
-        self.kernel.keep_hosts(edges, READY_HOSTS, CE_IFNAME)
+        seats = {
+            self.topology.element_ns(element): [
+                Seat(host_ifname(port), self.topology.ce_address(element, port)) for port in ports
+            ]
+            for element, ports in self.topology.unis.items()
+        }
+        self.kernel.keep_hosts(seats, READY_HOSTS, CE_IFNAME, CE_PREFIXLEN)
 
     # --- faults ------------------------------------------------------------------------------------------
 
