@@ -76,11 +76,11 @@ def wake(order_id: str, event_type: str) -> None:
 
 @DBOS.workflow()
 def fulfil_product_order(order_id: str) -> str:
-    state, deliveries = check_inventory(order_id)
+    # with the partner's part of an off-net EPL, ordered meanwhile
+    state, deliveries, shares = check_inventory(order_id)
     dispatch(deliveries)
     if state != "acknowledged":
         return state
-    shares = partner_shares(order_id)  # the partner's part of an off-net EPL, ordered meanwhile
     # Over SONATA BUS buys the share; over INTERLUDE SOF orders it with our segment (bus/partners/interlude).
     sonata = [share for share in shares if not share.get("interlude")]
     vlans = enni_svlan.agree_for_order(
@@ -98,7 +98,6 @@ def fulfil_product_order(order_id: str) -> str:
         service_order = {"state": "failed", "reason": refusal}
     else:
         try:
-            register_legato_hub()
             service_order = place_service_order(order_id, vlans)
         except Exception as exc:  # SOF unreachable after every retry: the seller cannot fulfil the order
             log.warning("product order %s: LEGATO service order not placed: %s", order_id, exc)
@@ -142,30 +141,31 @@ def await_service_order(service_order: dict[str, Any], until: set[str]) -> dict[
     return service_order
 
 
-@DBOS.step()
-def partner_shares(order_id: str) -> list[dict[str, Any]]:
-    with runtime.current().db.read() as session:
-        shares = offnet_order.share_requests(ORDERS.get(session, order_id), PLANS.get(session, order_id))
-        return [{**share, "interlude": interlude.by_interlude(session, share)} for share in shares]
-
-
 def _without_uni(share: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in share.items() if k not in {"uni_item_id", "interlude", "enni_id"}}
 
 
 @DBOS.step()
-def check_inventory(order_id: str) -> tuple[str, list[str]]:
-    """Re-check what may have changed since acknowledgement: the inventory UNIs the order connects to."""
+def check_inventory(order_id: str) -> tuple[str, list[str], list[dict[str, Any]]]:
+    """Re-check what may have changed since acknowledgement: the inventory UNIs the order connects to.
+    With the order's state and deliveries, the partner shares an off-net order buys (none once it is no
+    longer acknowledged): read in the same transaction rather than in a step of their own."""
     with runtime.current().db.session() as session:
         order = ORDERS.get(session, order_id)
         if order["state"] != "acknowledged":
-            return order["state"], []
-        problems = _inventory_problems(
-            session, ORDERS.party_of(session, order_id), order, PLANS.get(session, order_id)
+            return order["state"], [], []
+        plan = PLANS.get(session, order_id)
+        problems = _inventory_problems(session, ORDERS.party_of(session, order_id), order, plan)
+        if problems:
+            deliveries = _reject_items(session, order, problems)
+            ORDERS.put(session, order)
+            return order["state"], deliveries, []
+        shares = offnet_order.share_requests(order, plan)
+        return (
+            order["state"],
+            [],
+            [{**share, "interlude": interlude.by_interlude(session, share)} for share in shares],
         )
-        deliveries = _reject_items(session, order, problems) if problems else []
-        ORDERS.put(session, order)
-        return order["state"], deliveries
 
 
 @DBOS.step()
@@ -239,6 +239,10 @@ def register_legato_hub() -> None:
     would only wake it more often. The lock keeps concurrent first orders from registering a hub each
     (every extra hub doubles SOF's deliveries); no transaction is held across the call to SOF.
     """
+    _ensure_legato_hub()
+
+
+def _ensure_legato_hub() -> None:
     rt = runtime.current()
     with _hub_lock:
         with rt.db.read() as session:
@@ -252,7 +256,10 @@ def register_legato_hub() -> None:
 
 @DBOS.step(retries_allowed=True, max_attempts=8, interval_seconds=0.5, backoff_rate=2.0)
 def place_service_order(order_id: str, vlans: dict[str, int]) -> dict[str, Any]:
-    """POST the LEGATO service order (safe to repeat) and remember which product order it fulfils."""
+    """POST the LEGATO service order (safe to repeat) and remember which product order it fulfils; BUS
+    subscribes to SOF's events first, unless it already has (a step of its own would cost every order a
+    checkpoint for a registration made once)."""
+    _ensure_legato_hub()
     rt = runtime.current()
     with rt.db.read() as session:
         order = ORDERS.get(session, order_id)
@@ -282,15 +289,27 @@ def read_service_order(service_order_id: str) -> dict[str, Any]:
 
 
 def _add_realizing_services(summary: dict[str, Any]) -> None:
-    """Which service realises each item: SOF's service inventory lists the services of an order by its
-    ``externalId`` (the product order id), each naming the service order item it came from."""
-    if all(item["serviceId"] for item in summary["item"].values()):
-        return
+    """Which service realises each item, and what SOF recorded on it: SOF's service inventory lists the
+    services of an order by its ``externalId`` (the product order id), whole (LEGATO's ``Service``), each
+    naming the service order item it came from — one request instead of a read per service."""
+    if all(item["serviceId"] and item["action"] != "add" for item in summary["item"].values()):
+        return  # a change or disconnect of known services: nothing added to learn about
     for service in context.legato().find_services(summary["externalId"]):
         for ref in service.get("serviceOrderItem", []):
             item = summary["item"].get(ref.get("itemId"))
             if ref.get("serviceOrderId") == summary["id"] and item is not None:
-                item["serviceId"] = service["id"]
+                item["serviceId"] = item["serviceId"] or service["id"]
+                item["facts"] = _recorded_facts(service)
+
+
+def _recorded_facts(service: Document) -> dict[str, Any]:
+    """Of SOF's characteristics of a service, ``testJob``, the service activation test that gated it
+    (passed or not), and ``sVlanId``, the S-VLAN ID allocated for an OVC on the ENNI — the buyer provider
+    maps the OVC to it on its side of the ENNI, so its product shows it (``enniEp`` End Point Map,
+    FORM_E)."""
+    characteristics = {c["name"]: c["value"] for c in service.get("serviceCharacteristic", [])}
+    vlan = characteristics.get("sVlanId")
+    return {"sVlanId": int(vlan) if vlan is not None else None, "testJob": characteristics.get("testJob")}
 
 
 def _summary(service_order: Document) -> dict[str, Any]:
@@ -311,24 +330,16 @@ def _summary(service_order: Document) -> dict[str, Any]:
     }
 
 
-@DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
 def added_services(service_order: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per ``add`` item with a service, what SOF recorded on it (read once over LEGATO): ``testJob``, the
-    service activation test that gated it (passed or not), and for a completed item ``sVlanId``, the
-    S-VLAN ID allocated for an OVC on the ENNI — the buyer provider maps the OVC to it on its side of the
-    ENNI, so its product shows it (``enniEp`` End Point Map, FORM_E)."""
-    legato = context.legato()
+    """Per ``add`` item with a service, what SOF recorded on it (see :func:`_recorded_facts`; read with
+    the final service order); ``sVlanId`` only for a completed item."""
     found = {}
     for item_id, item in service_order["item"].items():
         if item["action"] != "add" or not item.get("serviceId"):
             continue
-        service = legato.get_service(item["serviceId"])
-        characteristics = {c["name"]: c["value"] for c in service.get("serviceCharacteristic", [])}
-        vlan = characteristics.get("sVlanId") if item["state"] == "completed" else None
-        found[item_id] = {
-            "sVlanId": int(vlan) if vlan is not None else None,
-            "testJob": characteristics.get("testJob"),
-        }
+        facts = item.get("facts") or {"sVlanId": None, "testJob": None}
+        vlan = facts["sVlanId"] if item["state"] == "completed" else None
+        found[item_id] = {"sVlanId": vlan, "testJob": facts["testJob"]}
     return found
 
 
