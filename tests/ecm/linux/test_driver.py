@@ -88,6 +88,27 @@ def test_the_service_follows_its_configured_path(driver: LinuxDriver) -> None:
     assert "b5001" not in _interfaces(driver, "p-ldn")
 
 
+def _ready_end(driver: LinuxDriver, element: str, ifname: str) -> int | None:
+    """The index of the element's end of a CE host made ready for ``ifname`` (None: there is none)."""
+    links = driver.kernel.call(driver.plane.ns(element).nl.links)
+    found = [link["index"] for link in links if link.get_attr("IFLA_IFNAME") == ifname]
+    return found[0] if found and found[0] >= READY_INDEXES else None
+
+
+def test_a_uni_takes_the_host_made_ready_for_it(driver: LinuxDriver) -> None:
+    """Hosts are made ahead for the next free UNIs, named for them: configuring one takes its host as it
+    is (no namespace made, no interface renamed); once the service leaves, one is made ready again."""
+    wait_until(lambda: _ready_end(driver, "pe-ldn-1", "u1") is not None, timeout=10)
+    ready = _ready_end(driver, "pe-ldn-1", "u1")
+    epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
+    assert driver.plane.ns("pe-ldn-1").index("u1") == ready
+    assert run_probe(driver.endpoint(A), driver.endpoint(Z), 1_000_000, 500, 0.2).loss_ratio == 0
+    wait_until(lambda: _ready_end(driver, "pe-ldn-1", "u5") is not None, timeout=10)  # the next free UNI
+    for element in ("pe-ldn-1", "p-ldn", "pe-bri-1"):
+        driver.unconfigure(element, "svc-1")
+    wait_until(lambda: _ready_end(driver, "pe-ldn-1", "u1") not in (None, ready), timeout=10)
+
+
 def test_teardown_leaves_no_interface_map_or_namespace(driver: LinuxDriver) -> None:
     before = {e: _interfaces(driver, e) for e in ("pe-ldn-1", "p-ldn", "pe-bri-1")}
     epl(driver, "svc-1", 5001, ("pe-ldn-1", "uni-1"), ["p-ldn"], ("pe-bri-1", "uni-2"))
