@@ -61,10 +61,12 @@ class ActivationError(Exception):
 
 @dataclass(frozen=True)
 class Plan:
-    """A validated order: its components and the SIPs of UNIs already in inventory (by service id)."""
+    """A validated order: its components, the SIPs of UNIs already in inventory (by service id) and, per
+    EVC item whose partner share BUS named (policy INTERLUDE), that share and the item's service value."""
 
     components: Decomposition
     existing_sips: dict[str, str]
+    partner_shares: dict[str, tuple[Document, Document]]
 
 
 def install(ctx: EntityContext) -> None:
@@ -99,11 +101,10 @@ def enni_end(item_id: str, enni: str) -> str:
 
 @DBOS.workflow(name="sof.activate_service_order")
 def activate_service_order(order_id: str) -> str:
-    plan = validate(order_id)
+    plan, deliveries = take_order(order_id)
+    dispatch(deliveries)
     if isinstance(plan, TerminationError):
-        dispatch(reject(order_id, plan))
         return "rejected"
-    dispatch(begin(order_id, plan))
     item_id = ""  # the item being worked on, blamed if ICM stops answering
     shared: list[str] = []  # the EVC items whose partner share completed: withdrawn if the order fails
     try:
@@ -119,11 +120,10 @@ def activate_service_order(order_id: str) -> str:
             passed = run_activation_test(order_id, evc)
             if not passed:
                 raise ActivationError(evc.item_id, "the service activation test failed (see testJob)")
-            from lso.sof import end_to_end  # here, not at the top: it builds on this module's steps
+            if evc.item_id in plan.partner_shares:
+                from lso.sof import end_to_end  # here, not at the top: it builds on this module's steps
 
-            share, given = end_to_end.partner_share(order_id, evc.item_id)
-            if share is not None:
-                end_to_end.activate_partner_share(order_id, evc.item_id, share, given)
+                end_to_end.activate_partner_share(order_id, evc.item_id, *plan.partner_shares[evc.item_id])
                 shared.append(evc.item_id)
             start_performance_monitoring(order_id, evc)
     except ActivationError as exc:
@@ -226,55 +226,67 @@ def refusals_fail(item_id: str) -> Iterator[None]:
         raise refused(item_id, exc) from None
 
 
-@DBOS.step(name="sof.validate")
-def validate(order_id: str) -> Plan | TerminationError:
+@DBOS.step(name="sof.take_order")
+def take_order(order_id: str) -> tuple[Plan | TerminationError, list[str]]:
+    """Validate the order, then reject it or set it and its items in progress with one inventory service
+    per item: one transaction and one checkpoint. A re-run finds the moves made (no-ops) and the
+    services there; the deliveries of a first run that committed are sent by ``redeliver_pending``."""
     with runtime.current().db.session() as session:
         order = records.ORDERS.get(session, order_id)
         party = records.party_of(session, order)
-        known: dict[str, UniComponent] = {}
-        sips: dict[str, str] = {}
-        for service in _active_unis(session, party):
-            sip = fact(service, "serviceInterfacePoint")
-            if sip is not None:
-                site = service["place"][0]["place"]["id"]
-                frame = service["serviceConfiguration"].get("maximumFrameSize", 1522)
-                known[service["id"]] = UniComponent(service["id"], site, 0, frame)
-                sips[service["id"]] = sip
-    try:
-        components = decompose(order, known)
-    except Invalid as exc:
-        return exc.error
-    used = {ref for evc in components.evcs for ref in evc.uni_services}
-    return Plan(components, {ref: sips[ref] for ref in used})
-
-
-@DBOS.step(name="sof.reject")
-def reject(order_id: str, error: TerminationError) -> list[str]:
-    with runtime.current().db.session() as session:
-        order = records.ORDERS.get(session, order_id)
-        ids: list[str] = []
-        for item in order["serviceOrderItem"]:
-            ids += records.move_item(
-                session, order, item["id"], "rejected", error.body() if item["id"] == error.item_id else None
-            )
-        ids += records.move_order(session, order, "rejected")
-        records.ORDERS.put(session, order)
-        return ids
-
-
-@DBOS.step(name="sof.begin")
-def begin(order_id: str, plan: Plan) -> list[str]:
-    """Order and items in progress; one inventory service per item, related as the order relates them."""
-    with runtime.current().db.session() as session:
-        order = records.ORDERS.get(session, order_id)
-        party = records.party_of(session, order)
+        plan = _validate(session, order, party)
+        if isinstance(plan, TerminationError):
+            return plan, _reject(session, order, plan)
         ids: list[str] = []
         for item in order["serviceOrderItem"]:
             ids += records.move_item(session, order, item["id"], "inProgress")
             ids += records.add_service(session, party, _service_of(order, item, plan))
         ids += records.move_order(session, order, "inProgress")
         records.ORDERS.put(session, order)
-        return ids
+        return plan, ids
+
+
+def _validate(session: Session, order: Document, party: str | None) -> Plan | TerminationError:
+    known: dict[str, UniComponent] = {}
+    sips: dict[str, str] = {}
+    for service in _active_unis(session, party):
+        sip = fact(service, "serviceInterfacePoint")
+        if sip is not None:
+            site = service["place"][0]["place"]["id"]
+            frame = service["serviceConfiguration"].get("maximumFrameSize", 1522)
+            known[service["id"]] = UniComponent(service["id"], site, 0, frame)
+            sips[service["id"]] = sip
+    try:
+        components = decompose(order, known)
+    except Invalid as exc:
+        return exc.error
+    from lso.sof.interlude_client import share_of  # here, not at the top: it builds on this module
+
+    used = {ref for evc in components.evcs for ref in evc.uni_services}
+    shares = {}
+    for evc in components.evcs:
+        share = share_of(order, evc.item_id)
+        if share is not None:
+            item = next(i for i in order["serviceOrderItem"] if i["id"] == evc.item_id)
+            shares[evc.item_id] = (share, item["service"])
+    return Plan(components, {ref: sips[ref] for ref in used}, shares)
+
+
+@DBOS.step(name="sof.reject")
+def reject(order_id: str, error: TerminationError) -> list[str]:
+    with runtime.current().db.session() as session:
+        return _reject(session, records.ORDERS.get(session, order_id), error)
+
+
+def _reject(session: Session, order: Document, error: TerminationError) -> list[str]:
+    ids: list[str] = []
+    for item in order["serviceOrderItem"]:
+        ids += records.move_item(
+            session, order, item["id"], "rejected", error.body() if item["id"] == error.item_id else None
+        )
+    ids += records.move_order(session, order, "rejected")
+    records.ORDERS.put(session, order)
+    return ids
 
 
 def _service_of(order: Document, item: Document, plan: Plan) -> Document:

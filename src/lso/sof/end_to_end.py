@@ -47,15 +47,6 @@ def activate_partner_share(order_id: str, item_id: str, share: Document, given: 
         raise ActivationError(item_id, f"partner {share['partnerId']}: {reason}; {withdrawn}")
 
 
-@DBOS.step(name="sof.partner_share")
-def partner_share(order_id: str, item_id: str) -> tuple[Document | None, Document]:
-    """The partner share BUS named on the EVC item (policy INTERLUDE), and the item's service value."""
-    with runtime.current().db.read() as session:
-        order = records.ORDERS.get(session, order_id)
-    item = next(i for i in order["serviceOrderItem"] if i["id"] == item_id)
-    return interlude_client.share_of(order, item_id), item["service"]
-
-
 @DBOS.step(name="sof.record_end_to_end_test")
 def record_end_to_end_test(order_id: str, item_id: str, link: Document, test: Document) -> None:
     """The end-to-end activation test on the EVC service: our test job and the partner's, one verdict."""
