@@ -93,6 +93,7 @@ class LinuxDriver:
         self._plane = plane
         for element in plane.topology.unis:  # each UNI element's policer program, ahead of its services
             self.policer.prepare(plane.topology.element_ns(element))
+        self.kernel.call(plane.keep_hosts, self.policer.hook)  # a UNI's filter goes on with its host, ahead
         for config in configurations:
             self.kernel.call(self._police, config)
         for doc in self.model.oam_sessions():

@@ -64,6 +64,7 @@ class HostPool:
         prefixlen: int,
         new_namespace: Callable[[], tuple[socket.socket, int]],
         in_service: dict[str, set[str]],
+        prepared: Callable[[str, int], None],
     ) -> None:
         self.prefix = prefix
         self.seats = seats
@@ -72,6 +73,7 @@ class HostPool:
         self.prefixlen = prefixlen
         self._new_namespace = new_namespace  # a netlink socket in a new unnamed namespace, and its descriptor
         self._in_service = in_service  # per element, the UNIs whose veth is taken (not yet released)
+        self._prepared = prepared  # (element, index of its end): more to do on a host made ready
         self._ready: dict[tuple[str, str], ReadyHost] = {}
         self._making: tuple[str, str] | None = None
         self._blocked: dict[tuple[str, str], float] = {}  # seat: when to try again (its name is in use)
@@ -159,6 +161,7 @@ class HostPool:
             host = None
             try:
                 host = self._make(element, seat)
+                self._prepare(element, host)
             except NetlinkError as exc:
                 if exc.code != errno.EEXIST:
                     log.exception("could not prepare a customer-edge host; the pool stops filling")
@@ -175,6 +178,12 @@ class HostPool:
                     else:  # an interface of that name is still being destroyed: later
                         self._blocked[(element, seat.ifname)] = time.monotonic() + BLOCKED_S
                     self._wanted.notify_all()
+
+    def _prepare(self, element: str, host: ReadyHost) -> None:
+        try:
+            self._prepared(element, host.uplink)
+        except OSError:  # the host still serves; whoever takes it does that part itself
+            log.exception("could not prepare the element's end of a customer-edge host")
 
     def _make(self, element: str, seat: Seat) -> ReadyHost:
         sock, namespace = self._new_namespace()

@@ -245,10 +245,17 @@ class Kernel:
                 raise KernelError(f"{z_name} did not appear in {z_netns}")
             z.interfaces[z_name] = Interface(found["index"], None, False)
 
-    def keep_hosts(self, seats: dict[str, list[Seat]], per_element: int, ifname: str, prefixlen: int) -> None:
+    def keep_hosts(
+        self,
+        seats: dict[str, list[Seat]],
+        per_element: int,
+        ifname: str,
+        prefixlen: int,
+        prepared: Callable[[str, int], None],
+    ) -> None:
         """Keep hosts (their interface ``ifname``, their address /``prefixlen``) ready for the next
         ``per_element`` free UNIs of each element (``seats``: by namespace name, in allocation order) for
-        :meth:`add_host`."""
+        :meth:`add_host`; ``prepared(namespace, index)`` is called with each one's end in the element."""
         if self._pool is None:
             self._pool = HostPool(
                 self.prefix,
@@ -258,6 +265,7 @@ class Kernel:
                 prefixlen,
                 lambda: mounts.unnamed_netlink_socket(self._host),
                 {name: set(ns.interfaces) for name, ns in self._namespaces.items() if name in seats},
+                prepared,
             )
             self._pool.start()
 

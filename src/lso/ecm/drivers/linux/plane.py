@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -390,14 +390,17 @@ class DataPlane:
             kind, _, target = fault.partition(":")
             if kind in ("element", "port"):
                 self.set_fault(kind, target, down=True)
-        # Only now: the namespaces of hosts made earlier would look like leftovers to the sweep above.
+
+    def keep_hosts(self, prepared: Callable[[str, int], None]) -> None:
+        """Have CE hosts made ahead for the next free UNIs of each element (hosts.py), once reconciled;
+        ``prepared(namespace, index)`` readies each one's end in its element further."""
         seats = {
             self.topology.element_ns(element): [
                 Seat(host_ifname(port), self.topology.ce_address(element, port)) for port in ports
             ]
             for element, ports in self.topology.unis.items()
         }
-        self.kernel.keep_hosts(seats, READY_HOSTS, CE_IFNAME, CE_PREFIXLEN)
+        self.kernel.keep_hosts(seats, READY_HOSTS, CE_IFNAME, CE_PREFIXLEN, prepared)
 
     # --- faults ------------------------------------------------------------------------------------------
 

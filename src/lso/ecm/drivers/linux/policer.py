@@ -128,6 +128,8 @@ class Policer:
         self.exact = support().exact if exact is None else exact
         self._sessions: dict[str, Rtnl] = {}  # a netlink session per namespace
         self._loaded: dict[str, _Loaded] = {}  # the program and maps of each namespace, open
+        self._hooked: set[tuple[str, int]] = set()  # (namespace, ifindex): filter in place ahead (hook)
+        self._hook_sessions: dict[str, Rtnl] = {}  # the sessions of the thread that calls hook
 
     def attach(
         self, netns: str, ifname: str, profile: BandwidthProfileFlow, ifindex: int | None = None
@@ -148,6 +150,23 @@ class Policer:
         if self.exact:
             with _CHANGING:
                 self._program(netns)
+
+    def hook(self, netns: str, ifindex: int) -> None:
+        """Put the filter on interface ``ifindex`` of ``netns`` before it has a profile (the thread that
+        makes CE hosts ahead calls this): the program lets a frame of an interface without a profile
+        pass, and a later :meth:`attach` then only writes the maps — no netlink request on the path of a
+        service's setup. Exact policer only; one thread calls it."""
+        if not self.exact:
+            return
+        with _CHANGING:
+            program = self._program(netns).program
+        if netns not in self._hook_sessions:
+            self._hook_sessions[netns] = self._new_session(netns)
+        session = self._hook_sessions[netns]
+        session.clsact(ifindex)
+        session.ingress_bpf(ifindex, _PREFERENCE, _HANDLE, program, _PROGRAM_NAME)
+        with _CHANGING:
+            self._hooked.add((netns, ifindex))
 
     def detach(self, netns: str, ifname: str, ifindex: int | None = None) -> None:
         """Stop policing ``ifname`` (at ``ifindex`` when the caller knows it); its counters go with it."""
@@ -189,13 +208,18 @@ class Policer:
         """Release the netlink sessions and descriptors (the kernel objects stay)."""
         for netns in {*self._sessions, *self._loaded}:
             self._forget(netns)
+        for session in self._hook_sessions.values():
+            session.close()
+        self._hook_sessions.clear()
 
     def _session(self, netns: str) -> Rtnl:
         if netns not in self._sessions:
-            self._sessions[netns] = Rtnl(
-                in_netns(netns, lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0))
-            )
+            self._sessions[netns] = self._new_session(netns)
         return self._sessions[netns]
+
+    @staticmethod
+    def _new_session(netns: str) -> Rtnl:
+        return Rtnl(in_netns(netns, lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)))
 
     def _forget(self, netns: str) -> None:
         """Drop the namespace's session and descriptors (the namespace went, or the policer closes)."""
@@ -246,9 +270,10 @@ class Policer:
             loaded.colours.update(ifindex, bytes(loaded.colours.value_size))
             loaded.buckets.update(ifindex, struct.pack("<4Q", *full))
         loaded.profiles.update(ifindex, profile_entry(profile))
-        session = self._session(netns)
-        session.clsact(ifindex)
-        session.ingress_bpf(ifindex, _PREFERENCE, _HANDLE, loaded.program, _PROGRAM_NAME)
+        if (netns, ifindex) not in self._hooked:
+            session = self._session(netns)
+            session.clsact(ifindex)
+            session.ingress_bpf(ifindex, _PREFERENCE, _HANDLE, loaded.program, _PROGRAM_NAME)
 
     def _detach_bpf(self, netns: str, ifname: str, ifindex: int | None) -> None:
         pins = self._pins(netns)
@@ -265,6 +290,7 @@ class Policer:
             ifindex = int(found["index"])
         with contextlib.suppress(NetlinkError):  # no filter (left by an interrupted attach)
             self._session(netns).ingress_bpf_del(ifindex, _PREFERENCE, _HANDLE)
+        self._hooked.discard((netns, ifindex))
         loaded = self._program(netns)
         for entries in (loaded.colours, loaded.buckets, loaded.profiles):
             entries.delete(ifindex)
