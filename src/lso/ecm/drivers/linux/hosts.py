@@ -122,27 +122,21 @@ class HostPool:
         without a host, of the element with the fewest ready. Hosts ready for seats further on (ports
         freed below them since) are let go, so an element never holds more than ``per_element``."""
         now = time.monotonic()
+        self._blocked = {key: until for key, until in self._blocked.items() if until > now}
         wanted = []
         for element, seats in self.seats.items():
             in_service = self._in_service.get(element, set())
-            first = list(
-                itertools.islice(
-                    (
-                        (element, seat.ifname)
-                        for seat in seats
-                        if seat.ifname not in in_service
-                        and self._blocked.get((element, seat.ifname), 0.0) <= now
-                    ),
-                    self.per_element,
-                )
+            free = (
+                s for s in seats if s.ifname not in in_service and (element, s.ifname) not in self._blocked
             )
-            waiting = [key for key in first if key not in self._ready]
+            first = list(itertools.islice(free, self.per_element))
+            waiting = [seat for seat in first if (element, seat.ifname) not in self._ready]
             if not waiting:
                 continue
-            for key in [k for k in self._ready if k[0] == element and k not in first][: len(waiting)]:
+            keep = {seat.ifname for seat in first}
+            for key in [k for k in self._ready if k[0] == element and k[1] not in keep][: len(waiting)]:
                 _let_go(self._ready.pop(key))
-            ready = sum(1 for e, _ in self._ready if e == element)
-            wanted.append((ready, element, next(seat for seat in seats if seat.ifname == waiting[0][1])))
+            wanted.append((sum(1 for e, _ in self._ready if e == element), element, waiting[0]))
         return min(wanted, key=lambda w: w[0])[1:] if wanted else None
 
     def _fill(self) -> None:
