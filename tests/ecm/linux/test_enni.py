@@ -5,6 +5,8 @@ ID on both sides, so a provider's segment and the partner's OVC joined there car
 from __future__ import annotations
 
 import functools
+import json
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -16,7 +18,8 @@ from lso.db import Database, migrate
 from lso.ecm.drivers import CounterQuery, ElementConfiguration, ServicePort
 from lso.ecm.drivers.linux import lab
 from lso.ecm.drivers.linux.driver import LinuxDriver
-from lso.ecm.drivers.linux.plane import EnniPeer, enni_peers
+from lso.ecm.drivers.linux.plane import EnniPeer, enni_peers, ingress_ifname
+from lso.ecm.drivers.linux.policer import BPF_FS
 from lso.ecm.drivers.linux.probe import run_probe
 from lso.ecm.drivers.sim import seed
 from lso.footprint import demo_footprint, named_footprint
@@ -86,6 +89,16 @@ def interfaces(driver: LinuxDriver, element: str) -> set[str]:
     return driver.kernel.call(driver.kernel.names, driver.plane.ns(element))
 
 
+def vxlan_id(driver: LinuxDriver, element: str, ifname: str) -> int:
+    """The VNI of VXLAN ``ifname`` as the kernel holds it."""
+    [link] = [
+        m
+        for m in driver.kernel.call(driver.plane.ns(element).nl.links)
+        if m.get_attr("IFLA_IFNAME") == ifname
+    ]
+    return int(link.get_attr("IFLA_LINKINFO").get_attr("IFLA_INFO_DATA").get_attr("IFLA_VXLAN_ID"))
+
+
 def test_an_off_net_service_carries_traffic_across_the_enni_veth(
     tmp_path: Path, prefixes: tuple[str, str]
 ) -> None:
@@ -130,6 +143,20 @@ def test_an_off_net_service_carries_traffic_across_the_enni_veth(
             provider = running.enter_context(provider_domain())
             assert "n1" in interfaces(provider, "pe-ldn-2")
             assert run_probe(a, z, 2_000_000, 500, 0.3).loss_ratio == 0
+            ovc_vxlan = ingress_ifname(7002, "enni-1")
+            assert provider.plane.ns("pe-ldn-2").interfaces[ovc_vxlan].tunnel == 151  # read back at start
+
+            # The second service moves to S-VLAN 152 on both sides: its OVC End Points' VXLANs follow.
+            segment(provider, "evc-2", 7002, PROVIDER_PATH, second_a, s_vlan=152)
+            segment(partner, "ovc-2", 9002, PARTNER_PATH, second_z, s_vlan=152)
+            assert vxlan_id(provider, "pe-ldn-2", ovc_vxlan) == 152
+            assert run_probe(*second, 2_000_000, 500, 0.3).loss_ratio == 0
+            # The old VXLAN's policer went with it: one profile per OVC End Point, none left behind.
+            profiles = BPF_FS / provider.prefix / provider.plane.topology.element_ns("pe-ldn-2") / "profiles"
+            dumped = subprocess.run(
+                ["bpftool", "-j", "map", "dump", "pinned", str(profiles)], capture_output=True
+            )
+            assert len(json.loads(dumped.stdout)) == 2
         # Removing the partner's namespaces takes the veth from the provider's side too.
         lab.clean(partner_prefix)
         wait_until(lambda: "n1" not in interfaces(provider, "pe-ldn-2"))

@@ -183,6 +183,12 @@ class LinuxDriver:
         """Make the kernel hold ``doc`` instead of ``previous`` (kernel thread)."""
         if previous is not None and previous["vni"] != doc["vni"]:
             self.plane.remove(element_id, previous["vni"])
+        elif previous is not None:  # ports it leaves, OVC End Points whose S-VLAN (so their VXLAN) changes
+            wanted = {(port["port"], port.get("sVlanId")) for port in doc["uniPorts"]}
+            left = [
+                port for port in previous["uniPorts"] if (port["port"], port.get("sVlanId")) not in wanted
+            ]
+            self._unpolice(element_id, previous["vni"], left)
         self.plane.apply(element_id, doc)
         self._police(doc)
 
@@ -194,11 +200,15 @@ class LinuxDriver:
             self._apply(element_id, previous, None)
 
     def _tear_down(self, element_id: str, previous: Document) -> None:
-        ns = self.plane.ns(element_id)
-        for port in previous["uniPorts"]:
-            ifname = ingress_ifname(previous["vni"], port["port"])
-            self.policer.detach(ns.name, ifname, ns.index_of(ifname))
+        self._unpolice(element_id, previous["vni"], previous["uniPorts"])
         self.plane.remove(element_id, previous["vni"])
+
+    def _unpolice(self, element_id: str, vni: int, ports: list[Document]) -> None:
+        """Detach the policers of service ``vni``'s ``ports`` (kernel thread)."""
+        ns = self.plane.ns(element_id)
+        for port in ports:
+            ifname = ingress_ifname(vni, port["port"])
+            self.policer.detach(ns.name, ifname, ns.index_of(ifname))
 
     def configurations(self, element_id: str) -> list[Document]:
         return self.model.configurations(element_id)

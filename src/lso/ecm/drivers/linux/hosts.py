@@ -157,7 +157,8 @@ class HostPool:
                 host = self._make(element, seat)
                 self._prepare(element, host)
             except NetlinkError as exc:
-                if exc.code != errno.EEXIST:
+                # EEXIST, EBUSY: a name or index the kernel is still destroying (a host let go, a UNI left)
+                if exc.code not in (errno.EEXIST, errno.EBUSY):
                     log.exception("could not prepare a customer-edge host; the pool stops filling")
                     return
             except OSError:

@@ -52,6 +52,7 @@ class Interface:
     up: bool = False
     group: int = 0
     bridge: bool = False
+    tunnel: int | None = None  # a VXLAN's own VNI
 
 
 @dataclass
@@ -80,6 +81,15 @@ class Namespace:
             self.next_index += 1
         self.next_index += 1
         return self.next_index - 1
+
+
+def _tunnel(link: Any) -> int | None:
+    """A dumped link's VXLAN VNI (None for any other kind of link)."""
+    info = link.get_attr("IFLA_LINKINFO")
+    if info is None or info.get_attr("IFLA_INFO_KIND") != "vxlan":
+        return None
+    data = info.get_attr("IFLA_INFO_DATA")
+    return None if data is None else data.get_attr("IFLA_VXLAN_ID")
 
 
 def _log_failure(future: Future[Any]) -> None:
@@ -144,7 +154,8 @@ class Kernel:
             ifname = msg.get_attr("IFLA_IFNAME")
             if ifname != "lo" and msg["index"] not in ns.spares:
                 up = bool(msg["flags"] & IFF_UP)
-                ns.interfaces[ifname] = Interface(msg["index"], None, up, msg.get_attr("IFLA_GROUP") or 0)
+                group = msg.get_attr("IFLA_GROUP") or 0
+                ns.interfaces[ifname] = Interface(msg["index"], None, up, group, tunnel=_tunnel(msg))
         by_index = {i.index: n for n, i in ns.interfaces.items()}
         for msg in links:
             master = msg.get_attr("IFLA_MASTER")
@@ -350,7 +361,7 @@ class Kernel:
         index = ns.allocate()
         data = vxlan_data(vni, local, remote, port)
         ns.nl.link_add(name, "vxlan", index=index, master=ns.index(master), group=group, data=data)
-        ns.interfaces[name] = Interface(index, master, True, group)
+        ns.interfaces[name] = Interface(index, master, True, group, tunnel=vni)
 
     def add_address(self, ns: Namespace, ifname: str, address: str, prefixlen: int) -> None:
         ns.nl.addr_add(ns.index(ifname), address, prefixlen)

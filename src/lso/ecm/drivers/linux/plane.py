@@ -284,6 +284,8 @@ class DataPlane:
                 self.kernel.set_master(ns, name, bridge, group=config["vni"])
         for name, end_point in ovcs.items():
             self.build_enni(element, end_point["port"])
+            if name in ns.interfaces and ns.interfaces[name].tunnel != end_point["sVlanId"]:
+                self.kernel.delete(ns, name)  # the OVC End Point's S-VLAN changed
             if name not in ns.interfaces:
                 local, remote = self.topology.enni_addresses(element, end_point["port"])
                 self.kernel.add_vxlan(
