@@ -3,8 +3,9 @@
 One DBOS workflow per order, id ``productOrder:<order id>``: start (``inProgress``), map the products to
 services and place the LEGATO service order (SOF deduplicates it by ``externalId`` = the order id, so a
 re-run step never orders twice), then wait durably for SOF. SOF's events only wake the workflow — after
-every wake-up or timeout it reads the service order over LEGATO, so a lost or forged event can neither
-stall nor mislead it. When SOF is done, the order's items and products follow the service order's items.
+every timeout, and every wake-up but one by an event naming a state it does not wait for, it reads the
+service order over LEGATO, so a lost or forged event can neither stall nor mislead it. When SOF is done,
+the order's items and products follow the service order's items.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ WAKE_TOPIC = "legato"
 WAIT_S = 5.0
 MAX_WAITS = 720  # an hour of silence from SOF fails the order rather than leaving it inProgress forever
 FINAL_SERVICE_ORDER_STATES = {"completed", "failed", "partial", "rejected"}
+PASSING_SERVICE_ORDER_STATES = {"acknowledged", "inProgress", "pending", "held"}
 _TERMINATION_CODES = {
     "missingProperty",
     "invalidValue",
@@ -69,9 +71,10 @@ def start_fulfilment(order_id: str) -> None:
         DBOS.start_workflow(fulfil_product_order, order_id)
 
 
-def wake(order_id: str, event_type: str) -> None:
-    """Tell the fulfilment of ``order_id`` that its service order changed."""
-    DBOS.send(workflow_id(order_id), event_type, topic=WAKE_TOPIC)
+def wake(order_id: str, news: str) -> None:
+    """Tell the fulfilment of ``order_id`` that its service order changed: ``news`` is the state the
+    event names, else its event type."""
+    DBOS.send(workflow_id(order_id), news, topic=WAKE_TOPIC)
 
 
 @DBOS.workflow()
@@ -83,9 +86,8 @@ def fulfil_product_order(order_id: str) -> str:
         return state
     # Over SONATA BUS buys the share; over INTERLUDE SOF orders it with our segment (bus/partners/interlude).
     sonata = [share for share in shares if not share.get("interlude")]
-    vlans = enni_svlan.agree_for_order(
-        order_id, sonata
-    )  # one S-VLAN at the ENNI for both networks, before either acts
+    # one S-VLAN at the ENNI for both networks, before either acts (an on-net order has no share to agree)
+    vlans = enni_svlan.agree_for_order(order_id, sonata) if sonata else {}
     # A disconnect asks the partner first: when it refuses, our segment is left as it was.
     disconnects = {
         share["item_id"]: start_partner_order(order_id, **_without_uni(share))
@@ -126,18 +128,23 @@ def fulfil_product_order(order_id: str) -> str:
     vlans = {
         i: facts["sVlanId"] for i, facts in added.items() if facts["sVlanId"] is not None and i not in links
     }
-    state, deliveries = finish(order_id, service_order, activation_report(added), vlans)
+    state, deliveries = finish(order_id, service_order, added, vlans)
     dispatch(deliveries)
     return state
 
 
 def await_service_order(service_order: dict[str, Any], until: set[str]) -> dict[str, Any]:
-    """Wait (durably) while the service order is in one of ``until``'s complement — or SOF goes silent."""
+    """Wait (durably) while the service order is in one of ``until``'s complement — or SOF goes silent.
+
+    An event naming a state that would not end the wait is not worth a read (a lying one only delays
+    the read to the next timeout); any other wake-up, and every timeout, reads the service order."""
     waits = 0
     while service_order["state"] not in until | FINAL_SERVICE_ORDER_STATES and waits < MAX_WAITS:
-        DBOS.recv(WAKE_TOPIC, timeout_seconds=WAIT_S)
-        service_order = read_service_order(service_order["id"])
+        news = DBOS.recv(WAKE_TOPIC, timeout_seconds=WAIT_S)
         waits += 1
+        if news in PASSING_SERVICE_ORDER_STATES - until:
+            continue
+        service_order = read_service_order(service_order["id"])
     return service_order
 
 
@@ -343,13 +350,16 @@ def added_services(service_order: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
-@DBOS.step()
+@DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
 def finish(
-    order_id: str, service_order: dict[str, Any], report: str | None, vlans: dict[str, int]
+    order_id: str, service_order: dict[str, Any], added: dict[str, dict[str, Any]], vlans: dict[str, int]
 ) -> tuple[str, list[str]]:
     """Items follow their service order items; completed ones become active products in inventory, or
-    change the products they modify or delete (failed ones leave them as they were). The activation test
-    report becomes a seller's note on the order (§10.2 step 14: the customer is told)."""
+    change the products they modify or delete (failed ones leave them as they were). The report of the
+    ``added`` services' activation tests becomes a seller's note on the order (§10.2 step 14: the
+    customer is told); read first, in this step (retried while SOF does not answer), as no transaction
+    may be held across a request."""
+    report = activation_report(added)
     with runtime.current().db.session() as session:
         order = ORDERS.get(session, order_id)
         if report and not any(note["id"] == "activation-test" for note in order.get("note", [])):
@@ -368,8 +378,8 @@ def finish(
         services = {
             i: service_order["item"][i]["serviceId"] for i in done if service_order["item"][i]["serviceId"]
         }
-        added = [s for s in plan["item"] if s["id"] in done and s.get("action", "add") == "add"]
-        install_products(session, party or "", order, {**plan, "item": added}, services, vlans)
+        installed = [s for s in plan["item"] if s["id"] in done and s.get("action", "add") == "add"]
+        install_products(session, party or "", order, {**plan, "item": installed}, services, vlans)
         offnet_order.relate_partner_products(session, order, service_order)
         settle_changes(session, order, plan, done)
         deliveries: list[str] = []
@@ -388,7 +398,6 @@ def finish(
         return state, deliveries
 
 
-@DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
 def activation_report(added: dict[str, dict[str, Any]]) -> str | None:
     """The results of the service activation tests SOF ran for the ``added`` services (LEGATO
     serviceFunctionTesting), in words. A changed service keeps the test of its activation: not news."""
