@@ -440,8 +440,7 @@ def complete(order_id: str) -> list[str]:
         ids: list[str] = []
         for item in order["serviceOrderItem"]:
             service = records.SERVICES.get(session, service_id(order_id, item["id"]))
-            ids += records.move_service(session, service, "reserved")
-            ids += records.move_service(session, service, "active")
+            ids += records.move_service(session, service, "reserved", "active")
             ids += records.move_item(session, order, item["id"], "completed")
         ids += records.move_order(session, order, "completed")
         records.ORDERS.put(session, order)

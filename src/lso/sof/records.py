@@ -95,7 +95,8 @@ def publish_order_event(
 
 
 def move_order(session: Session, order: Document, state: str) -> list[str]:
-    """Move the order (dates per Kylie) and queue ``serviceOrderStateChangeEvent``; [] if already there."""
+    """Move the order (dates per Kylie) and queue ``serviceOrderStateChangeEvent``; [] if already there.
+    The caller stores ``order``, once with its items' moves."""
     if not ORDER_STATES.move(order, state, history=None):
         return []
     if state == "inProgress":
@@ -103,7 +104,6 @@ def move_order(session: Session, order: Document, state: str) -> list[str]:
         order["expectedCompletionDate"] = order.get("requestedCompletionDate") or later(days=10)
     if state in {"completed", "failed", "partial"}:  # docs/legato.md: set once the order has ended
         order["completionDate"] = now_iso()
-    ORDERS.put(session, order)
     event = {"id": order["id"], "href": order["href"], "state": state}
     return publish_order_event(
         session, order, "serviceOrderStateChangeEvent", event, f"{order['id']}:state:{state}"
@@ -138,17 +138,25 @@ def add_service(session: Session, party: str | None, service: Document) -> list[
     return _publish_service_event(session, service, "serviceCreateEvent", f"{service['id']}:create")
 
 
-def move_service(session: Session, service: Document, state: str) -> list[str]:
-    if not SERVICE_STATES.move(service, state, history=None):
-        return []
-    if state == "active":
-        service["startDate"] = now_iso()
-    if state == "terminated":
-        service["endDate"] = now_iso()
-    SERVICES.put(session, service)
-    return _publish_service_event(
-        session, service, "serviceStateChangeEvent", f"{service['id']}:state:{state}", state=state
-    )
+def move_service(session: Session, service: Document, *states: str) -> list[str]:
+    """Move the service through ``states`` in turn (one ``serviceStateChangeEvent`` each) and store it
+    once; a state it is already in is skipped."""
+    ids: list[str] = []
+    moved = False
+    for state in states:
+        if not SERVICE_STATES.move(service, state, history=None):
+            continue
+        moved = True
+        if state == "active":
+            service["startDate"] = now_iso()
+        if state == "terminated":
+            service["endDate"] = now_iso()
+        ids += _publish_service_event(
+            session, service, "serviceStateChangeEvent", f"{service['id']}:state:{state}", state=state
+        )
+    if moved:
+        SERVICES.put(session, service)
+    return ids
 
 
 def _publish_service_event(
