@@ -12,7 +12,7 @@ from lso.mef.errors import MefError
 from lso.security import tokens
 from lso.security.tokens import Caller, TokenService
 
-SECRET = "test-secret"
+SECRET = "test-secret-of-at-least-32-bytes-for-hs256"
 ISSUER = "http://issuer.test"
 
 
@@ -55,7 +55,10 @@ def test_a_remembered_token_is_checked_again_once_expired(
 
 def test_a_refused_token_is_not_remembered(decodes: list[str]) -> None:
     service = _service()
-    forged = jwt.encode({"iss": ISSUER, "sub": "acme", "role": "internal", "exp": time.time() + 60}, "other")
+    forged = jwt.encode(
+        {"iss": ISSUER, "sub": "acme", "role": "internal", "exp": time.time() + 60},
+        "another-secret-of-32-bytes-or-more",
+    )
     for _ in range(2):
         with pytest.raises(MefError):
             service.verify(forged)
