@@ -17,7 +17,6 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String, func, select
@@ -246,13 +245,14 @@ def _same(value: Any) -> Any:
     return value
 
 
-@cache
-def _sql_of(dialect: Dialect) -> _Sql:
-    return _Sql(dialect)
+_BY_DIALECT: dict[type[Dialect], _Sql] = {}  # statements and converters depend on the dialect's kind only
 
 
 def _sql(session: Session) -> _Sql:
-    return _sql_of(session.get_bind().dialect)
+    dialect = session.get_bind().dialect
+    if type(dialect) not in _BY_DIALECT:
+        _BY_DIALECT[type(dialect)] = _Sql(dialect)
+    return _BY_DIALECT[type(dialect)]
 
 
 def _read(session: Session, kind: str, ident: str) -> tuple[str | None, Document] | None:
