@@ -196,6 +196,7 @@ class Domain:
         try:
             yield
         finally:
+            runtime.current().stopping.set()
             for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
                 entity.stop(ctx)
             DBOS.destroy(destroy_registry=False)

@@ -11,7 +11,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from lso.mef import runtime
+from lso.mef import notifications, runtime
 from lso.mef.errors import install_error_handlers
 from lso.mef.notifications import NotificationApi, _deliveries, dispatch, listener_router, publish
 from lso.mef.store import Document
@@ -124,3 +124,15 @@ def test_a_notification_without_event_id_is_refused(listener: Listener) -> None:
     response = httpx.post(f"{listener.base_url}{API.listener_path}/thingCreateEvent", json={"event": {}})
     assert response.status_code == 400 and response.json()["code"] == "invalidBody"
     assert listener.received == []
+
+
+def test_a_stopping_domain_ends_the_wait_between_delivery_attempts() -> None:
+    """A domain that stops does not sit out a delivery's back-off (minutes): the wait ends at once, with
+    an exception that DBOS does not record as the workflow's failure, so the next start delivers."""
+    stopping = threading.Event()
+    attempts = notifications.attempts(stopping)
+    assert next(attempts) == 0
+    stopping.set()
+    with pytest.raises(notifications.DomainStopping):
+        next(attempts)
+    assert not issubclass(notifications.DomainStopping, Exception)

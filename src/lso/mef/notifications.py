@@ -11,14 +11,14 @@ crash between commit and dispatch loses nothing: :func:`redeliver_pending` runs 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import httpx
 from dbos import DBOS, SetWorkflowID
-from dbos._error import DBOSMaxStepRetriesExceeded  # not exported by dbos itself
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -150,20 +150,48 @@ def redeliver_pending() -> None:
     dispatch([d["id"] for d in pending])
 
 
+DELIVERY_ATTEMPTS = 10
+FIRST_RETRY_S = 0.5  # doubled after each failed attempt: about 4 minutes in all
+
+
+class DomainStopping(BaseException):
+    """The domain stops while a delivery waits to try again. Not an ``Exception``: DBOS would record it
+    as the workflow's failure; this leaves the workflow pending, as a crash would, so that the next start
+    recovers it and the event is still delivered."""
+
+
 @DBOS.workflow()
 def deliver(delivery_id: str) -> str:
-    try:
-        return post_event(delivery_id)
-    except DBOSMaxStepRetriesExceeded as exc:  # every attempt failed: record it rather than retry forever
-        log.warning("notification %s undeliverable: %s", delivery_id, exc)
-        return mark_delivery(delivery_id, "failed")
+    return post_event(delivery_id)
 
 
-@DBOS.step(retries_allowed=True, max_attempts=10, interval_seconds=0.5, backoff_rate=2.0)
+@DBOS.step()
 def post_event(delivery_id: str) -> str:
     """POST the event and record it delivered, in one step: a step's checkpoint costs more than the
-    write, and a crash before the checkpoint only repeats a POST, which the receiver discards by eventId."""
+    write, and a crash before the checkpoint only repeats a POST, which the receiver discards by eventId.
+
+    Attempts are retried here rather than by DBOS, whose waits between attempts a stopping domain would
+    have to sit out (minutes, with the process's exit held up); after the last, the delivery is recorded
+    as failed."""
     rt = runtime.current()
+    for _attempt in attempts(rt.stopping):
+        try:
+            return _post(rt, delivery_id)
+        except Exception as exc:  # the listener is down or refuses: try again later
+            failure = exc
+    log.warning("notification %s undeliverable: %s", delivery_id, failure)
+    return _record(rt, delivery_id, "failed")
+
+
+def attempts(stopping: threading.Event) -> Iterator[int]:
+    """Attempt numbers, the back-off waited between them; ``stopping`` set ends a wait at once."""
+    for attempt in range(DELIVERY_ATTEMPTS):
+        if attempt and stopping.wait(FIRST_RETRY_S * 2 ** (attempt - 1)):
+            raise DomainStopping
+        yield attempt
+
+
+def _post(rt: runtime.Runtime, delivery_id: str) -> str:
     with rt.db.read() as session:
         delivery = _deliveries.get(session, delivery_id)
     response = rt.http.post(
@@ -173,9 +201,13 @@ def post_event(delivery_id: str) -> str:
         raise httpx.HTTPStatusError(
             f"listener answered {response.status_code}", request=response.request, response=response
         )
+    return _record(rt, delivery_id, "delivered")
+
+
+def _record(rt: runtime.Runtime, delivery_id: str, state: str) -> str:
     with rt.db.session() as session:
-        _deliveries.put(session, {**delivery, "state": "delivered"})
-    return "delivered"
+        _deliveries.put(session, {**_deliveries.get(session, delivery_id), "state": state})
+    return state
 
 
 def _credentials(url: str) -> dict[str, str]:
@@ -186,15 +218,6 @@ def _credentials(url: str) -> dict[str, str]:
         return {}
     tokens = TokenService(runtime.current().db, settings.jwt_secret, issuer=settings.base_url)
     return {"Authorization": f"Bearer {tokens.issue(Caller(party_id='lso-notifications', role='internal'))}"}
-
-
-@DBOS.step()
-def mark_delivery(delivery_id: str, state: str) -> str:
-    with runtime.current().db.session() as session:
-        delivery = _deliveries.get(session, delivery_id)
-        delivery["state"] = state
-        _deliveries.put(session, delivery)
-    return state
 
 
 def _selects(query: Any, event_type: str) -> bool:

@@ -6,7 +6,8 @@ they cannot close over a domain object; the domain installs itself here once on 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -19,6 +20,9 @@ class Runtime:
     settings: Settings
     db: Database
     http: httpx.Client
+    # Set as the domain stops: work that waits between attempts gives up waiting (and is recovered, as
+    # after a crash, when the domain starts again).
+    stopping: threading.Event = field(default_factory=threading.Event)
 
 
 _current: Runtime | None = None
