@@ -135,12 +135,8 @@ class Store:
         return None if found is None else found[0]
 
     def by_external_id(self, session: Session, external_id: str, party: str | None = None) -> Document | None:
-        query = select(ResourceRow.doc).where(
-            ResourceRow.kind == self.kind, ResourceRow.external_id == external_id
-        )
-        if party is not None:
-            query = query.where(ResourceRow.party_id == party)
-        return session.scalars(query.limit(1)).first()
+        found = _sql(session).execute(session, _BY_EXTERNAL_ID, (self.kind, external_id), every=True)
+        return next((_document(doc) for owner, doc in found if party is None or owner == party), None)
 
     def children(self, session: Session, parent_id: str, state: str | None = None) -> list[Document]:
         docs = _sql(session).documents(session, _CHILDREN, (self.kind, parent_id))
@@ -185,6 +181,7 @@ _READ = "SELECT party_id, doc FROM resource WHERE kind = {p} AND id = {p}"
 _ALL = "SELECT doc FROM resource WHERE kind = {p} ORDER BY created_at"
 _ALL_OF_PARTY = "SELECT doc FROM resource WHERE kind = {p} AND party_id = {p} ORDER BY created_at"
 _CHILDREN = "SELECT doc FROM resource WHERE kind = {p} AND parent_id = {p} ORDER BY created_at"
+_BY_EXTERNAL_ID = "SELECT party_id, doc FROM resource WHERE kind = {p} AND external_id = {p}"
 _INSERT = (
     "INSERT INTO resource (kind, id, party_id, state, external_id, parent_id, created_at, updated_at, "
     "version, doc) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, 1, {json})"
@@ -199,7 +196,7 @@ _AUDIT = (
 )
 
 
-_STATEMENTS = (_READ, _ALL, _ALL_OF_PARTY, _CHILDREN, _INSERT, _UPDATE, _DELETE, _AUDIT)
+_STATEMENTS = (_READ, _ALL, _ALL_OF_PARTY, _CHILDREN, _BY_EXTERNAL_ID, _INSERT, _UPDATE, _DELETE, _AUDIT)
 
 
 class _Sql:
