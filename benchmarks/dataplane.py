@@ -86,6 +86,8 @@ def linux_driver(tmp: Path) -> Iterator[LinuxDriver]:
     driver = LinuxDriver(db, prefix, dispatch=lambda _ids: None)
     try:
         driver.start()
+        if not driver.kernel.hosts_ready(timeout=60):
+            raise SystemExit("the CE hosts kept ready were not made within 60 s")
         yield driver
     finally:
         driver.stop()

@@ -95,7 +95,7 @@ class HostPool:
                 self._wanted.wait()
             self._in_service.setdefault(element, set()).add(ifname)
             host = self._ready.pop(key, None)
-            self._wanted.notify()
+            self._wanted.notify_all()
         return host
 
     def release(self, element: str, ifname: str) -> None:
@@ -104,13 +104,18 @@ class HostPool:
             in_service = self._in_service.get(element, set())
             if ifname in in_service:
                 in_service.discard(ifname)
-                self._wanted.notify()
+                self._wanted.notify_all()
+
+    def wait_full(self, timeout: float) -> bool:
+        """Whether the next free UNIs of every element have their hosts, waiting up to ``timeout`` s."""
+        with self._wanted:
+            return self._wanted.wait_for(lambda: self._making is None and self._next() is None, timeout)
 
     def close(self) -> None:
         """Stop filling and remove the hosts still ready (their element ends go with their namespaces)."""
         with self._wanted:
             self._stopping = True
-            self._wanted.notify()
+            self._wanted.notify_all()
         if self._thread.is_alive():
             self._thread.join()
         for host in self._ready.values():

@@ -280,6 +280,10 @@ class Kernel:
             )
             self._pool.start()
 
+    def hosts_ready(self, timeout: float) -> bool:
+        """Whether the CE hosts kept ready (:meth:`keep_hosts`) are all made, waiting up to ``timeout`` s."""
+        return self._pool is not None and self._pool.wait_full(timeout)
+
     def add_host(
         self,
         ns: Namespace,
