@@ -249,7 +249,7 @@ def take_order(order_id: str) -> tuple[Plan | TerminationError, list[str]]:
 def _validate(session: Session, order: Document, party: str | None) -> Plan | TerminationError:
     known: dict[str, UniComponent] = {}
     sips: dict[str, str] = {}
-    for service in _active_unis(session, party):
+    for service in _referenced_unis(session, order, party):
         sip = fact(service, "serviceInterfacePoint")
         if sip is not None:
             site = service["place"][0]["place"]["id"]
@@ -468,11 +468,17 @@ def fail(order_id: str, item_id: str, reason: str) -> list[str]:
         return ids
 
 
-def _active_unis(session: Session, party: str | None) -> list[Document]:
-    found, _ = records.SERVICES.list(
-        session, party=party, filters={"state": "active", "serviceType": "UNI"}, offset=0, limit=10_000
-    )
-    return found
+def _referenced_unis(session: Session, order: Document, party: str | None) -> list[Document]:
+    """The party's active UNI services the order's items relate to (read by id: listing every active UNI
+    made each order's cost grow with the inventory)."""
+    refs = {
+        rel["service"]["id"]
+        for item in order["serviceOrderItem"]
+        for rel in (item.get("service") or {}).get("serviceRelationship") or []
+        if rel.get("relationshipType") == CONNECTS_TO_UNI
+    }
+    found = (records.SERVICES.find(session, ref, party) for ref in sorted(refs))
+    return [s for s in found if s and s.get("state") == "active" and s.get("serviceType") == "UNI"]
 
 
 def fact(service: Document, name: str) -> Any:
