@@ -44,10 +44,15 @@ PLANS = Store("bus.fulfilmentPlan", "fulfilmentPlan")
 LEGATO_HUBS = Store("bus.legatoHub", "legatoHub")
 
 WAKE_TOPIC = "legato"
-WAIT_S = 5.0
-MAX_WAITS = 720  # an hour of silence from SOF fails the order rather than leaving it inProgress forever
+# SOF's events are delivered durably (retried, and redelivered after a restart), so the timeout is only
+# a safety net; each one costs the waiting order a read of the service order over LEGATO.
+WAIT_S = 30.0
+MAX_WAITS = 120  # an hour of silence from SOF fails the order rather than leaving it inProgress forever
 FINAL_SERVICE_ORDER_STATES = {"completed", "failed", "partial", "rejected"}
 PASSING_SERVICE_ORDER_STATES = {"acknowledged", "inProgress", "pending", "held"}
+UNAWAITED_SERVICE_ORDER_STATES = PASSING_SERVICE_ORDER_STATES - {"acknowledged"}
+"""States no wait of a fulfilment ends on (:func:`await_service_order` waits for acknowledgement or
+for a final state)."""
 _TERMINATION_CODES = {
     "missingProperty",
     "invalidValue",
@@ -73,8 +78,10 @@ def start_fulfilment(order_id: str) -> None:
 
 def wake(order_id: str, news: str) -> None:
     """Tell the fulfilment of ``order_id`` that its service order changed: ``news`` is the state the
-    event names, else its event type."""
-    DBOS.send(workflow_id(order_id), news, topic=WAKE_TOPIC)
+    event names, else its event type. News of a state no wait ends on is dropped: waking the workflow
+    only to wait again costs a message and two checkpoints."""
+    if news not in UNAWAITED_SERVICE_ORDER_STATES:
+        DBOS.send(workflow_id(order_id), news, topic=WAKE_TOPIC)
 
 
 @DBOS.workflow()
