@@ -162,13 +162,12 @@ class DomainStopping(BaseException):
 
 @DBOS.workflow()
 def deliver(delivery_id: str) -> str:
-    return post_event(delivery_id)
+    """POST the event and record it delivered.
 
-
-@DBOS.step()
-def post_event(delivery_id: str) -> str:
-    """POST the event and record it delivered, in one step: a step's checkpoint costs more than the
-    write, and a crash before the checkpoint only repeats a POST, which the receiver discards by eventId.
+    Not in a step: the workflow's outcome is its only checkpoint, as a step's would be (two more writes
+    of the system database per event). A workflow recovered after a crash reads the delivery first and
+    posts only what is still pending; one that posted before the crash posts again, and the receiver
+    discards the repeat by eventId.
 
     Attempts are retried here rather than by DBOS, whose waits between attempts a stopping domain would
     have to sit out (minutes, with the process's exit held up); after the last, the delivery is recorded
@@ -194,6 +193,8 @@ def attempts(stopping: threading.Event) -> Iterator[int]:
 def _post(rt: runtime.Runtime, delivery_id: str) -> str:
     with rt.db.read() as session:
         delivery = _deliveries.get(session, delivery_id)
+    if delivery["state"] != "pending":
+        return str(delivery["state"])
     response = rt.http.post(
         delivery["url"], json=delivery["body"], headers=_credentials(delivery["url"]), timeout=10
     )
