@@ -8,6 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
+from lso.bus.legato_client import LegatoClient
+from lso.bus.order import fulfilment
+from lso.bus.order.legato_listener import SERVICE_ORDER_NOTIFICATIONS
+from lso.mef import runtime
+from lso.mef.notifications import _received
 from lso.settings import Settings
 from tests.bus.test_order_bodies import INVENTORY, ORDER_EVENTS, ORDERING, epl_order, evc_order_on
 from tests.harness import EventListener, running_listener, wait_until
@@ -89,6 +94,32 @@ def test_another_party_sees_none_of_the_products(acme: httpx.Client, globex: htt
     product = acme.get(f"{INVENTORY}/product", params={"productOrderId": order["id"]}).json()[0]
     assert globex.get(f"{INVENTORY}/product/{product['id']}").status_code == 404
     assert globex.get(f"{INVENTORY}/product", params={"productOrderId": order["id"]}).json() == []
+
+
+def test_an_event_that_overtakes_the_answer_to_the_service_order_post_still_ends_the_wait(
+    acme: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SOF can finish a service order, and its event reach BUS, before BUS has stored which product order
+    the service order fulfils (it does once SOF answers the POST): the event, not a timeout, ends the wait."""
+    monkeypatch.setattr(fulfilment, "WAIT_S", 3600.0)  # within _final's deadline only the event can
+    create = LegatoClient.create_service_order
+
+    def answered_once_completion_is_handled(client: LegatoClient, body: dict[str, Any]) -> dict[str, Any]:
+        created = create(client, body)
+        wait_until(lambda: _completion_handled(created["id"]))
+        return created
+
+    monkeypatch.setattr(LegatoClient, "create_service_order", answered_once_completion_is_handled)
+    order = acme.post(f"{ORDERING}/productOrder", json=epl_order("site-ldn-docklands", "site-man-central"))
+    assert order.status_code == 201, order.text
+    assert _final(acme, order.json()["id"])["state"] == "completed"
+
+
+def _completion_handled(service_order_id: str) -> bool:
+    """BUS's LEGATO listener has handled SOF's event of the service order's completion."""
+    with runtime.current().db.read() as session:
+        key = f"{SERVICE_ORDER_NOTIFICATIONS.name}:{service_order_id}:state:completed"
+        return _received.find(session, key) is not None
 
 
 def test_evc_on_unis_from_inventory_completes(acme: httpx.Client) -> None:

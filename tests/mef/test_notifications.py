@@ -98,7 +98,7 @@ def test_delivery_is_retried_until_the_listener_is_up(listener: Listener) -> Non
     listener.start()
     wait_until(lambda: listener.received, timeout=30)
     assert [e["eventId"] for e in listener.received] == ["ev-4"]
-    wait_until(lambda: _delivery(delivery_id)["state"] == "delivered")  # recorded by the posting step
+    wait_until(lambda: _delivery(delivery_id)["state"] == "delivered")  # recorded by the delivery
 
 
 def _delivery(delivery_id: str) -> dict[str, object]:

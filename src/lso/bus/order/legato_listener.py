@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from lso.bus.order.fulfilment import wake
-from lso.bus.order.records import SERVICE_ORDER_LINKS
+from lso.bus.order.records import ORDERS, SERVICE_ORDER_LINKS
 from lso.bus.partners import interlude_sales
 from lso.mef import runtime
 from lso.mef.notifications import NotificationApi, listener_router
@@ -34,8 +34,20 @@ def on_service_order_event(body: Document) -> None:
     service_order_id = event["id"]
     with runtime.current().db.read() as session:
         link = SERVICE_ORDER_LINKS.find(session, service_order_id)
-    if link is not None:
+    product_order_id = link["productOrderId"] if link else _placed_by_bus(service_order_id)
+    if product_order_id is not None:
         order_state = event.get("state") if body.get("eventType") == "serviceOrderStateChangeEvent" else None
-        wake(link["productOrderId"], str(order_state or body.get("eventType")))
-    else:  # not ours: perhaps an order a partner provider placed with our SOF over INTERLUDE
-        interlude_sales.on_service_order(service_order_id)
+        wake(product_order_id, str(order_state or body.get("eventType")))
+
+
+def _placed_by_bus(service_order_id: str) -> str | None:
+    """The product order a service order without a link fulfils, if BUS placed it: SOF's event can
+    overtake the answer to BUS's POST, after which the link is stored, and the order's ``externalId``
+    names the product order. Otherwise it is perhaps an order a partner provider placed with our SOF
+    over INTERLUDE (recorded as a sale)."""
+    order = interlude_sales.on_service_order(service_order_id)
+    external_id = order.get("externalId")
+    if interlude_sales.INTERLUDE_ORDERING in str(order.get("href", "")) or not isinstance(external_id, str):
+        return None
+    with runtime.current().db.read() as session:
+        return external_id if ORDERS.find(session, external_id) is not None else None

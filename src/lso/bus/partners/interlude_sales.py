@@ -2,7 +2,7 @@
 the orders a buyer provider's SOF placed with our SOF directly.
 
 SOF tells BUS of every INTERLUDE order's state changes over LEGATO (serviceOrderingNotification, to BUS's
-hub). BUS's LEGATO listener hands an event about an order it did not place to :func:`on_service_order`,
+hub). BUS's LEGATO listener hands an event about an order it has no link to to :func:`on_service_order`,
 which reads the order back over LEGATO — the event only says which, so a forged or late one changes
 nothing — and keeps a sale record (``bus.interludeSale``, keyed by the service order id) with the order's
 state and items: what BUS bills the buyer for.
@@ -35,16 +35,21 @@ def subscribe() -> None:
     register_legato_hub()
 
 
-def on_service_order(service_order_id: str) -> None:
-    """An event about a service order BUS did not place: record it if a partner placed it over INTERLUDE."""
-    record_sale(service_order_id)
+def on_service_order(service_order_id: str) -> Document:
+    """An event about a service order BUS has no link to: the order, read back over LEGATO, recorded as a
+    sale if a partner placed it over INTERLUDE."""
+    order = read_unlinked_order(service_order_id)
+    if INTERLUDE_ORDERING in str(order.get("href", "")):
+        record_sale(order)
+    return order
 
 
 @DBOS.step(retries_allowed=True, max_attempts=5, interval_seconds=0.5, backoff_rate=2.0)
-def record_sale(service_order_id: str) -> Document | None:
-    order = context.legato().get_service_order(service_order_id)
-    if INTERLUDE_ORDERING not in str(order.get("href", "")):
-        return None
+def read_unlinked_order(service_order_id: str) -> Document:
+    return context.legato().get_service_order(service_order_id)
+
+
+def record_sale(order: Document) -> Document:
     sale: Document = {
         "id": order["id"],
         "href": order["href"],
