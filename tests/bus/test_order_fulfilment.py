@@ -110,7 +110,7 @@ def test_an_event_that_overtakes_the_answer_to_the_service_order_post_still_ends
         return created
 
     monkeypatch.setattr(LegatoClient, "create_service_order", answered_once_completion_is_handled)
-    order = acme.post(f"{ORDERING}/productOrder", json=epl_order("site-ldn-docklands", "site-man-central"))
+    order = acme.post(f"{ORDERING}/productOrder", json=epl_order("site-ldn-city", "site-bri-harbour"))
     assert order.status_code == 201, order.text
     assert _final(acme, order.json()["id"])["state"] == "completed"
 
