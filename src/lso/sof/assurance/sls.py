@@ -1,13 +1,13 @@
 """SLS assessment (MEF 55.0.1 §10.6): a durable periodic workflow per active EVC service with an SLS.
 
-Each run fetches the measurement intervals ICM has completed since the last one stored (PRESTO, step 1),
-judges every SLS objective over them with the MEF 10.4 metrics (step 3, ``objectives.py``) — for an
-off-net EVC also over the concatenation with the partner's share, read over INTERLUDE (step 1.2,
-``partner.py``) — opens a degradation when they are broken and waits for its resolution (steps 3-6:
-``degradation.py`` for our segment, ``partner.py`` for the partner's), and closes a degradation that
-waited for a person once the SLS is met again. Between
-runs the workflow waits durably (``DBOS.recv``) for ``settings.sls_period_s``; a TCA or alarm pushed up from
-ICM, or a report the partner pushes up over INTERLUDE (``partner_listener``), ends the wait at once
+Each run, one SLS period after the last (or after activation), fetches the measurement intervals ICM
+has completed since the last one stored (PRESTO, step 1), judges every SLS objective over them with the
+MEF 10.4 metrics (step 3, ``objectives.py``) — for an off-net EVC also over the concatenation with the
+partner's share, read over INTERLUDE (step 1.2, ``partner.py``) — opens a degradation when they are
+broken and waits for its resolution (steps 3-6: ``degradation.py`` for our segment, ``partner.py`` for the
+partner's), and closes a degradation that waited for a person once the SLS is met again. Between runs the
+workflow waits durably (``DBOS.recv``) for ``settings.sls_period_s``; a TCA or alarm pushed up from ICM,
+or a report the partner pushes up over INTERLUDE (``partner_listener``), ends the wait at once
 (:func:`trigger`).
 
 The workflow id is the service's plus a generation: after ``RUNS_PER_GENERATION`` runs a workflow starts
@@ -138,6 +138,9 @@ def assess_service_level(service_id: str, generation: int) -> str:
     begin_generation(service_id, generation)
     period = between_runs_s()
     for _ in range(RUNS_PER_GENERATION):
+        # A run judges the intervals ended since the last one: a service just made active has none yet, nor
+        # has a generation just started (its predecessor ended with a run). So a run follows a wait.
+        DBOS.recv(TCA_TOPIC, timeout_seconds=period)
         try:
             outcome = assess(service_id)
         except DBOSMaxStepRetriesExceeded:
@@ -162,7 +165,6 @@ def assess_service_level(service_id: str, generation: int) -> str:
                 dispatch(degradation.resolved_by_assessment(outcome.open_degradation))
         elif outcome.open_degradation is not None:  # a crash stopped its resolution: finish it
             resolve(outcome.open_degradation, outcome.open_degradation_cause == degradation.PARTNER)
-        DBOS.recv(TCA_TOPIC, timeout_seconds=period)
     _start(service_id, generation + 1)
     return "continued"
 
@@ -179,6 +181,8 @@ def resolve(degradation_id: str, partners: bool) -> str:
 
 @DBOS.step(name="sof.begin_sls_generation")
 def begin_generation(service_id: str, generation: int) -> None:
+    """Record the generation; for a new service also ask the partner of an off-net EVC for its share's
+    reports now, so that they cover the first period (the first run comes at its end)."""
     with runtime.current().db.session() as session:
         record = ASSESSMENTS.find(session, service_id)
         if record is None:
@@ -191,6 +195,9 @@ def begin_generation(service_id: str, generation: int) -> None:
             )
         elif int(record["generation"]) < generation:
             ASSESSMENTS.put(session, {**record, "generation": generation})
+        service = records.SERVICES.get(session, service_id)
+    if generation == 0 and assessable(service):
+        partner.follow(service)
 
 
 @activation.remote_step("sof.assess_sls")
