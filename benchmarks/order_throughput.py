@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -36,7 +35,7 @@ from lso.customer.order_watch import OrderWatch, watching
 from lso.domain import DEMO_CUSTOMERS
 from lso.ecm.drivers.linux import capabilities
 from lso.settings import Settings
-from report import write_result
+from report import machine, write_result
 
 ORDER_TIMEOUT_S = 600.0
 
@@ -98,12 +97,7 @@ def run(
         "network": network,
         "offnet": offnet,
         "sls_period_s": sls_period_s,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-        },
+        "machine": machine(),
         "orders": orders,
         "concurrency": concurrency,
         "completed": len(completed),

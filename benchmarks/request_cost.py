@@ -12,8 +12,6 @@ client) and wall ms per request. The JSON result goes to benchmarks/results/. Ru
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import tempfile
 import time
 from dataclasses import dataclass
@@ -29,7 +27,7 @@ from lso import demo
 from lso.domain import DEMO_CUSTOMERS
 from lso.mef.client import authenticated
 from lso.security.tokens import internal_secret
-from report import write_result
+from report import machine, write_result
 
 WARM_UP = 20
 """Requests sent before measuring: the first ones buy tokens, open connections and fill caches."""
@@ -117,12 +115,7 @@ def run(requests: int) -> dict[str, Any]:
     return {
         "benchmark": "request_cost",
         "date": datetime.now(UTC).isoformat(),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "load_average_1m": round(os.getloadavg()[0], 2),
-        },
+        "machine": machine(),
         "requests_per_call": requests,
         "idle_cpu_ms_per_s": round(idle, 2),
         "calls": rows,

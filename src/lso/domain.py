@@ -48,7 +48,7 @@ DEMO_BUYERS = {"carrier-x": "carrier-x-secret"}
 """Providers that buy from the demo domain over SONATA (role ``buyer``)."""
 
 
-def _dbos_sqlite_engine(url: str) -> Engine:
+def dbos_sqlite_engine(url: str) -> Engine:
     """DBOS's embedded system database, in WAL mode: its checkpoints are most of a workflow's writes, and
     with the default rollback journal every one of them fsyncs and locks out readers."""
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -187,7 +187,7 @@ class Domain:
             # The poll costs one query per waiting workflow — every active service's SLS loop waits — so
             # at 1 s it was a quarter of an order's CPU once 200 services were active.
             "notification_listener_polling_interval_sec": 30.0,
-            "system_database_engine": _dbos_sqlite_engine(self.settings.dbos_database_url)
+            "system_database_engine": dbos_sqlite_engine(self.settings.dbos_database_url)
             if self.settings.is_sqlite
             else None,
         }
