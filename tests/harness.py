@@ -79,9 +79,10 @@ def domain_in_thread(data_dir: Path, **overrides: Any) -> Iterator[Settings]:
 
 @contextmanager
 def domain_process(
-    data_dir: Path, port: int | None = None, env: dict[str, str] | None = None
+    data_dir: Path, port: int | None = None, env: dict[str, str] | None = None, options: tuple[str, ...] = ()
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``lso serve --demo`` in a child process, for tests that kill it."""
+    """``lso serve --demo OPTIONS`` in a child process, for tests that kill it; in a session of its own, so
+    that ``os.killpg`` kills it with the processes it started."""
     port = port or free_port()
     command = [
         sys.executable,
@@ -93,9 +94,11 @@ def domain_process(
         str(port),
         "--data-dir",
         str(data_dir),
+        *options,
     ]
     log = open(data_dir.parent / f"{data_dir.name}-{port}.log", "ab")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, stdout=log, stderr=log, env={**os.environ, **(env or {})})
+    env = {**os.environ, **(env or {})}
+    process = subprocess.Popen(command, stdout=log, stderr=log, env=env, start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: healthy(base_url) or process.poll() is not None, STARTUP_DEADLINE_S)

@@ -1,11 +1,16 @@
 """A domain killed with SIGKILL in the middle of an activation finishes the order after a restart, and the
-network ends up holding exactly one copy of the service (MEF 55.0.1 §10.2 steps 9–10, DESIGN §4)."""
+network ends up holding exactly one copy of the service (MEF 55.0.1 §10.2 steps 9–10, DESIGN §4) — also
+when the domain is spread over three processes (``lso serve --processes 3``), all killed at once."""
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
 from pathlib import Path
 
 import httpx
+import pytest
 
 from lso.security.tokens import internal_secret
 from tests.bus.test_order_bodies import ORDERING, epl_order
@@ -27,10 +32,17 @@ def _services_held(icm: httpx.Client) -> dict[str, list[str]]:
     }
 
 
-def test_sigkill_during_activation_then_restart_completes_once(tmp_path: Path) -> None:
-    data_dir, port = tmp_path / "provider", free_port()
-    with domain_process(data_dir, port) as (process, base_url):
-        icm = _as_entity(base_url, data_dir, "icm")
+def _url_of(base_url: str, entity: str) -> str:
+    """Where the domain at ``base_url`` serves ``entity`` (its health answer says)."""
+    return str(httpx.get(f"{base_url}/health").json()["entities"][entity])
+
+
+@pytest.mark.parametrize("processes", [1, 3])
+def test_sigkill_during_activation_then_restart_completes_once(tmp_path: Path, processes: int) -> None:
+    data_dir, port, options = tmp_path / "provider", free_port(), ("--processes", str(processes))
+    with domain_process(data_dir, port, options=options) as (process, base_url):
+        assert (_url_of(base_url, "icm") != base_url) == (processes > 1)  # ICM in a process of its own or not
+        icm = _as_entity(_url_of(base_url, "icm"), data_dir, "icm")
         latency = icm.put("/adagio/v1/admin/commit-latency", json={"milliseconds": COMMIT_LATENCY_MS})
         latency.raise_for_status()
         acme = party_client(base_url, "acme", "acme-secret")
@@ -39,14 +51,14 @@ def test_sigkill_during_activation_then_restart_completes_once(tmp_path: Path) -
         order_id = created.json()["id"]
         # Some element has committed the service and the others have not: the middle of step 10.
         wait_until(lambda: any(_services_held(icm).values()))
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)  # the domain's every process
         process.wait()
 
-    with domain_process(data_dir, port) as (_process, base_url):
+    with domain_process(data_dir, port, options=options) as (_process, base_url):
         acme = party_client(base_url, "acme", "acme-secret")
         order = wait_until(lambda: _final(acme, order_id), timeout=120)
         assert order["state"] == "completed", order
-        icm = _as_entity(base_url, data_dir, "icm")
+        icm = _as_entity(_url_of(base_url, "icm"), data_dir, "icm")
         held = _services_held(icm)
         listed = icm.post("/restconf/operations/get-connectivity-service-list/", json={}).json()
         [service] = listed["output"]["service"]
@@ -54,6 +66,18 @@ def test_sigkill_during_activation_then_restart_completes_once(tmp_path: Path) -
         # One connectivity service, and every element that holds anything holds exactly it, once.
         assert len(on_route) >= 2
         assert all(ids == [service["uuid"]] for ids in on_route.values()), held
+        # SOF's events reached BUS's listener, authenticated as the domain's own, wherever each is served
+        to_bus = f"{base_url}/mefApi/legato/"
+        assert wait_until(lambda: (states := _deliveries(data_dir, to_bus)) and set(states) == {"delivered"})
+
+
+def _deliveries(data_dir: Path, url: str) -> list[str]:
+    """The states of the domain's event deliveries to listeners under ``url``."""
+    with sqlite3.connect(data_dir / "lso.sqlite") as db:
+        rows = db.execute(
+            "SELECT state, json_extract(doc, '$.url') FROM resource WHERE kind = 'mef.delivery'"
+        )
+        return [state for state, target in rows if target.startswith(url)]
 
 
 def _final(client: httpx.Client, order_id: str) -> dict[str, object] | None:

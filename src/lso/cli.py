@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from lso import alarm_cli, partner_cli, sim_cli
+from lso import alarm_cli, launch, partner_cli, sim_cli
 from lso.domain import Domain
-from lso.settings import Settings
+from lso.launch import PROCESS_LAYOUTS
+from lso.settings import ENTITY_NAMES, Settings
 
 app = typer.Typer(help="lso — MEF LSO lifecycle service orchestration", no_args_is_help=True)
 app.add_typer(partner_cli.app, name="partner")
@@ -70,22 +71,61 @@ def serve(
             "(comma-separated; the partner's prefix: lso lab prefix --data-dir ITS_DIR)",
         ),
     ] = "",
+    entities: Annotated[
+        str,
+        typer.Option(
+            "--entities",
+            help="Serve only these entities (comma-separated: bus, sof, icm, ecm); the others are served by "
+            "processes named with --peer, on the same database",
+        ),
+    ] = "",
+    peer: Annotated[
+        list[str] | None,
+        typer.Option("--peer", help="Where an entity not served here is: <entity>=<base URL> (repeatable)"),
+    ] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            min=1,
+            max=max(PROCESS_LAYOUTS),
+            help="Serve the domain from this many processes, to use as many cores: 2 (BUS | SOF, ICM, "
+            "ECM) or 3 (BUS | SOF | ICM, ECM); this one serves BUS on --port, the others free loopback ports",
+        ),
+    ] = 1,
 ) -> None:
-    """Run a provider domain: CANTATA, SONATA, LEGATO, PRESTO and ADAGIO on one server."""
+    """Run a provider domain: CANTATA, SONATA, LEGATO, PRESTO and ADAGIO on one server (or some of its
+    entities, with --entities; or spread over --processes)."""
     _check_network(network)
-    settings = Settings.load(
-        data_dir,
-        port=port,
-        demo=demo,
-        name=name,
-        host=host,
-        footprint=footprint,
-        network=network,
-        enni_peers=enni_peer,
-    )
-    domain = Domain(settings)
-    typer.echo(f"lso domain {settings.name} at {settings.base_url}", err=False)
-    domain.server().run()
+    served = tuple(name.strip() for name in entities.split(",") if name.strip())
+    unknown = set(served) - set(ENTITY_NAMES)
+    if unknown:
+        known = ", ".join(ENTITY_NAMES)
+        raise typer.BadParameter(f"unknown entities {sorted(unknown)}: {known}", param_hint="--entities")
+    if processes > 1 and (served or peer):
+        raise typer.BadParameter("--processes spreads the whole domain: not with --entities or --peer")
+    options = ["--name", name, "--footprint", footprint, "--network", network, "--enni-peer", enni_peer]
+    with launch.spread(data_dir, port, processes, options + ["--demo"] * demo) as spread:
+        settings = Settings.load(
+            data_dir,
+            port=port,
+            demo=demo,
+            name=name,
+            host=host,
+            footprint=footprint,
+            network=network,
+            enni_peers=enni_peer,
+            entities=served or spread.entities,
+            peers=",".join(peer or ()) or spread.peers,
+        )
+        try:
+            domain = Domain(settings)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--peer") from exc
+        typer.echo(f"lso domain {settings.name} at {settings.base_url}", err=False)
+        for other in filter(None, spread.peers.split(",")):
+            typer.echo(f"  {other.replace('=', ' at ', 1)}")
+        domain.server().run()
 
 
 @app.command()

@@ -8,8 +8,8 @@ then watch the orders to completion and read the products from the inventory.
 from __future__ import annotations
 
 import itertools
+import os
 import re
-import socket
 import tempfile
 import threading
 import time
@@ -19,15 +19,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from lso import demo_degradation, demo_offnet
+from lso import demo_degradation, demo_offnet, launch
 from lso.customer.cantata_client import ORDER_END_STATES, CantataClient, CantataError, Json
 from lso.domain import DEMO_CUSTOMERS, Domain
 from lso.footprint import demo_footprint
+from lso.launch import free_port
 from lso.mef.dates import later, parse
 from lso.settings import Settings
 
@@ -67,48 +67,54 @@ class DemoOrder:
         return "; ".join(re.sub(r"\S+→\S+ ", "", text) for text in found) or "-"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 DEMO_SLS_PERIOD_S = 2.0
 """The demo assesses every SLS every two seconds so that a degradation is seen within the demo's time."""
 
 
 @contextmanager
 def provider_domain(
-    data_dir: Path, port: int, network: str = "sim", sls_period_s: float = DEMO_SLS_PERIOD_S
-) -> Iterator[tuple[Settings, uvicorn.Server]]:
-    """A demo provider domain served by uvicorn in a thread of this process; on the linux network its
+    data_dir: Path,
+    port: int,
+    network: str = "sim",
+    sls_period_s: float = DEMO_SLS_PERIOD_S,
+    processes: int = 1,
+) -> Iterator[tuple[Settings, list[int]]]:
+    """A demo provider domain served by uvicorn in a thread of this process, and the ids of the processes
+    serving it. With ``processes`` 2 or 3, child processes serve some of its entities (see
+    :func:`lso.launch.spread`), so the domain uses more than one core. On the linux network its
     namespaces are removed when it stops (its data directory is temporary, nothing could reuse them)."""
-    settings = Settings.load(
-        data_dir,
-        port=port or _free_port(),
-        demo=True,
-        name="provider",
-        network=network,
-        sls_period_s=sls_period_s,
-    )
-    server = Domain(settings).server()
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the provider domain did not start")
-        time.sleep(0.05)
-    try:
-        yield settings, server
-    finally:
-        server.should_exit = True
-        thread.join(timeout=60)
-        if network == "linux":
-            from lso.ecm.drivers.linux import lab
-            from lso.ecm.drivers.linux.plane import prefix_of
+    port = port or free_port()
+    options = ["--demo", "--name", "provider", "--network", network]
+    env = {**os.environ, "LSO_SLS_PERIOD_S": str(sls_period_s)}
+    with launch.spread(data_dir, port, processes, options, env) as spread:
+        settings = Settings.load(
+            data_dir,
+            port=port,
+            demo=True,
+            name="provider",
+            network=network,
+            sls_period_s=sls_period_s,
+            entities=spread.entities,
+            peers=spread.peers,
+        )
+        server = Domain(settings).server()
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the provider domain did not start")
+            time.sleep(0.05)
+        try:
+            yield settings, spread.pids
+        finally:
+            server.should_exit = True
+            thread.join(timeout=60)
+            if network == "linux":
+                from lso.ecm.drivers.linux import lab
+                from lso.ecm.drivers.linux.plane import prefix_of
 
-            lab.clean(prefix_of(data_dir))
+                lab.clean(prefix_of(data_dir))
 
 
 def _contact(customer: str) -> Json:

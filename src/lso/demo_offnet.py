@@ -11,21 +11,18 @@ and the EPL's product in inventory ``RELIES_ON`` the partner's product (docs/par
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
 from lso import demo
 from lso.bus.partners.api import PREFIX
 from lso.customer.cantata_client import ORDER_END_STATES, CantataClient, Json
+from lso.launch import ServeProcess, free_port, serve_process
 from lso.mef.client import authenticated
 from lso.mef.dates import later, parse
 from lso.security.admin import ADMIN_CLIENT, admin_secret
@@ -45,50 +42,22 @@ PARTNER_ADDRESS = {
 }  # fmt: skip
 """Paris Bercy: a site of the partner's footprint, which the provider does not reach."""
 ON_NET_SITE = "site-ldn-docklands"
-START_TIMEOUT_S = 60.0
 ONBOARDING_TIMEOUT_S = 60.0
 ORDER_TIMEOUT_S = 300.0
 
 
-@dataclass(frozen=True)
-class Partner:
-    base_url: str
-    process: subprocess.Popen[bytes]
-
-
 @contextmanager
-def partner_domain(data_dir: Path, port: int = 0) -> Iterator[Partner]:
+def partner_domain(data_dir: Path, port: int = 0) -> Iterator[ServeProcess]:
     """``lso serve --demo --name partner --footprint partner`` on ``port`` (0: a free one), stopped on
     exit; its log is ``<data_dir>/partner.log``."""
-    port = port or demo._free_port()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "lso.cli", "serve", "--demo", "--name", "partner"]
-    command += ["--port", str(port), "--data-dir", str(data_dir), "--footprint", "partner"]
+    options = ["--demo", "--name", "partner", "--footprint", "partner"]
     env = {k: v for k, v in os.environ.items() if k != "LSO_DATABASE_URL"}  # its own embedded database
-    with open(data_dir / "partner.log", "ab") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _healthy(base_url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the partner domain did not start; see {data_dir / 'partner.log'}")
-            time.sleep(0.2)
-        yield Partner(base_url, process)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=60)
+    log = data_dir / "partner.log"
+    with serve_process(data_dir, port or free_port(), options, log, env) as partner:
+        yield partner
 
 
-def _healthy(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/health", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def onboard(provider: Settings, partner: Partner, name: str = PARTNER_NAME) -> Json:
+def onboard(provider: Settings, partner: ServeProcess, name: str = PARTNER_NAME) -> Json:
     """Register the partner with the provider (its admin API, as ``lso partner add``) and wait until
     on-boarding has learned its catalog and sites; returns the partner record (``active`` or ``failed``)."""
     client_id, secret = PARTNER_BUYER

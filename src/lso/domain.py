@@ -31,7 +31,7 @@ from lso.mef.errors import install_error_handlers
 from lso.routing import index_routes
 from lso.security.admin import register_admin
 from lso.security.tokens import TokenService, internal_secret, register_client, token_router
-from lso.settings import Settings
+from lso.settings import ENTITY_NAMES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +108,13 @@ class Domain:
     """One provider (or partner) deployment."""
 
     def __init__(self, settings: Settings) -> None:
+        for name in ENTITY_NAMES:
+            settings.url_of(name)  # a process serving some entities must know where the others are
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.contexts = [EntityContext(settings, self.db, entity.name) for entity in ENTITIES]
-        self.tokens = TokenService(self.db, settings.jwt_secret, issuer=settings.base_url)
+        self.entities = [entity for entity in ENTITIES if settings.serves(entity.name)]
+        self.contexts = [EntityContext(settings, self.db, entity.name) for entity in self.entities]
+        self.tokens = TokenService(self.db, settings.jwt_secret, issuer=settings.issuer)
 
     def prepare(self) -> None:
         """Migrate, register the entities' own clients and, with ``--demo``, seed the demo data."""
@@ -127,9 +130,9 @@ class Domain:
                     register_client(session, client_id, secret, client_id, "customer")
                 for client_id, secret in DEMO_BUYERS.items():
                     register_client(session, client_id, secret, client_id, "buyer")
-                for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+                for entity, ctx in zip(self.entities, self.contexts, strict=True):
                     entity.seed_demo(session, ctx)
-        for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+        for entity, ctx in zip(self.entities, self.contexts, strict=True):
             entity.start(ctx)
 
     def server(self) -> uvicorn.Server:
@@ -149,14 +152,16 @@ class Domain:
         app.state.domain = self
         install_error_handlers(app)
         app.include_router(token_router(self.tokens))
-        for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+        for entity, ctx in zip(self.entities, self.contexts, strict=True):
             for router in entity.routers(ctx):
                 app.include_router(router)
         app.mount("/metrics", make_asgi_app())
 
         @app.get("/health", include_in_schema=False)
-        def health() -> dict[str, str]:
-            return {"status": "ok", "domain": self.settings.name}
+        def health() -> dict[str, Any]:
+            """Up, and where each of the domain's entities is served (this process or a peer)."""
+            entities = {name: self.settings.url_of(name) for name in ENTITY_NAMES}
+            return {"status": "ok", "domain": self.settings.name, "entities": entities}
 
         index_routes(app)
         return app
@@ -166,7 +171,7 @@ class Domain:
         deliveries and the entities' recovery work call this server, and a call refused meanwhile would
         only be retried later, logging a traceback."""
         notifications.redeliver_pending()
-        for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+        for entity, ctx in zip(self.entities, self.contexts, strict=True):
             entity.recover(ctx)
         log.info("domain %s serving at %s", self.settings.name, self.settings.base_url)
 
@@ -180,6 +185,7 @@ class Domain:
         config: DBOSConfig = {
             "name": self.settings.app_name,
             "system_database_url": self.settings.dbos_database_url,
+            "dbos_system_schema": self.settings.dbos_system_schema,
             "application_version": __version__,
             "console_log_level": "WARNING",
             # Durable waits (recv) on SQLite poll for messages only as a fallback: a send wakes its
@@ -199,7 +205,7 @@ class Domain:
             yield
         finally:
             runtime.current().stopping.set()
-            for entity, ctx in zip(ENTITIES, self.contexts, strict=True):
+            for entity, ctx in zip(self.entities, self.contexts, strict=True):
                 entity.stop(ctx)
             DBOS.destroy(destroy_registry=False)
             for ctx in self.contexts:

@@ -26,9 +26,9 @@ class EntityContext:
     name: str
     _clients: dict[str, httpx.Client] = field(default_factory=dict)
 
-    def client(self, base_url: str | None = None) -> httpx.Client:
-        """An HTTP client to ``base_url`` (this domain by default) that authenticates as this entity."""
-        url = base_url or self.settings.base_url
+    def client(self, entity: str) -> httpx.Client:
+        """An HTTP client to ``entity`` (wherever this domain serves it) that authenticates as this one."""
+        url = self.settings.url_of(entity)
         if url not in self._clients:
             secret = internal_secret(self.settings.jwt_secret, self.name)
             self._clients[url] = authenticated(url, f"lso-{self.name}", secret)

@@ -7,6 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+ENTITY_NAMES = ("bus", "sof", "icm", "ecm")
+"""The management entities of a domain; a process serves all of them or those ``entities`` names."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -29,6 +32,10 @@ class Settings:
     jwt_secret: str = field(default="", repr=False)
     sls_period_s: float = 60.0
     """How often SOF assesses each active service against its SLS (MEF 55.0.1 §10.6 step 1)."""
+    entities: tuple[str, ...] = ()
+    """The entities this process serves (``bus``, ``sof``, ``icm``, ``ecm``); empty: all of them."""
+    peers: str = ""
+    """Where the entities served by other processes are: ``<entity>=<base URL>``, comma-separated."""
     enni_peers: str = ""
     """linux network: the partner domains' side of our ENNIs, ``<element>/enni-N=<prefix>/<element>/enni-M``
     (comma-separated; :func:`lso.ecm.drivers.linux.plane.enni_peers`)."""
@@ -51,6 +58,29 @@ class Settings:
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    def serves(self, entity: str) -> bool:
+        return not self.entities or entity in self.entities
+
+    def url_of(self, entity: str) -> str:
+        """The base URL of the process serving ``entity`` (IRP clients call it there)."""
+        if self.serves(entity):
+            return self.base_url
+        for peer in filter(None, self.peers.split(",")):
+            name, _, url = peer.partition("=")
+            if name.strip() == entity:
+                return url.strip().rstrip("/")
+        raise ValueError(f"{entity} is not served here and no peer names its URL (--peer {entity}=URL)")
+
+    @property
+    def issuer(self) -> str:
+        """The domain's token issuer, whichever of its processes issues or verifies: where BUS is served,
+        the domain's front (its customers' CANTATA and token endpoint)."""
+        return self.url_of("bus")
+
+    def is_domain_url(self, url: str) -> bool:
+        """Whether ``url`` is served by one of this domain's processes."""
+        return any(url.startswith(f"{self.url_of(entity)}/") for entity in ENTITY_NAMES)
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -58,8 +88,16 @@ class Settings:
     @property
     def dbos_database_url(self) -> str:
         if self.is_sqlite:
-            return f"sqlite:///{self.data_dir / 'dbos.sqlite'}"
+            # processes serving different entities run different workflows: each has its own system
+            # database, so none recovers another's
+            suffix = "".join(f"-{entity}" for entity in self.entities)
+            return f"sqlite:///{self.data_dir / f'dbos{suffix}.sqlite'}"
         return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+    @property
+    def dbos_system_schema(self) -> str:
+        """On PostgreSQL: one DBOS schema per set of entities served (see ``dbos_database_url``)."""
+        return "_".join(("dbos", *self.entities))
 
     @property
     def app_name(self) -> str:

@@ -21,4 +21,4 @@ def legato() -> LegatoClient:
     """BUS's LEGATO client, authenticated as BUS."""
     if _context is None:
         raise RuntimeError("BUS is not started in this process")
-    return LegatoClient(_context.client())
+    return LegatoClient(_context.client("sof"))

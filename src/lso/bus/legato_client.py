@@ -27,7 +27,7 @@ class LegatoError(MefApiError):
 
 
 class LegatoClient(MefApiClient):
-    """LEGATO as BUS sees it; ``http`` is authenticated as BUS (``EntityContext.client()``)."""
+    """LEGATO as BUS sees it; ``http`` is authenticated as BUS (``EntityContext.client("sof")``)."""
 
     error = LegatoError
 

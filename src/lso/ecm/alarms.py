@@ -8,7 +8,7 @@ alarm is never stored without ICM being told, nor told without being stored; the
 returned delivery ids once the transaction has committed.
 
 ICM hears about alarms through the standard hub mechanism: on start ECM keeps a hub for its own
-domain's ICM (the ``icm`` hub, callback = this domain's base URL), so no alarm can precede ICM's
+domain's ICM (the ``icm`` hub, callback = where ICM is served), so no alarm can precede ICM's
 subscription; other internal consumers may register their own hub at ``/adagio/v1/alarm-notification/hub``.
 """
 
@@ -123,7 +123,7 @@ def install(ctx: EntityContext) -> None:
     """Keep this domain's ICM subscribed to ECM's alarms (runs on every start, before any fault)."""
     hub = {
         "id": ICM_HUB,
-        "callback": ctx.settings.base_url.rstrip("/"),
+        "callback": ctx.settings.url_of("icm"),
         "query": f"eventType={ALARM_RAISED},{ALARM_CLEARED}",
     }
     with ctx.db.session() as session:

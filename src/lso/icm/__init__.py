@@ -14,7 +14,7 @@ from lso.icm.presto import presto_router
 
 
 def _routers(ctx: EntityContext) -> list[APIRouter]:
-    adagio = AdagioClient(ctx.client())
+    adagio = AdagioClient(ctx.client("ecm"))
     return [
         presto_router(ctx.db, adagio),
         measurements_router(ctx.db, adagio),

@@ -67,7 +67,7 @@ def install(ctx: EntityContext) -> None:
 def _adagio() -> AdagioClient:
     if _context is None:
         raise RuntimeError("ICM is not started in this process")
-    return AdagioClient(_context.client())
+    return AdagioClient(_context.client("ecm"))
 
 
 def start(

@@ -215,9 +215,9 @@ def _credentials(url: str) -> dict[str, str]:
     """A delivery to one of this domain's own listeners proves it comes from the domain, so an internal
     listener (an alarm that makes ICM reroute, a LEGATO event that moves an order) can refuse anyone else."""
     settings = runtime.current().settings
-    if not url.startswith(f"{settings.base_url}/"):
+    if not settings.is_domain_url(url):
         return {}
-    tokens = TokenService(runtime.current().db, settings.jwt_secret, issuer=settings.base_url)
+    tokens = TokenService(runtime.current().db, settings.jwt_secret, issuer=settings.issuer)
     return {"Authorization": f"Bearer {tokens.issue(Caller(party_id='lso-notifications', role='internal'))}"}
 
 

@@ -14,7 +14,7 @@ def _routers(ctx: EntityContext) -> list[APIRouter]:
         service_ordering.router(),
         service_inventory.router(),
         service_function_testing.router(),
-        service_feasibility.router(lambda: PrestoClient(ctx.client())),
+        service_feasibility.router(lambda: PrestoClient(ctx.client("icm"))),
         *mounts.routers(),
         alarm_admin.router(),
         icm_events.router(),

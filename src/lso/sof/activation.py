@@ -174,7 +174,7 @@ def withdraw_partner_share(order_id: str, item_id: str) -> str:
 def presto() -> PrestoClient:
     if _context is None:
         raise RuntimeError("SOF is not started in this process")
-    return PrestoClient(_context.client())
+    return PrestoClient(_context.client("icm"))
 
 
 def _transient(error: BaseException) -> bool:

@@ -88,7 +88,7 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
         items = serviceability.parse_items(body[ITEMS], ITEMS, "qualificationItemRelationship", irp)
         doc = _acknowledged(body, create)
         if create.instantSyncQualification:
-            legato = LegatoClient(ctx.client())
+            legato = LegatoClient(ctx.client("sof"))
             found = serviceability.assess(ctx.db.session, legato, items, caller.party_id)
             _answer_immediately(doc, found)
         else:

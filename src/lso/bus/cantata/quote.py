@@ -96,7 +96,7 @@ def router(ctx: EntityContext, irp: SellerIrp) -> APIRouter:
             _term_months(raw, i)
         doc = _acknowledged(body, create)
         if create.instantSyncQuote:
-            legato = LegatoClient(ctx.client())
+            legato = LegatoClient(ctx.client("sof"))
             found = serviceability.assess(ctx.db.session, legato, items, caller.party_id)
             _answer(doc, items, found, history=False)
         else:
