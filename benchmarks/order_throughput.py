@@ -1,10 +1,11 @@
 """Order throughput: N EPL product orders through CANTATA, POST to ``completed``.
 
-Starts a demo domain in this process (SQLite in a temp dir, or PostgreSQL when LSO_DATABASE_URL is set)
-on the ``sim`` network or, with ``--network linux`` (root), on the linux data plane, where every order's
-activation test really sends its 100 Mbit/s for about eight seconds; places the orders from
-``--concurrency`` threads through the customer SDK, waits for each to finish and prints orders/s with the
-p50/p95/p99 time from POST to ``completed``. With ``--offnet`` every order is an off-net EPL: a partner
+Starts a demo domain (SQLite in a temp dir, or PostgreSQL when LSO_DATABASE_URL is set) spread over
+``--processes`` (3 by default: BUS in this process, SOF and ICM with ECM in children) on the ``sim``
+network or, with ``--network linux`` (root), on the linux data plane, where every order's activation test
+really sends its 100 Mbit/s for about eight seconds; places the orders from ``--concurrency`` threads
+through the customer SDK, waits for each to finish and prints orders/s with the p50/p95/p99 time from POST
+to ``completed``. With ``--offnet`` every order is an off-net EPL: a partner
 domain (``lso serve --demo --footprint partner``, a child process with its own database) is started and
 on-boarded, and each order's far UNI is at the partner's Paris address, so the provider buys the partner's
 share over SONATA for every order. The JSON result goes to benchmarks/results/. Run:
@@ -34,6 +35,7 @@ from lso.customer.cantata_client import CantataClient
 from lso.customer.order_watch import OrderWatch, watching
 from lso.domain import DEMO_CUSTOMERS
 from lso.ecm.drivers.linux import capabilities
+from lso.launch import PROCESS_LAYOUTS
 from lso.settings import Settings
 from report import machine, write_result
 
@@ -78,7 +80,7 @@ def run(
     network: str = "sim",
     offnet: bool = False,
     sls_period_s: float = Settings.sls_period_s,
-    processes: int = 1,
+    processes: int = 3,
 ) -> dict[str, object]:
     with (
         # background work still winding down may write a file as the directory is removed: not a result
@@ -135,8 +137,8 @@ def main() -> None:
     parser.add_argument(
         "--processes",
         type=int,
-        choices=sorted(demo.PROCESS_LAYOUTS),
-        default=1,
+        choices=sorted(PROCESS_LAYOUTS),
+        default=3,
         help="how many processes serve the provider: 1, 2 (BUS | SOF, ICM, ECM) or 3 (BUS | SOF | ICM, ECM)",
     )
     parser.add_argument(
@@ -154,7 +156,7 @@ def main() -> None:
     kind = "Off-net EPL" if args.offnet else "EPL"
     table = Table(
         title=f"{kind} order throughput ({result['database']}, {args.network} network, "
-        f"concurrency {args.concurrency})"
+        f"{args.processes} processes, concurrency {args.concurrency})"
     )
     columns = {
         "orders": "orders",

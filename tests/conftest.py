@@ -95,21 +95,43 @@ def _fresh_database(admin_url: str) -> Iterator[str]:
 def postgres_domain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A demo domain on a fresh PostgreSQL database, served by ``lso serve`` in a child process (DBOS is
     one per process, and this process may already run the SQLite ``domain``)."""
+    yield from _postgres_domain(tmp_path_factory, ())
+
+
+@pytest.fixture(scope="session")
+def postgres_spread_domain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """The same, spread over three processes (``--processes 3``), each with its DBOS schema."""
+    yield from _postgres_domain(tmp_path_factory, ("--processes", "3"))
+
+
+def _postgres_domain(
+    tmp_path_factory: pytest.TempPathFactory, options: tuple[str, ...]
+) -> Iterator[Settings]:
     admin_url = os.environ.get("LSO_TEST_POSTGRES_URL", "")
     require(bool(admin_url), "LSO_TEST_POSTGRES_URL is not set (a PostgreSQL URL allowed to CREATE DATABASE)")
     data_dir = tmp_path_factory.mktemp("postgres-domain")
     for database_url in _fresh_database(admin_url):
-        with domain_process(data_dir, env={"LSO_DATABASE_URL": database_url}) as (_process, base_url):
+        env = {"LSO_DATABASE_URL": database_url}
+        with domain_process(data_dir, env=env, options=options) as (_process, base_url):
             port = int(base_url.rsplit(":", 1)[1])
             settings = Settings.load(data_dir, port=port, demo=True)
             yield dataclasses.replace(settings, database_url=database_url)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+ANY_DOMAIN = {"sqlite": "domain", "postgres": "postgres_domain", "postgres-spread": "postgres_spread_domain"}
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgres", marks=pytest.mark.postgres),
+        pytest.param("postgres-spread", marks=pytest.mark.postgres),
+    ]
+)
 def any_domain(request: pytest.FixtureRequest) -> Settings:
-    """The order-flow tests run on both databases: SQLite always, PostgreSQL when it is configured."""
-    fixture = "domain" if request.param == "sqlite" else "postgres_domain"
-    settings: Settings = request.getfixturevalue(fixture)
+    """The order-flow tests run on both databases: SQLite always, PostgreSQL when it is configured — in one
+    process and spread over three."""
+    settings: Settings = request.getfixturevalue(ANY_DOMAIN[request.param])
     return settings
 
 

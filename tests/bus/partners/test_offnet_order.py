@@ -1,11 +1,14 @@
 """Step 6 end to end across two domains: a customer orders an EPL from an on-net site to an address only
 the partner reaches; SOF builds our segment to the ENNI, the partner its Access E-Line OVC, and the
 customer's order completes only when both are done, with the partner's order ids kept — with the
-provider on SQLite and on PostgreSQL (issue #3 item 8)."""
+provider on SQLite and on PostgreSQL, in one process and spread over three (issue #3 item 8)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
 
 from lso.bus.partners.ordering import PARTNER_ORDERS
 from lso.db import Database
@@ -14,7 +17,15 @@ from tests.bus.partners.test_offnet_preorder import PARIS_BERCY
 from tests.bus.partners.test_partner_order import onboarded, partner_orders
 from tests.bus.test_order_bodies import ORDERING, epl_order
 from tests.bus.test_order_fulfilment import _final
-from tests.twodomains import PartnerDomain, admin_client
+from tests.twodomains import PartnerDomain, admin_client, partner_domain
+
+
+@pytest.fixture
+def partner(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PartnerDomain]:
+    """A partner for each provider: the demo providers all buy as ``carrier-x`` over the same ENNI, which
+    two real providers never would."""
+    with partner_domain(tmp_path_factory.mktemp("partner")) as running:
+        yield running
 
 
 def test_an_off_net_epl_completes_with_the_partner_order_recorded(
