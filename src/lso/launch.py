@@ -101,8 +101,8 @@ def spread(
     data_dir: Path, port: int, processes: int, options: list[str], env: dict[str, str] | None = None
 ) -> Iterator[Spread]:
     """Start the children of a domain served by ``processes`` processes (:data:`PROCESS_LAYOUTS`), each
-    ``lso serve OPTIONS --entities … --peer …`` on a free loopback port with its log in ``data_dir``; the
-    calling process is to serve the first group on ``port``. The children stop when the block ends."""
+    ``lso serve OPTIONS --entities … --peer …`` on a loopback port of its own with its log in ``data_dir``;
+    the calling process is to serve the first group on ``port``. The children stop when the block ends."""
     layout = PROCESS_LAYOUTS[processes]
     urls = [
         f"http://127.0.0.1:{port}",
