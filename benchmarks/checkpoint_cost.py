@@ -1,6 +1,6 @@
 """Checkpoint cost: CPU milliseconds of each kind of durable checkpoint an order's workflows write.
 
-An order's fulfilment, activation, deliveries and SLS assessment are DBOS workflows; every step, workflow
+An order's fulfilment, activation and SLS assessment are DBOS workflows; every step, workflow
 start, child start and message wait writes DBOS's system database. This measures what each costs this
 process on the embedded SQLite system database, configured as a domain configures it (WAL), with no
 work inside: a floor under every order's CPU, whatever the steps do. The JSON result goes to

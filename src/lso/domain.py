@@ -97,9 +97,9 @@ class _Server(uvicorn.Server):
             self._on_serving()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        # From here the server no longer answers: workflows still running (an SLS loop, a delivery between
-        # retries) fail their calls to it and are abandoned, to be recovered by the next start. Silence
-        # what their threads log meanwhile; DBOS(config) sets the level again on the next launch.
+        # From here the server no longer answers: work still running (an SLS loop, a delivery between
+        # retries) fails its calls to it and is abandoned, to be recovered by the next start. Silence
+        # what its threads log meanwhile; DBOS(config) sets the level again on the next launch.
         logging.getLogger("dbos").setLevel(logging.CRITICAL)
         await super().shutdown(sockets)
 

@@ -101,6 +101,18 @@ def test_delivery_is_retried_until_the_listener_is_up(listener: Listener) -> Non
     wait_until(lambda: _delivery(delivery_id)["state"] == "delivered")  # recorded by the delivery
 
 
+def test_a_delivery_left_pending_is_posted_on_start(listener: Listener) -> None:
+    """A crash between the commit of an event and its delivery: the next start posts it."""
+    _register("party-e", listener.base_url)
+    with runtime.current().db.session() as session:
+        [delivery_id] = publish(session, API, "party-e", "thingCreateEvent", {"id": "thing-2"}, "ev-6")
+    listener.start()
+    notifications.redeliver_pending()
+    notifications.wait_delivered([delivery_id], timeout_s=30)
+    assert _delivery(delivery_id)["state"] == "delivered"
+    assert [e["eventId"] for e in listener.received] == ["ev-6"]
+
+
 def _delivery(delivery_id: str) -> dict[str, object]:
     with runtime.current().db.read() as session:
         return _deliveries.get(session, delivery_id)
@@ -128,7 +140,7 @@ def test_a_notification_without_event_id_is_refused(listener: Listener) -> None:
 
 def test_a_stopping_domain_ends_the_wait_between_delivery_attempts() -> None:
     """A domain that stops does not sit out a delivery's back-off (minutes): the wait ends at once, with
-    an exception that DBOS does not record as the workflow's failure, so the next start delivers."""
+    an exception that no delivery takes for a failed attempt, so it stays pending for the next start."""
     stopping = threading.Event()
     attempts = notifications.attempts(stopping)
     assert next(attempts) == 0

@@ -14,16 +14,14 @@ subscription; other internal consumers may register their own hub at ``/adagio/v
 
 from __future__ import annotations
 
-import time
 import uuid
 
-from dbos import DBOS
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
 from lso.entity import EntityContext
 from lso.mef.dates import now_iso
-from lso.mef.notifications import NotificationApi, dispatch, hub_router, publish
+from lso.mef.notifications import NotificationApi, dispatch, hub_router, publish, wait_delivered
 from lso.mef.store import Document, Store
 from lso.security.tokens import InternalDep
 
@@ -84,14 +82,7 @@ def dispatch_and_wait(deliveries: list[str], timeout_s: float = DELIVERY_WAIT_S)
     watching a real network just dispatches.
     """
     dispatch(deliveries)
-    deadline = time.monotonic() + timeout_s
-    for delivery_id in deliveries:
-        # lso.mef.notifications.dispatch names each delivery workflow "deliver:<delivery id>".
-        while time.monotonic() < deadline:
-            status = DBOS.get_workflow_status(f"deliver:{delivery_id}")
-            if status is None or status.status not in ("PENDING", "ENQUEUED"):
-                break
-            time.sleep(0.005)
+    wait_delivered(deliveries, timeout_s)
 
 
 def raised_alarm(session: Session, source: str) -> Document | None:
