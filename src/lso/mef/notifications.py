@@ -307,7 +307,7 @@ def _handle_once(api: NotificationApi, handler: EventHandler, body: Document) ->
     """
     key = f"{api.name}:{body['eventId']}"
     db = runtime.current().db
-    with db.session() as session:
+    with db.read() as session:  # a read: most events are new, and it need not wait for the write lock
         if _received.find(session, key) is not None:
             return
     handler(body)

@@ -109,9 +109,9 @@ def activate_service_order(order_id: str) -> str:
     shared: list[str] = []  # the EVC items whose partner share completed: withdrawn if the order fails
     try:
         sips = dict(plan.existing_sips)
-        for uni in plan.components.unis:
-            item_id = uni.item_id
-            sips[uni.item_id] = allocate_sip(order_id, uni)
+        if plan.components.unis:
+            item_id = plan.components.unis[0].item_id
+            sips |= allocate_sips(order_id, plan.components.unis)
         for evc in plan.components.evcs:
             item_id = evc.item_id
             ends = [sips[ref] for ref in evc.uni_items + evc.uni_services]
@@ -316,8 +316,14 @@ def _service_of(order: Document, item: Document, plan: Plan) -> Document:
     return service
 
 
-@remote_step("sof.allocate_sip")
-def allocate_sip(order_id: str, uni: UniComponent) -> str:
+@remote_step("sof.allocate_sips")
+def allocate_sips(order_id: str, unis: list[UniComponent]) -> dict[str, str]:
+    """A SIP per new UNI, by item. One step for all: each allocation is keyed by its item, so a re-run
+    finds what an interrupted one made, and a step less is a checkpoint less (about 3 ms of CPU)."""
+    return {uni.item_id: _allocate_sip(order_id, uni) for uni in unis}
+
+
+def _allocate_sip(order_id: str, uni: UniComponent) -> str:
     with refusals_fail(uni.item_id):
         sip = presto().allocate_sip(uni.site_id, allocation_key(order_id, uni.item_id), uni.port_speed_mbps)
     with runtime.current().db.session() as session:
