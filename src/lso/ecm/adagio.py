@@ -37,6 +37,13 @@ class CounterRequest(BaseModel):
     items: list[CounterQuery]
 
 
+class ServiceConfiguration(BaseModel):
+    """A service's configuration on each element of its route, in the order to apply them."""
+
+    model_config = ConfigDict(extra="forbid")
+    elements: dict[str, ElementConfiguration]
+
+
 class CommitLatency(BaseModel):
     model_config = ConfigDict(extra="forbid")
     milliseconds: int = Field(ge=0, le=60_000)
@@ -89,6 +96,20 @@ def _inventory_routes(driver: Driver) -> APIRouter:
         with _refusals():
             doc, changed = driver.configure(element_id, service_id, config)
         return MefResponse(doc, status_code=201 if changed else 200)
+
+    @router.put("/configurations/{service_id}")
+    def put_service_configuration(
+        service_id: str, request: ServiceConfiguration, _caller: InternalDep
+    ) -> MefResponse:
+        """Every listed element's configuration of the service in one call, each applied as its own PUT
+        would be: 201 when any element changed, 200 when each already held exactly this (a retry). At
+        an element's refusal the call answers its error; the elements before it keep what they got."""
+        applied, changed = {}, False
+        with _refusals():
+            for element_id, config in request.elements.items():
+                applied[element_id], element_changed = driver.configure(element_id, service_id, config)
+                changed = changed or element_changed
+        return MefResponse({"elements": applied}, status_code=201 if changed else 200)
 
     @router.delete("/elements/{element_id}/configurations/{service_id}", status_code=204)
     def delete_configuration(element_id: str, service_id: str, _caller: InternalDep) -> Response:

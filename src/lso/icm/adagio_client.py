@@ -23,6 +23,11 @@ class AdagioClient(MefApiClient):
         """Idempotent: the element holds exactly this configuration of the service afterwards."""
         return self._call("PUT", f"/elements/{element}/configurations/{service_id}", config)
 
+    def configure_route(self, service_id: str, configs: dict[str, Document]) -> Document:
+        """Idempotent: each element of ``configs`` holds exactly its configuration of the service
+        afterwards (applied in order; at a refusal, the elements before it keep theirs)."""
+        return self._call("PUT", f"/configurations/{service_id}", {"elements": configs})
+
     def unconfigure(self, element: str, service_id: str) -> None:
         """Idempotent: the element holds no configuration of the service afterwards."""
         self._call("DELETE", f"/elements/{element}/configurations/{service_id}")

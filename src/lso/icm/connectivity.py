@@ -1,10 +1,11 @@
 """Connectivity services: plan (route, VNI, bandwidth, SIPs), configure every element, undo on failure.
 
 A create is idempotent on the caller's uuid and safe to retry after a crash: the plan is committed
-first (state ``planned``), then every element is configured through ADAGIO with keyed, idempotent PUTs,
-then the service is ``installed``. A retry of a planned service resumes configuring; one of an installed
-service returns it. If an element refuses, ICM removes the configuration from every element of the
-route, releases what it allocated and answers the element's error.
+first (state ``planned``), then every element is configured through ADAGIO with one keyed, idempotent
+PUT of the route's configurations, then the service is ``installed``. A retry of a planned service
+resumes configuring; one of an installed service returns it. If an element refuses, ICM removes the
+configuration from every element of the route, releases what it allocated and answers the element's
+error.
 """
 
 from __future__ import annotations
@@ -40,8 +41,7 @@ class ConnectivityServices:
         if doc["state"] == INSTALLED:
             return doc
         try:
-            for element, config in element_configurations(doc).items():
-                self.adagio.configure(element, doc["id"], config)
+            self.adagio.configure_route(doc["id"], element_configurations(doc))
         except AdagioError as exc:
             self._remove(doc)
             raise MefError(
@@ -86,8 +86,7 @@ class ConnectivityServices:
             end_points = [{**ep, "bwp": flow.adagio()} for ep in doc["endPoints"]]
             doc = SERVICES.put(session, {**doc, "endPoints": end_points, "demandMbps": demand})
         try:
-            for element, config in element_configurations(doc).items():
-                self.adagio.configure(element, doc["id"], config)
+            self.adagio.configure_route(doc["id"], element_configurations(doc))
         except AdagioError as exc:
             raise MefError(502, f"update of {doc['id']} failed: {exc.message}", code="internalError") from exc
         return doc
