@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
 from lso import __version__, bus, ecm, icm, sof
-from lso.db import Database, migrate
+from lso.db import Database, migrate, sqlite_connect_args
 from lso.entity import Entity, EntityContext
 from lso.mef import notifications, runtime
 from lso.mef.errors import install_error_handlers
@@ -51,7 +51,7 @@ DEMO_BUYERS = {"carrier-x": "carrier-x-secret"}
 def dbos_sqlite_engine(url: str) -> Engine:
     """DBOS's embedded system database, in WAL mode: its checkpoints are most of a workflow's writes, and
     with the default rollback journal every one of them fsyncs and locks out readers."""
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args=sqlite_connect_args())
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
