@@ -72,12 +72,16 @@ def test_sigkill_during_activation_then_restart_completes_once(tmp_path: Path, p
 
 
 def _deliveries(data_dir: Path, url: str) -> list[str]:
-    """The states of the domain's event deliveries to listeners under ``url``."""
-    with sqlite3.connect(data_dir / "lso.sqlite") as db:
-        rows = db.execute(
-            "SELECT state, json_extract(doc, '$.url') FROM resource WHERE kind = 'mef.delivery'"
-        )
-        return [state for state, target in rows if target.startswith(url)]
+    """The states of the domain's event deliveries to listeners under ``url``, in the embedded database
+    of each of its processes."""
+    states = []
+    for path in data_dir.glob("lso*.sqlite"):
+        with sqlite3.connect(path) as db:
+            rows = db.execute(
+                "SELECT state, json_extract(doc, '$.url') FROM resource WHERE kind = 'mef.delivery'"
+            )
+            states += [state for state, target in rows if target.startswith(url)]
+    return states
 
 
 def _final(client: httpx.Client, order_id: str) -> dict[str, object] | None:

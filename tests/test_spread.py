@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lso import cli, launch
-from lso.settings import Settings
+from lso.settings import Settings, layout_conflicts
 
 FRONT = "http://127.0.0.1:8080"
 SOF = "http://127.0.0.1:8081"
@@ -70,3 +70,47 @@ def test_a_restarted_child_answers_where_it_did(tmp_path: Path) -> None:
     [orchestration] = launch._child_ports(tmp_path, launch.PROCESS_LAYOUTS[2][1:])
     assert orchestration not in first
     assert launch._child_ports(tmp_path, groups) == first
+
+
+def test_each_process_writes_its_own_embedded_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LSO_DATABASE_URL", raising=False)
+    whole = Settings.load(tmp_path)
+    bus, icm = Settings.load(tmp_path, entities=("bus",)), Settings.load(tmp_path, entities=("icm", "ecm"))
+    assert whole.database_url.endswith("/lso.sqlite")
+    assert bus.database_url.endswith("/lso-bus.sqlite") and icm.database_url.endswith("/lso-icm-ecm.sqlite")
+    # one PostgreSQL database for all: row locks, not a file's one writer
+    monkeypatch.setenv("LSO_DATABASE_URL", "postgresql://db.example/lso")
+    assert Settings.load(tmp_path, entities=("bus",)).database_url == Settings.load(tmp_path).database_url
+
+
+def test_a_data_directory_spread_another_way_is_refused(tmp_path: Path) -> None:
+    for name in ("lso-bus.sqlite", "lso-sof.sqlite", "lso-icm-ecm.sqlite"):
+        (tmp_path / name).touch()
+    assert layout_conflicts(tmp_path, ("icm", "ecm")) == []
+    assert layout_conflicts(tmp_path, ("sof", "icm", "ecm")) == [
+        tmp_path / "lso-icm-ecm.sqlite",
+        tmp_path / "lso-sof.sqlite",
+    ]
+    assert len(layout_conflicts(tmp_path, ())) == 3
+    (tmp_path / "lso.sqlite").touch()
+    assert layout_conflicts(tmp_path, ("bus",)) == [tmp_path / "lso.sqlite"]
+    result = CliRunner().invoke(
+        cli.app,
+        [
+            "serve",
+            "--data-dir",
+            str(tmp_path),
+            "--entities",
+            "sof",
+            "--peer",
+            f"bus={FRONT}",
+            "--peer",
+            f"icm={ICM}",
+            "--peer",
+            f"ecm={ICM}",
+        ],
+        env={"LSO_DATABASE_URL": ""},
+    )
+    assert result.exit_code == 2 and "--processes" in result.output and "lso.sqlite" in result.output

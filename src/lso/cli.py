@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from lso import alarm_cli, launch, partner_cli, sim_cli
-from lso.domain import Domain
+from lso.domain import Domain, LayoutConflict
 from lso.launch import PROCESS_LAYOUTS
 from lso.settings import ENTITY_NAMES, Settings
 
@@ -120,6 +120,8 @@ def serve(
         )
         try:
             domain = Domain(settings)
+        except LayoutConflict as exc:
+            raise typer.BadParameter(str(exc), param_hint="--processes") from exc
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--peer") from exc
         typer.echo(f"lso domain {settings.name} at {settings.base_url}", err=False)

@@ -31,7 +31,7 @@ from lso.mef.errors import install_error_handlers
 from lso.routing import index_routes
 from lso.security.admin import register_admin
 from lso.security.tokens import TokenService, internal_secret, register_client, token_router
-from lso.settings import ENTITY_NAMES, Settings
+from lso.settings import ENTITY_NAMES, Settings, layout_conflicts
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,10 @@ class _Server(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+class LayoutConflict(ValueError):
+    """The data directory's embedded databases were made by processes serving other sets of entities."""
+
+
 class Domain:
     """One provider (or partner) deployment."""
 
@@ -111,6 +115,13 @@ class Domain:
         for name in ENTITY_NAMES:
             settings.url_of(name)  # a process serving some entities must know where the others are
         self.settings = settings
+        conflicts = layout_conflicts(settings.data_dir, settings.entities) if settings.is_sqlite else []
+        if conflicts:
+            names = ", ".join(path.name for path in conflicts)
+            raise LayoutConflict(
+                f"{settings.data_dir} holds a domain spread over processes another way ({names}): "
+                "start it as it was started before"
+            )
         self.db = Database(settings.database_url)
         self.entities = [entity for entity in ENTITIES if settings.serves(entity.name)]
         self.contexts = [EntityContext(settings, self.db, entity.name) for entity in self.entities]

@@ -17,7 +17,9 @@ class Settings:
 
     ``database_url`` is the SQLAlchemy URL of the application database; DBOS keeps its system tables in
     the same PostgreSQL database (schema ``dbos``) or, embedded, in a sibling SQLite file so that its
-    checkpoints do not queue behind the application's write lock.
+    checkpoints do not queue behind the application's write lock. Embedded, a domain spread over processes
+    has an application database per process too (:func:`sqlite_file`): SQLite lets one writer at a time
+    into a file, and the entities never read each other's data, they ask each other over their IRPs.
     """
 
     data_dir: Path
@@ -44,7 +46,8 @@ class Settings:
     def load(cls, data_dir: Path, **overrides: object) -> Settings:
         data_dir = data_dir.expanduser().resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
-        url = os.environ.get("LSO_DATABASE_URL") or f"sqlite:///{data_dir / 'lso.sqlite'}"
+        entities: tuple[str, ...] = overrides.get("entities", ())  # type: ignore[assignment]
+        url = os.environ.get("LSO_DATABASE_URL") or f"sqlite:///{sqlite_file(data_dir, 'lso', entities)}"
         if "LSO_SLS_PERIOD_S" in os.environ:
             overrides.setdefault("sls_period_s", float(os.environ["LSO_SLS_PERIOD_S"]))
         return cls(
@@ -90,8 +93,7 @@ class Settings:
         if self.is_sqlite:
             # processes serving different entities run different workflows: each has its own system
             # database, so none recovers another's
-            suffix = "".join(f"-{entity}" for entity in self.entities)
-            return f"sqlite:///{self.data_dir / f'dbos{suffix}.sqlite'}"
+            return f"sqlite:///{sqlite_file(self.data_dir, 'dbos', self.entities)}"
         return self.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
 
     @property
@@ -103,6 +105,26 @@ class Settings:
     def app_name(self) -> str:
         """DBOS application name: lowercase letters, digits, dashes and underscores only."""
         return "".join(c if c.isalnum() or c in "-_" else "_" for c in self.name.lower()) or "lso"
+
+
+def sqlite_file(data_dir: Path, kind: str, entities: tuple[str, ...]) -> Path:
+    """The embedded ``kind`` database (``lso``: the application's, ``dbos``: the workflows') of the
+    process serving ``entities`` (empty: all of them), e.g. ``lso-icm-ecm.sqlite``."""
+    return data_dir / f"{kind}{''.join(f'-{entity}' for entity in entities)}.sqlite"
+
+
+def layout_conflicts(data_dir: Path, entities: tuple[str, ...]) -> list[Path]:
+    """The application databases in ``data_dir`` that hold some of ``entities``' data but are not the
+    database of a process serving exactly them: the data directory of a domain once spread over processes
+    another way. A process started on it would not see what its entities hold there."""
+    served = set(entities or ENTITY_NAMES)
+    own = sqlite_file(data_dir, "lso", entities)
+    conflicts = []
+    for path in sorted(data_dir.glob("lso*.sqlite")):
+        names = path.name.removesuffix(".sqlite").split("-")[1:] or list(ENTITY_NAMES)
+        if path != own and served & set(names):
+            conflicts.append(path)
+    return conflicts
 
 
 def _sqlalchemy_url(url: str) -> str:
