@@ -109,14 +109,19 @@ def exists(name: str) -> bool:
     return (NETNS_DIR / name).exists()
 
 
+MAX_STACKED_MOUNTS = 8
+
+
 def unmount(name: str) -> None:
     """Drop the name of a namespace; the kernel deletes it (and its interfaces) once nothing holds it."""
     path = NETNS_DIR / name
-    if _libc.umount2(str(path).encode(), MNT_DETACH) != 0 and ctypes.get_errno() not in (
-        errno.EINVAL,
-        errno.ENOENT,
-    ):
-        raise KernelError(f"umount {path}: {os.strerror(ctypes.get_errno())}")
+    # A name bound again over an old bind (a restart rebuilding what a crash left) carries both mounts:
+    # unmount until the path is no mount point (EINVAL), or the file cannot be removed (EBUSY).
+    for _ in range(MAX_STACKED_MOUNTS):
+        if _libc.umount2(str(path).encode(), MNT_DETACH) != 0:
+            if ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):
+                raise KernelError(f"umount {path}: {os.strerror(ctypes.get_errno())}")
+            break
     path.unlink(missing_ok=True)
 
 
@@ -178,7 +183,7 @@ class Mounter:
                         bind(source, name)
                     finally:
                         os.close(source)
-            except KernelError:
+            except (KernelError, OSError):  # this thread serves every later name: log and go on
                 log.exception("could not %s namespace %s", "remove" if source is None else "name", name)
             finally:
                 with self._changed:
