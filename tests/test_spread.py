@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from lso import cli, launch
+from lso.domain import Domain, LayoutConflict
 from lso.settings import Settings, layout_conflicts
 
 FRONT = "http://127.0.0.1:8080"
@@ -96,21 +97,7 @@ def test_a_data_directory_spread_another_way_is_refused(tmp_path: Path) -> None:
     assert len(layout_conflicts(tmp_path, ())) == 3
     (tmp_path / "lso.sqlite").touch()
     assert layout_conflicts(tmp_path, ("bus",)) == [tmp_path / "lso.sqlite"]
-    result = CliRunner().invoke(
-        cli.app,
-        [
-            "serve",
-            "--data-dir",
-            str(tmp_path),
-            "--entities",
-            "sof",
-            "--peer",
-            f"bus={FRONT}",
-            "--peer",
-            f"icm={ICM}",
-            "--peer",
-            f"ecm={ICM}",
-        ],
-        env={"LSO_DATABASE_URL": ""},
-    )
-    assert result.exit_code == 2 and "--processes" in result.output and "lso.sqlite" in result.output
+    # as ``lso serve --entities sof`` would start it: refused before anything starts (the CLI: exit 2)
+    sof = _settings(tmp_path, ("sof",), f"bus={FRONT},icm={ICM},ecm={ICM}")
+    with pytest.raises(LayoutConflict, match=r"another way \(lso\.sqlite\)"):
+        Domain(sof)

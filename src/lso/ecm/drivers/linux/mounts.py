@@ -115,8 +115,8 @@ MAX_STACKED_MOUNTS = 8
 def unmount(name: str) -> None:
     """Drop the name of a namespace; the kernel deletes it (and its interfaces) once nothing holds it."""
     path = NETNS_DIR / name
-    # A name bound again over an old bind (a restart rebuilding what a crash left) carries both mounts:
-    # unmount until the path is no mount point (EINVAL), or the file cannot be removed (EBUSY).
+    # Mounts can stack on a name (its file was once still busy, EBUSY, after one unmount): unmount until
+    # the path is no mount point (EINVAL), or the file cannot be removed.
     for _ in range(MAX_STACKED_MOUNTS):
         if _libc.umount2(str(path).encode(), MNT_DETACH) != 0:
             if ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):
