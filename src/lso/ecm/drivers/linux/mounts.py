@@ -21,6 +21,8 @@ from pathlib import Path
 NETNS_DIR = Path("/run/netns")
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
+MS_REC = 0x4000
+MS_SHARED = 1 << 20
 MNT_DETACH = 2
 # Sysctls of every namespace we create: no IPv6, whose neighbour discovery would add frames that neither
 # the counters nor the probe expect. Only the default, which every interface made afterwards takes (all
@@ -41,6 +43,34 @@ def _check(result: int, what: str) -> None:
         raise KernelError(f"{what}: {os.strerror(code)}")
 
 
+_run_dir_ready = threading.Event()
+_run_dir_lock = threading.Lock()
+
+
+def prepare_run_dir() -> None:
+    """Make ``/run/netns`` a shared mount point of its own before naming a namespace in it, as
+    ``ip netns add`` does. Otherwise the first ``ip netns add`` on the host (anyone's) bind-mounts the
+    directory over itself and hides the names made before underneath: their files can then be neither
+    unmounted (not a mount point, seen from above) nor removed (EBUSY), and the namespaces never go."""
+    if _run_dir_ready.is_set():
+        return
+    with _run_dir_lock:
+        if _run_dir_ready.is_set():
+            return
+        NETNS_DIR.mkdir(parents=True, exist_ok=True)
+        run_dir = str(NETNS_DIR).encode()
+        if _libc.mount(b"none", run_dir, b"none", MS_SHARED | MS_REC, None) != 0:
+            if ctypes.get_errno() != errno.EINVAL:  # EINVAL: not a mount point yet
+                _check(-1, f"make {NETNS_DIR} shared")
+            _check(
+                _libc.mount(run_dir, run_dir, b"none", MS_BIND | MS_REC, None), f"bind mount of {NETNS_DIR}"
+            )
+            _check(
+                _libc.mount(b"none", run_dir, b"none", MS_SHARED | MS_REC, None), f"make {NETNS_DIR} shared"
+            )
+        _run_dir_ready.set()
+
+
 def _unshare() -> None:
     """The calling thread enters a new namespace, set up with :data:`SYSCTLS`."""
     _check(_libc.unshare(CLONE_NEWNET), "unshare")
@@ -54,7 +84,7 @@ def inside(name: str, host: int, create: bool = False) -> Iterator[None]:
     path = NETNS_DIR / name
     try:  # going back is harmless where entering failed: the thread is still in ``host`` then
         if create:
-            NETNS_DIR.mkdir(parents=True, exist_ok=True)
+            prepare_run_dir()
             path.touch()
             _unshare()
             _check(
@@ -109,25 +139,21 @@ def exists(name: str) -> bool:
     return (NETNS_DIR / name).exists()
 
 
-MAX_STACKED_MOUNTS = 8
-
-
 def unmount(name: str) -> None:
     """Drop the name of a namespace; the kernel deletes it (and its interfaces) once nothing holds it."""
     path = NETNS_DIR / name
-    # Mounts can stack on a name (its file was once still busy, EBUSY, after one unmount): unmount until
-    # the path is no mount point (EINVAL), or the file cannot be removed.
-    for _ in range(MAX_STACKED_MOUNTS):
-        if _libc.umount2(str(path).encode(), MNT_DETACH) != 0:
-            if ctypes.get_errno() not in (errno.EINVAL, errno.ENOENT):
-                raise KernelError(f"umount {path}: {os.strerror(ctypes.get_errno())}")
-            break
+    if _libc.umount2(str(path).encode(), MNT_DETACH) != 0 and ctypes.get_errno() not in (
+        errno.EINVAL,
+        errno.ENOENT,
+    ):
+        raise KernelError(f"umount {path}: {os.strerror(ctypes.get_errno())}")
     path.unlink(missing_ok=True)
 
 
 def bind(fd: int, new: str) -> None:
     """Name the namespace of descriptor ``fd`` ``new``."""
     path = NETNS_DIR / new
+    prepare_run_dir()
     path.touch()
     _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), str(path).encode(), b"none", MS_BIND, None), "mount")
 
