@@ -70,7 +70,7 @@ def _calls(first_element: str) -> list[Call]:
     ]
 
 
-def _measure(client: httpx.Client, call: Call, requests: int) -> tuple[float, float]:
+def measure(client: httpx.Client, call: Call, requests: int) -> tuple[float, float]:
     """(CPU ms, wall ms) per request of ``requests`` of ``call`` sent one after another."""
 
     def send() -> None:
@@ -107,7 +107,7 @@ def run(requests: int) -> dict[str, Any]:
             idle = _idle_cpu_ms_per_s()
             rows = []
             for call in _calls(elements[0]["id"]):
-                cpu_ms, wall_ms = _measure(clients[call.client_id], call, requests)
+                cpu_ms, wall_ms = measure(clients[call.client_id], call, requests)
                 rows.append({"call": call.name, "cpu_ms": round(cpu_ms, 3), "wall_ms": round(wall_ms, 3)})
         finally:
             for client in clients.values():
